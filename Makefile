@@ -1,0 +1,45 @@
+# The two commands of the README, plus the steps they are made of.
+#   make run    serve on HOST:PORT (default 127.0.0.1:5000) from SQLite under instance/
+#   make test   the whole suite, on SQLite and on a throwaway PostgreSQL server
+
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 2
+FLASK = .venv/bin/flask --app wsgi
+export HOST PORT
+
+.PHONY: run test install install-dev lint format migrate publish secret
+
+run: install secret
+	@scripts/system-deps run
+	@$(MAKE) --no-print-directory migrate
+	@$(FLASK) units load-official
+	@$(FLASK) forms publish forms
+	@scripts/serve
+
+test: install-dev
+	@scripts/system-deps test
+	@.venv/bin/ruff check --quiet .
+	@.venv/bin/ruff format --check --quiet .
+	TAPHUAN_TEST_REQUIRE_POSTGRES=1 scripts/with-postgres .venv/bin/python -m pytest $(PYTEST_ARGS)
+
+install:
+	@scripts/venv
+
+install-dev:
+	@scripts/venv dev
+
+secret:
+	@mkdir -p instance
+	@test -s instance/secret_key || .venv/bin/python -c "import secrets; print(secrets.token_urlsafe(48))" > instance/secret_key
+
+migrate:
+	@$(FLASK) db upgrade
+
+lint: install-dev
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: install-dev
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .

@@ -1,0 +1,236 @@
+"""Command-line interface: ``flask --app wsgi <group> <command>``.
+
+Each command is one unit of work: it calls services, then commits (or rolls back on error).
+Errors print the catalogue code and message on stderr and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from server.errors import InvalidUnitsFile, ServiceError
+from server.extensions import db
+from server.services import forms as forms_service
+from server.services import units as units_service
+
+forms_cli = AppGroup("forms", help="Publish and check XLSForm/XForm forms.")
+units_cli = AppGroup("units", help="Load and import administrative units.")
+
+FORM_SUFFIXES = (".xlsx", ".xls", ".csv", ".md", ".xml")
+#: Files in a forms directory that are documentation, not forms.
+NOT_FORMS = {"readme.md", "changelog.md"}
+
+
+def register(app: Flask) -> None:
+    """Attach the command groups to the app.
+
+    :param app: the app.
+    """
+    app.cli.add_command(forms_cli)
+    app.cli.add_command(units_cli)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _settings() -> forms_service.ValidationSettings:
+    cfg = current_app.config
+    return forms_service.ValidationSettings(
+        max_bytes=cfg["FORMS_MAX_BYTES"],
+        java=cfg["FORMS_JAVA"],
+        timeout=cfg["FORMS_VALIDATE_TIMEOUT"],
+    )
+
+
+def _fail(error: ServiceError) -> None:
+    click.secho(f"lỗi / error {error}", fg="red", err=True)
+    for row in error.details.get("rows", []) if isinstance(error, InvalidUnitsFile) else []:
+        click.echo(f"  dòng / row {row['row']}: {row['error']}", err=True)
+
+
+def form_files(paths: tuple[str, ...]) -> Iterator[Path]:
+    """Expand the given paths: a directory stands for the form files directly inside it.
+
+    :param paths: files or directories.
+    :return: form files, directories expanded in name order.
+    """
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file()
+                and p.suffix.lower() in FORM_SUFFIXES
+                and p.name.lower() not in NOT_FORMS
+                and not p.name.startswith((".", "~$"))
+            )
+        else:
+            yield path
+
+
+def media_for(path: Path, form_id: str | None = None) -> list[forms_service.MediaFile]:
+    """Read the media files that sit beside a form in ``<stem>-media/`` (or ``<form_id>-media/``).
+
+    :param path: the form file.
+    :param form_id: the form's id, when it differs from the file stem.
+    :return: the files found (none if there is no media folder).
+    """
+    for name in dict.fromkeys([path.stem, form_id or path.stem]):
+        folder = path.parent / f"{name}-media"
+        if folder.is_dir():
+            return [
+                forms_service.MediaFile(p.name, p.read_bytes())
+                for p in sorted(folder.iterdir())
+                if p.is_file() and not p.name.startswith(".")
+            ]
+    return []
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"{path}: {exc.strerror}") from exc
+
+
+@forms_cli.command("publish")
+@click.argument("paths", nargs=-1, required=True)
+def publish_command(paths: tuple[str, ...]) -> None:
+    """Publish forms (files, or directories of forms) with their ``<form_id>-media/`` files."""
+    failures = 0
+    for path in form_files(paths):
+        try:
+            result = forms_service.publish_form(
+                path.name,
+                _read(path),
+                session=db.session,
+                settings=_settings(),
+                media=media_for(path),
+                now=_now(),
+            )
+            db.session.commit()
+        except ServiceError as error:
+            db.session.rollback()
+            _fail(error)
+            failures += 1
+            continue
+        version = result.form_version
+        click.echo(
+            f"{result.status:<13} {version.form.form_id} v{version.version} "
+            f"md5:{version.md5} ({len(version.media)} media) ← {path}"
+        )
+        for warning in result.warnings:
+            click.secho(f"  cảnh báo / warning: {warning}", fg="yellow")
+    if failures:
+        sys.exit(1)
+
+
+@forms_cli.command("check")
+@click.argument("paths", nargs=-1, required=True)
+def check_command(paths: tuple[str, ...]) -> None:
+    """Convert and validate forms without publishing; exit status 1 if any has errors."""
+    failures = 0
+    for path in form_files(paths):
+        try:
+            checked = forms_service.check_form(path.name, _read(path), settings=_settings())
+        except ServiceError as error:
+            _fail(error)
+            failures += 1
+            continue
+        schema = checked.schema
+        click.echo(
+            f"ok {schema.form_id} v{schema.version} md5:{checked.md5} "
+            f"({len(schema.fields)} fields, media: "
+            f"{', '.join(m['filename'] for m in schema.media) or '-'}) ← {path}"
+        )
+        for warning in checked.warnings:
+            click.secho(f"  cảnh báo / warning: {warning}", fg="yellow")
+    if failures:
+        sys.exit(1)
+
+
+@forms_cli.command("list")
+def list_command() -> None:
+    """List published forms with their latest version."""
+    forms = forms_service.list_forms(db.session)
+    if not forms:
+        click.echo("Chưa có biểu mẫu / no forms published")
+        return
+    click.echo(f"{'form_id':<24} {'state':<8} {'versions':>8}  {'latest':<12} {'md5':<32}  title")
+    for form in forms:
+        latest = form.versions[-1]
+        click.echo(
+            f"{form.form_id:<24} {form.state:<8} {len(form.versions):>8}  "
+            f"{latest.version:<12} {latest.md5:<32}  {form.title}"
+        )
+
+
+@units_cli.command("load-official")
+def load_official_command() -> None:
+    """Load or refresh the official units (34 provinces, 3,321 communes) from vietnam-provinces."""
+    try:
+        result = units_service.load_official_units(session=db.session, now=_now())
+        db.session.commit()
+    except ServiceError as error:
+        db.session.rollback()
+        _fail(error)
+        sys.exit(1)
+    from server.domain.units import official_data_version
+
+    click.echo(
+        f"official units ({official_data_version()}): {result.added} added, "
+        f"{result.updated} updated, {result.unchanged} unchanged"
+    )
+
+
+@units_cli.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+def import_command(csv_file: str) -> None:
+    """Import local or historical units from a CSV, all or nothing."""
+    path = Path(csv_file)
+    try:
+        result = units_service.import_units_csv(
+            path.read_bytes(), filename=path.name, session=db.session, now=_now()
+        )
+        db.session.commit()
+    except ServiceError as error:
+        db.session.rollback()
+        _fail(error)
+        sys.exit(1)
+    click.echo(
+        f"{path.name}: {result.added} added, {result.updated} updated, {result.unchanged} unchanged"
+    )
+
+
+@units_cli.command("export")
+def export_command() -> None:
+    """Print every unit as CSV in the import format (round-trips through ``units import``)."""
+    import csv
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(
+        ["level", "code", "name", "kind", "parent_code", "parent_level", "valid_from", "valid_to"]
+    )
+    for unit in units_service.iter_units(db.session):
+        parent = unit.parent
+        writer.writerow(
+            [
+                unit.level,
+                unit.code,
+                unit.name,
+                unit.kind or "",
+                parent.code if parent else "",
+                parent.level if parent else "",
+                unit.valid_from.isoformat(),
+                unit.valid_to.isoformat() if unit.valid_to else "",
+            ]
+        )

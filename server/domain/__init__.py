@@ -1,0 +1,1 @@
+"""Pure domain code: no Flask, SQLAlchemy or requests. Dataclasses and functions."""

@@ -1,0 +1,200 @@
+"""The service's error catalogue: one exception tree, each leaf with a stable code.
+
+Domain and service code raise these; each surface (CLI, OpenRosa XML, JSON API, HTML) renders
+them in its own format. Codes never change meaning once released: clients and tests rely on
+them. Every leaf carries a Vietnamese title (shown first to users) and an English one.
+
+* ServiceError                         (code, http_status, message, details)
+  * InvalidInput           400.x
+      InvalidXLSForm 400.4 · InvalidXForm 400.5 · FormValidationFailed 400.6 ·
+      UnsupportedFileType 400.7 · EmptyFile 400.8 · UnknownXLSFormColumn 400.9 ·
+      InvalidUnitsFile 400.10 · FormVersionMissing 400.11 · InvalidFormMedia 400.12
+  * PayloadTooLarge        413.x       FileTooLarge 413.1
+  * NotFound               404.x       FormNotFound 404.1
+  * Conflict               409.x       FormVersionExists 409.2
+  * Unavailable            503.x       ValidatorUnavailable 503.1
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ServiceError(Exception):
+    """Base of the catalogue. Subclasses set ``code``, ``http_status`` and the two titles."""
+
+    code: ClassVar[str] = "500"
+    http_status: ClassVar[int] = 500
+    title_vi: ClassVar[str] = "Lỗi máy chủ"
+    title_en: ClassVar[str] = "Server error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title_vi} / {self.title_en}: {self.message}"
+
+
+class InvalidInput(ServiceError):
+    """Something the caller sent cannot be used as it is."""
+
+    code = "400"
+    http_status = 400
+    title_vi = "Dữ liệu không hợp lệ"
+    title_en = "Invalid input"
+
+
+class InvalidXLSForm(InvalidInput):
+    """pyxform refused the XLSForm; ``message`` is pyxform's own row-numbered text."""
+
+    code = "400.4"
+    title_vi = "XLSForm không hợp lệ"
+    title_en = "Invalid XLSForm"
+
+
+class InvalidXForm(InvalidInput):
+    """The XForm XML is malformed, unsafe (DOCTYPE/entities) or not an XForm."""
+
+    code = "400.5"
+    title_vi = "XForm không hợp lệ"
+    title_en = "Invalid XForm"
+
+
+class FormValidationFailed(InvalidInput):
+    """ODK Validate (JavaRosa, the engine inside ODK Collect) rejected the form."""
+
+    code = "400.6"
+    title_vi = "ODK Validate báo lỗi biểu mẫu"
+    title_en = "ODK Validate rejected the form"
+
+
+class UnsupportedFileType(InvalidInput):
+    """The file is not one of the accepted kinds, or its content does not match its name."""
+
+    code = "400.7"
+    title_vi = "Loại tệp không được hỗ trợ"
+    title_en = "Unsupported file type"
+
+
+class EmptyFile(InvalidInput):
+    """The file has no content."""
+
+    code = "400.8"
+    title_vi = "Tệp rỗng"
+    title_en = "Empty file"
+
+
+class UnknownXLSFormColumn(InvalidInput):
+    """A column header looks like a misspelt XLSForm column (``relevnt``), which pyxform ignores."""
+
+    code = "400.9"
+    title_vi = "Tên cột XLSForm không đúng"
+    title_en = "Unknown XLSForm column"
+
+
+class InvalidUnitsFile(InvalidInput):
+    """An administrative-units CSV has bad rows; ``details['rows']`` lists them by row number."""
+
+    code = "400.10"
+    title_vi = "Tệp đơn vị hành chính có lỗi"
+    title_en = "Invalid administrative units file"
+
+
+class FormVersionMissing(InvalidInput):
+    """The form has no version; versions are what keep published forms immutable."""
+
+    code = "400.11"
+    title_vi = "Biểu mẫu thiếu phiên bản"
+    title_en = "Form version missing"
+
+
+class InvalidFormMedia(InvalidInput):
+    """A form media file has an unusable name or content."""
+
+    code = "400.12"
+    title_vi = "Tệp đính kèm biểu mẫu không hợp lệ"
+    title_en = "Invalid form media file"
+
+
+class PayloadTooLarge(ServiceError):
+    """The body or file is larger than the configured limit."""
+
+    code = "413"
+    http_status = 413
+    title_vi = "Dữ liệu quá lớn"
+    title_en = "Payload too large"
+
+
+class FileTooLarge(PayloadTooLarge):
+    """A file is larger than the configured limit."""
+
+    code = "413.1"
+    title_vi = "Tệp quá lớn"
+    title_en = "File too large"
+
+
+class NotFound(ServiceError):
+    """The thing asked for does not exist."""
+
+    code = "404"
+    http_status = 404
+    title_vi = "Không tìm thấy"
+    title_en = "Not found"
+
+
+class FormNotFound(NotFound):
+    """No form with that form_id (or version) exists."""
+
+    code = "404.1"
+    title_vi = "Không tìm thấy biểu mẫu"
+    title_en = "Form not found"
+
+
+class Conflict(ServiceError):
+    """The request contradicts what is already stored."""
+
+    code = "409"
+    http_status = 409
+    title_vi = "Xung đột dữ liệu"
+    title_en = "Conflict"
+
+
+class FormVersionExists(Conflict):
+    """This form_id and version were published before with different content."""
+
+    code = "409.2"
+    title_vi = "Phiên bản biểu mẫu đã tồn tại với nội dung khác"
+    title_en = "Form version already published with different content"
+
+
+class Unavailable(ServiceError):
+    """A component the operation needs is not available on this server."""
+
+    code = "503"
+    http_status = 503
+    title_vi = "Dịch vụ chưa sẵn sàng"
+    title_en = "Service unavailable"
+
+
+class ValidatorUnavailable(Unavailable):
+    """ODK Validate could not run: Java is missing, or it timed out."""
+
+    code = "503.1"
+    title_vi = "Không chạy được ODK Validate"
+    title_en = "ODK Validate could not run"
+
+
+def catalogue() -> list[type[ServiceError]]:
+    """List every error class of the catalogue, the base included.
+
+    :return: the classes, in definition order.
+    """
+    found: list[type[ServiceError]] = []
+    pending: list[type[ServiceError]] = [ServiceError]
+    while pending:
+        cls = pending.pop(0)
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found

@@ -1,0 +1,1 @@
+"""Use-cases: orchestrate domain rules and persistence. Services flush; callers commit."""

@@ -1,0 +1,305 @@
+"""Publishing forms: check an XLSForm or XForm exactly as ODK Collect will see it, then store it.
+
+A published version is immutable: its XML bytes are what devices downloaded, and submissions
+name it. Re-publishing the same form_id and version with different XML is refused; identical
+XML is a no-op (only its media files may be refreshed, which is how server-generated picker
+lists reach the tablets without a new form version).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import mimetypes
+from dataclasses import dataclass, field
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.domain.odk_validate import validate_xform
+from server.domain.xforms import FormSchema, read_xform
+from server.domain.xlsform import XFORM_TYPE, convert_xlsform, detect_file_type
+from server.errors import (
+    FileTooLarge,
+    FormNotFound,
+    FormValidationFailed,
+    FormVersionExists,
+    FormVersionMissing,
+    InvalidFormMedia,
+    ValidatorUnavailable,
+)
+from server.models import Form, FormMedia, FormVersion
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ValidationSettings:
+    """How forms are checked: size limit, and how ODK Validate is run."""
+
+    max_bytes: int
+    java: str = "java"
+    timeout: int = 120
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A file offered as form media (a picker CSV, an image…)."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass
+class CheckedForm:
+    """A form that passed every check, ready to be stored."""
+
+    filename: str
+    file_type: str
+    source: bytes
+    xml: bytes
+    schema: FormSchema
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def md5(self) -> str:
+        """md5 of the XForm bytes (what formList advertises)."""
+        return hashlib.md5(self.xml).hexdigest()  # noqa: S324 (protocol hash, not security)
+
+
+@dataclass
+class PublishResult:
+    """What publishing did: a new version, nothing, or refreshed media of an existing one."""
+
+    form_version: FormVersion
+    status: Literal["published", "unchanged", "media_updated"]
+    warnings: list[str]
+
+
+def check_form(filename: str, content: bytes, *, settings: ValidationSettings) -> CheckedForm:
+    """Convert (if needed) and validate a form without storing anything.
+
+    :param filename: the file's name; its extension says XLSForm or XForm, checked against
+        the content.
+    :param content: the file's bytes.
+    :param settings: size limit and ODK Validate settings.
+    :return: the checked form with its XForm bytes, schema and warnings.
+    :raises FileTooLarge: the file exceeds ``settings.max_bytes``.
+    :raises EmptyFile, UnsupportedFileType, InvalidXLSForm, UnknownXLSFormColumn,
+        InvalidXForm, FormVersionMissing, FormValidationFailed, ValidatorUnavailable:
+        as their names say; each message names the file.
+    """
+    _check_size(filename, content, settings.max_bytes)
+    file_type = detect_file_type(filename, content)
+    warnings: list[str] = []
+    if file_type == XFORM_TYPE:
+        xml = content
+    else:
+        conversion = convert_xlsform(filename, content, file_type)
+        xml, warnings = conversion.xform, conversion.warnings
+    schema = read_xform(xml, what=filename)
+    if not schema.version:
+        raise FormVersionMissing(
+            f"{filename}: form '{schema.form_id}' has no version; set settings.version "
+            "(e.g. 2026112301) so that each published version stays immutable",
+            file=filename,
+            form_id=schema.form_id,
+        )
+    try:
+        warnings += validate_xform(xml, java=settings.java, timeout=settings.timeout)
+    except (FormValidationFailed, ValidatorUnavailable) as exc:
+        raise type(exc)(f"{filename}: {exc.message}", file=filename, **exc.details) from exc
+    return CheckedForm(
+        filename=filename,
+        file_type=file_type,
+        source=content,
+        xml=xml,
+        schema=schema,
+        warnings=warnings,
+    )
+
+
+def publish_form(
+    filename: str,
+    content: bytes,
+    *,
+    session: Session,
+    settings: ValidationSettings,
+    media: list[MediaFile] | None = None,
+    now: dt.datetime,
+) -> PublishResult:
+    """Check a form and store it as a new immutable version (flushes, does not commit).
+
+    :param filename: the file's name.
+    :param content: the XLSForm or XForm bytes.
+    :param session: the database session.
+    :param settings: size limit and ODK Validate settings.
+    :param media: files offered as the form's media; only those the XForm references are kept.
+    :param now: the publication time (aware UTC).
+    :return: the stored (or already stored) version and what happened.
+    :raises FormVersionExists: the version exists with different XML.
+    :raises InvalidFormMedia, FileTooLarge: for a bad media file.
+    :raises ServiceError: every error of :func:`check_form`.
+    """
+    checked = check_form(filename, content, settings=settings)
+    schema = checked.schema
+    media_files, media_warnings = _select_media(schema, media or [], settings.max_bytes)
+    warnings = checked.warnings + media_warnings
+
+    form = session.execute(
+        sa.select(Form).where(Form.form_id == schema.form_id)
+    ).scalar_one_or_none()
+    existing = None
+    if form is not None:
+        existing = session.execute(
+            sa.select(FormVersion).where(
+                FormVersion.form_pk == form.id, FormVersion.version == schema.version
+            )
+        ).scalar_one_or_none()
+    if existing is not None:
+        if existing.md5 != checked.md5:
+            raise _version_exists(schema, existing.md5, checked.md5, filename)
+        changed = _store_media(session, existing, media_files, now)
+        status = "media_updated" if changed else "unchanged"
+        logger.info("form %s version %s %s", schema.form_id, schema.version, status)
+        return PublishResult(existing, status, warnings)
+
+    if form is None:
+        form = Form(
+            form_id=schema.form_id,
+            title=schema.title or schema.form_id,
+            state="open",
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(form)
+    else:
+        form.title = schema.title or schema.form_id
+        form.updated_at = now
+    version = FormVersion(
+        form=form,
+        version=schema.version,
+        title=schema.title or schema.form_id,
+        xml=checked.xml,
+        md5=checked.md5,
+        schema=schema.to_dict(),
+        warnings=warnings,
+        source=content,
+        source_filename=filename,
+        source_type=checked.file_type,
+        is_encrypted=schema.is_encrypted,
+        published_at=now,
+    )
+    session.add(version)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another process published the same version meanwhile
+        raise _version_exists(schema, "?", checked.md5, filename) from exc
+    _store_media(session, version, media_files, now)
+    logger.info("published form %s version %s md5:%s", schema.form_id, schema.version, checked.md5)
+    return PublishResult(version, "published", warnings)
+
+
+def list_forms(session: Session) -> list[Form]:
+    """Return every form with its versions, ordered by form_id.
+
+    :param session: the database session.
+    :return: the forms.
+    """
+    return list(session.execute(sa.select(Form).order_by(Form.form_id)).scalars())
+
+
+def get_form(session: Session, form_id: str) -> Form:
+    """Return one form by its form_id.
+
+    :param session: the database session.
+    :param form_id: the form's id.
+    :return: the form.
+    :raises FormNotFound: if there is none.
+    """
+    form = session.execute(sa.select(Form).where(Form.form_id == form_id)).scalar_one_or_none()
+    if form is None:
+        raise FormNotFound(f"no form '{form_id}'", form_id=form_id)
+    return form
+
+
+def _check_size(filename: str, content: bytes, max_bytes: int) -> None:
+    if len(content) > max_bytes:
+        raise FileTooLarge(
+            f"{filename}: {len(content):,} bytes is larger than the limit of {max_bytes:,} "
+            "bytes (TAPHUAN_FORMS_MAX_BYTES)",
+            file=filename,
+            size=len(content),
+            limit=max_bytes,
+        )
+
+
+def _version_exists(schema: FormSchema, old_md5: str, new_md5: str, filename: str):
+    return FormVersionExists(
+        f"{filename}: form '{schema.form_id}' version '{schema.version}' is already published "
+        "with different content; published versions never change: raise settings.version "
+        "and publish again",
+        file=filename,
+        form_id=schema.form_id,
+        version=schema.version,
+        published_md5=old_md5,
+        new_md5=new_md5,
+    )
+
+
+def _select_media(
+    schema: FormSchema, offered: list[MediaFile], max_bytes: int
+) -> tuple[list[MediaFile], list[str]]:
+    """Keep the offered files the form references; warn about the rest and about gaps."""
+    wanted = {m["filename"] for m in schema.media}
+    by_name = {}
+    warnings = []
+    for item in offered:
+        if "/" in item.filename or "\\" in item.filename or item.filename in {"", ".", ".."}:
+            raise InvalidFormMedia(
+                f"media file name {item.filename!r} is not a plain file name", file=item.filename
+            )
+        _check_size(item.filename, item.content, max_bytes)
+        if item.filename in wanted:
+            by_name[item.filename] = item
+        else:
+            warnings.append(
+                f"media file {item.filename} is not referenced by form "
+                f"'{schema.form_id}' and was not stored"
+            )
+    warnings.extend(
+        f"form '{schema.form_id}' references {name} but no such media file was supplied; "
+        "devices cannot use it until it is published"
+        for name in sorted(wanted - set(by_name))
+    )
+    return [by_name[name] for name in sorted(by_name)], warnings
+
+
+def _store_media(
+    session: Session, version: FormVersion, files: list[MediaFile], now: dt.datetime
+) -> bool:
+    """Add or refresh media rows; return True if any content changed."""
+    current = {m.filename: m for m in version.media}
+    changed = False
+    for item in files:
+        md5 = hashlib.md5(item.content).hexdigest()  # noqa: S324 (manifest hash)
+        row = current.get(item.filename)
+        if row is not None and row.md5 == md5:
+            continue
+        if row is None:
+            row = FormMedia(form_version=version, filename=item.filename)
+            session.add(row)
+        row.content, row.md5, row.size, row.updated_at = item.content, md5, len(item.content), now
+        row.content_type = _content_type(item.filename)
+        changed = True
+    session.flush()
+    return changed
+
+
+def _content_type(filename: str) -> str:
+    if filename.lower().endswith(".csv"):
+        return "text/csv"
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
