@@ -25,6 +25,12 @@ _JAVA_NOISE = (
     "org.javarosa.xpath.XPathUnhandledException: ",
     "org.javarosa.xform.parse.XFormParseException: ",
 )
+#: Lines about the validator's own run (our temp file name, its verdict banner): not the form's.
+_RUN_LINES = re.compile(
+    r"^(>> Xform is valid!|>> XForm is invalid\.|The following files failed validation:|Result: .*"
+    r"|.*taphuan-validate-.*\.xml.*)$"
+)
+_BAD_NODE = re.compile(r"\s*Bad node: org\.javarosa\.\S+")
 
 
 def validate_xform(xml: bytes, *, java: str = "java", timeout: int = 120) -> list[str]:
@@ -91,6 +97,9 @@ def clean_validator_output(text: str) -> list[str]:
         line = raw.rstrip()
         if not line.strip() or line.lstrip().startswith("at ") or ".java:" in line:
             continue
+        if _RUN_LINES.match(line.strip()):
+            continue
+        line = _BAD_NODE.sub("", line)
         for prefix in _JAVA_NOISE:
             line = line.replace(prefix, "")
         line = _XPATH.sub(lambda m: "${" + m.group(0).rsplit("/", 1)[1] + "}", line)
