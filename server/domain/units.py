@@ -42,23 +42,15 @@ _LEVEL_WORDS = {
     "village": "hamlet",
 }
 _HEADER_WORDS = {
-    "level": "level",
-    "cấp": "level",
-    "code": "code",
-    "mã": "code",
-    "name": "name",
-    "tên": "name",
-    "kind": "kind",
-    "loại": "kind",
-    "parent_code": "parent_code",
-    "mã cấp trên": "parent_code",
-    "parent_level": "parent_level",
-    "cấp trên": "parent_level",
-    "valid_from": "valid_from",
-    "hiệu lực từ": "valid_from",
-    "valid_to": "valid_to",
-    "hiệu lực đến": "valid_to",
-}
+    "level": "level", "cấp": "level", "cap": "level",
+    "code": "code", "mã": "code", "ma": "code",
+    "name": "name", "tên": "name", "ten": "name",
+    "kind": "kind", "loại": "kind", "loai": "kind",
+    "parent_code": "parent_code", "mã cấp trên": "parent_code", "ma cap tren": "parent_code",
+    "parent_level": "parent_level", "cấp trên": "parent_level", "cap tren": "parent_level",
+    "valid_from": "valid_from", "hiệu lực từ": "valid_from", "hieu luc tu": "valid_from",
+    "valid_to": "valid_to", "hiệu lực đến": "valid_to", "hieu luc den": "valid_to",
+}  # fmt: skip
 REQUIRED_COLUMNS = ("level", "code", "name")
 
 
@@ -126,14 +118,26 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
-def parse_units_csv(content: bytes, *, filename: str = "units.csv") -> list[UnitRow]:
-    """Read a units CSV completely, collecting every problem before failing.
+@dataclass
+class UnitsFile:
+    """A units file as read: the good rows, and a report of the bad ones.
+
+    Bad rows are kept as a report rather than raised at once so that the caller can add the
+    problems only it can see (unknown parents) and refuse the file with every problem listed.
+    """
+
+    rows: list[UnitRow]
+    problems: list[dict]
+
+
+def parse_units_csv(content: bytes, *, filename: str = "units.csv") -> UnitsFile:
+    """Read a units CSV completely, collecting every row problem.
 
     :param content: the file (UTF-8, with or without BOM; comma or semicolon separated).
     :param filename: its name, for messages.
-    :return: the rows, in file order.
-    :raises EmptyFile: the file has no content.
-    :raises InvalidUnitsFile: with ``details['rows']`` = [{"row": n, "error": "…"}].
+    :return: the good rows in file order, and the problems [{"row": n, "error": "…"}].
+    :raises EmptyFile: the file has no content, or no units.
+    :raises InvalidUnitsFile: the file is not UTF-8, or its header is unusable.
     """
     if not content.strip():
         raise EmptyFile(f"{filename}: the file is empty", file=filename)
@@ -184,11 +188,9 @@ def parse_units_csv(content: bytes, *, filename: str = "units.csv") -> list[Unit
             continue
         seen[unit.key] = number
         rows.append(unit)
-    if errors:
-        raise rows_error(filename, errors)
-    if not rows:
+    if not rows and not errors:
         raise EmptyFile(f"{filename}: the file has a header but no units", file=filename)
-    return rows
+    return UnitsFile(rows=rows, problems=errors)
 
 
 def rows_error(filename: str, errors: list[dict]) -> InvalidUnitsFile:

@@ -62,12 +62,25 @@ def import_units_csv(
     :raises InvalidUnitsFile: with every bad row numbered; nothing is changed.
     :raises EmptyFile: for an empty file.
     """
-    rows = parse_units_csv(content, filename=filename)
-    return upsert_units(rows, source="import", session=session, now=now, filename=filename)
+    parsed = parse_units_csv(content, filename=filename)
+    return upsert_units(
+        parsed.rows,
+        source="import",
+        session=session,
+        now=now,
+        filename=filename,
+        problems=parsed.problems,
+    )
 
 
 def upsert_units(
-    rows: list[UnitRow], *, source: str, session: Session, now: dt.datetime, filename: str
+    rows: list[UnitRow],
+    *,
+    source: str,
+    session: Session,
+    now: dt.datetime,
+    filename: str,
+    problems: list[dict] | None = None,
 ) -> UnitsResult:
     """Add new units and update known ones (matched on level, code and valid_from).
 
@@ -76,8 +89,10 @@ def upsert_units(
     :param session: the database session.
     :param now: the time of the change.
     :param filename: the source's name, for messages.
+    :param problems: row problems already found while reading the source; reported together
+        with the ones found here.
     :return: the counts.
-    :raises InvalidUnitsFile: if any parent is unknown or ambiguous, or a period overlaps
+    :raises InvalidUnitsFile: if there were problems, any parent is unknown or ambiguous, or a period overlaps
         another unit with the same code; nothing is changed then.
     """
     existing = {
@@ -91,7 +106,7 @@ def upsert_units(
     for key, row in incoming.items():
         candidates[row.code].append((row.level, row.valid_from, row.valid_to, key))
 
-    errors: list[dict] = []
+    errors: list[dict] = list(problems or [])
     parents: dict[tuple, tuple | None] = {}
     for row in rows:
         problem = _overlap(row, candidates[row.code])
@@ -161,18 +176,22 @@ def _overlap(row: UnitRow, same_code: list[tuple]) -> str | None:
 def _resolve_parent(row: UnitRow, candidates: dict[str, list[tuple]]) -> tuple | None:
     if row.parent_code is None:
         return None
-    on = row.valid_from
+    # The parent must have existed during (part of) the child's period: a hamlet whose start
+    # is unknown (1900) still belongs under the commune created in 2008.
+    row_end = row.valid_to or _FAR_FUTURE
     matches = [
         key
         for level, start, end, key in candidates.get(row.parent_code, [])
         if LEVEL_RANK[level] < LEVEL_RANK[row.level]
         and (row.parent_level is None or level == row.parent_level)
-        and start <= on <= (end or _FAR_FUTURE)
+        and start <= row_end
+        and row.valid_from <= (end or _FAR_FUTURE)
     ]
     if not matches:
+        until = f"{row.valid_to:%d/%m/%Y}" if row.valid_to else "now"
         raise ValueError(
-            f"parent_code {row.parent_code!r}: no unit above {row.level} with this "
-            f"code was valid on {on:%d/%m/%Y}"
+            f"parent_code {row.parent_code!r}: no unit above {row.level} with this code "
+            f"existed between {row.valid_from:%d/%m/%Y} and {until}"
         )
     if len(matches) > 1:
         levels = ", ".join(sorted({m[0] for m in matches}))

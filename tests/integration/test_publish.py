@@ -232,9 +232,9 @@ def test_media_with_path_in_name_is_refused(session, bad_name):
 
 def test_invalid_xpath_is_caught_by_odk_validate_and_nothing_is_stored(session):
     form = (
-        "| survey |\n| | type | name | label | constraint |\n| | integer | n | N | . > > 3 |\n"
-        "| settings |\n| | form_id | version |\n| | xp | 1 |\n"
-    ).encode()
+        b"| survey |\n| | type | name | label | constraint |\n| | integer | n | N | . > > 3 |\n"
+        b"| settings |\n| | form_id | version |\n| | xp | 1 |\n"
+    )
     with pytest.raises(FormValidationFailed, match=r"xp\.md: .*invalid constraint") as info:
         publish(session, "xp.md", form)
     session.rollback()

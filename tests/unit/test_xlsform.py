@@ -48,7 +48,7 @@ def docx_bytes():
     [
         ("a.md", b"| survey |", ".md"),
         ("A.XML", b"<x/>", ".xml"),
-        ("f.csv", "survey,\n,type".encode(), ".csv"),
+        ("f.csv", b"survey,\n,type", ".csv"),
         ("f.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", ".xls"),
     ],
 )

@@ -1,0 +1,46 @@
+"""The overview pages, and errors rendered for people (HTML) and programs (JSON)."""
+
+import shutil
+
+from tests.conftest import DATA
+
+
+def test_index_lists_published_forms_and_units(client, runner, tmp_path):
+    shutil.copy(DATA / "forms" / "mini.md", tmp_path / "mini.md")
+    runner.invoke(args=["forms", "publish", str(tmp_path / "mini.md")])
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Biểu mẫu đã xuất bản" in html
+    assert "Mẫu nhỏ" in html
+    assert "2026010101" in html
+    assert "http://localhost/" in html
+    detail = client.get("/forms/mini").get_data(as_text=True)
+    assert "/data/age" in detail
+    assert "integer" in detail
+
+
+def test_index_without_forms_explains_how_to_publish(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "Chưa có biểu mẫu nào" in html
+
+
+def test_unknown_form_page_is_a_404_catalogue_page(client):
+    response = client.get("/forms/khong-co")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "Không tìm thấy biểu mẫu" in html
+    assert "404.1" in html
+
+
+def test_routing_errors_speak_json_under_api(client):
+    response = client.get("/api/v1/nothing")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "404"
+    assert client.get("/nothing").mimetype == "text/html"
+
+
+def test_method_not_allowed_is_rendered(client):
+    response = client.post("/")
+    assert response.status_code == 405
+    assert "Phương thức không được phép" in response.get_data(as_text=True)
