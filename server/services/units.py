@@ -92,8 +92,8 @@ def upsert_units(
     :param problems: row problems already found while reading the source; reported together
         with the ones found here.
     :return: the counts.
-    :raises InvalidUnitsFile: if there were problems, any parent is unknown or ambiguous, or a period overlaps
-        another unit with the same code; nothing is changed then.
+    :raises InvalidUnitsFile: if there were problems, any parent is unknown or ambiguous,
+        or a period overlaps another unit with the same code; nothing is changed then.
     """
     existing = {
         (u.level, u.code, u.valid_from): u for u in session.execute(sa.select(AdminUnit)).scalars()

@@ -111,7 +111,7 @@ def test_units_import_accepts_vietnamese_headers_semicolons_and_bom(
     assert (unit.level, unit.name, unit.parent.code) == ("district", "Huyện Ia Grai", "52")
 
 
-@pytest.mark.parametrize("content", [b"", "level,code,name\n".encode()])
+@pytest.mark.parametrize("content", [b"", b"level,code,name\n"])
 def test_units_import_refuses_empty_files(runner, tmp_path, content):
     path = tmp_path / "empty.csv"
     path.write_bytes(content)
