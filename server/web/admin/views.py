@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 
 from server.extensions import db
 from server.services.forms import get_form, list_forms
@@ -17,7 +17,7 @@ def index():
         "admin/index.html",
         forms=list_forms(db.session),
         units=count_units(db.session),
-        server_url=request.host_url,
+        server_url=current_app.config["BASE_URL"] or request.host_url,
     )
 
 

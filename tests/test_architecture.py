@@ -1,0 +1,84 @@
+"""Import rules of ARCHITECTURE.md, checked on the source (no import-linter needed)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+HTTP_AND_DB = ("flask", "flask_sqlalchemy", "flask_migrate", "sqlalchemy", "requests", "werkzeug")
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def python_files(*parts: str) -> list[Path]:
+    return sorted((ROOT.joinpath(*parts)).rglob("*.py"))
+
+
+def offending(files: list[Path], forbidden: tuple[str, ...]) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in files
+        for name in imports_of(path)
+        if name.split(".")[0] in forbidden
+    ]
+
+
+def test_domain_is_pure():
+    files = python_files("server", "domain")
+    assert files
+    assert offending(files, HTTP_AND_DB) == []
+    server_imports = [
+        f"{p.relative_to(ROOT)}: {n}"
+        for p in files
+        for n in imports_of(p)
+        if n.startswith("server.") and not n.startswith(("server.errors", "server.domain"))
+    ]
+    assert server_imports == []
+
+
+@pytest.mark.parametrize("package", ["exports"])
+def test_exports_know_nothing_of_the_server(package):
+    assert offending(python_files(package), (*HTTP_AND_DB, "server")) == []
+
+
+def test_services_do_not_speak_http():
+    assert offending(python_files("server", "services"), ("flask", "werkzeug", "requests")) == []
+
+
+def test_only_the_factory_imports_the_web_layer():
+    users = [
+        str(p.relative_to(ROOT))
+        for p in python_files("server")
+        if "web" not in p.relative_to(ROOT).parts
+        and any(n == "server.web" or n.startswith("server.web.") for n in imports_of(p))
+    ]
+    assert users == []
+    factory = (ROOT / "server" / "__init__.py").read_text()
+    assert "from server import cli, database, web" in factory
+
+
+def test_config_imports_nothing_from_the_server():
+    assert not any(n.startswith("server") for n in imports_of(ROOT / "config.py"))
+
+
+def test_commit_happens_only_in_views_and_cli():
+    for path in python_files("server", "services") + python_files("server", "domain"):
+        assert ".commit()" not in path.read_text(encoding="utf-8"), path
+
+
+def test_no_catch_all_modules():
+    names = {p.name for p in python_files("server")} | {p.name for p in python_files("exports")}
+    assert not names & {"utils.py", "helpers.py", "misc.py"}

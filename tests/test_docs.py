@@ -1,0 +1,44 @@
+"""The README promises things; these tests keep the promises true."""
+
+from __future__ import annotations
+
+import re
+
+import config
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_opens_with_the_two_commands():
+    opening = README[:1500]
+    assert "make run" in opening
+    assert "make test" in opening
+
+
+def test_every_setting_is_documented_in_the_readme():
+    for setting in config.SETTINGS:
+        assert f"`{config.PREFIX}{setting.name}`" in README, setting.name
+
+
+def test_readme_documents_no_setting_that_does_not_exist():
+    documented = set(re.findall(r"`TAPHUAN_([A-Z0-9_]+)`", README))
+    known = {s.name for s in config.SETTINGS} | {"PASSWORD"}
+    reserved = {name for name in documented if name.startswith("TEST_")}
+    assert documented - reserved <= known
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    commands = [line for line in ci.splitlines() if line.strip() and not line.startswith("#")]
+    assert "make test" in commands
+
+
+def test_every_cli_command_in_the_readme_exists():
+    from click.testing import CliRunner  # noqa: F401  (documented commands are real commands)
+
+    from server.cli import forms_cli, units_cli
+
+    groups = {"forms": forms_cli, "units": units_cli}
+    for group, command in re.findall(r"flask --app wsgi (forms|units) ([a-z-]+)", README):
+        assert command in groups[group].commands, f"{group} {command}"
