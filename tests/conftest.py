@@ -98,11 +98,7 @@ class Databases:
                 .set(database=self.pg_template)
                 .render_as_string(hide_password=False)
             )
-        name = f"t_{self.pg_template[4:]}_{n}"
-        with self.admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.pg_template}"')
-        self.created.append(name)
-        return make_url(self.pg_url).set(database=name).render_as_string(hide_password=False)
+        return self._create_pg(f"t_{self.pg_template[4:]}_{n}", template=self.pg_template)
 
     def empty(self, backend: str) -> str:
         """A database with no schema at all (for migration tests)."""
@@ -111,9 +107,12 @@ class Databases:
             return f"sqlite:///{self.workdir / f'empty{n}.sqlite3'}"
         if self.pg_url is None:
             pytest.skip("PostgreSQL not available")
-        name = f"e_{uuid.uuid4().hex[:8]}"
+        return self._create_pg(f"e_{uuid.uuid4().hex[:8]}")
+
+    def _create_pg(self, name: str, template: str | None = None) -> str:
+        clause = f' TEMPLATE "{template}"' if template else ""
         with self.admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{clause}')
         self.created.append(name)
         return make_url(self.pg_url).set(database=name).render_as_string(hide_password=False)
 

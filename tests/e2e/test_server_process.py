@@ -24,16 +24,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def python_module(args, env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=180, check=False)  # fmt: skip
+
+
 def run(args, env):
-    result = subprocess.run(
-        [sys.executable, "-m", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    result = python_module(args, env)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -86,14 +83,6 @@ def test_unknown_setting_stops_the_cli_with_its_name(tmp_path):
         TAPHUAN_DATABASE_URL=f"sqlite:///{tmp_path}/x.db",
         TAPHUAN_FORMS_MAX_BYTE="10",
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "forms", "list"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = python_module(["flask", "--app", "wsgi", "forms", "list"], env)
     assert result.returncode != 0
     assert "TAPHUAN_FORMS_MAX_BYTE: unknown setting" in result.stderr
