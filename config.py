@@ -88,57 +88,37 @@ class Setting:
     help: str
 
 
+# fmt: off
 SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "SECRET_KEY",
-        "",
-        parse_str,
-        "Signs sessions and tokens; empty = read instance/secret_key (make run creates it).",
-    ),
-    Setting(
-        "DATABASE_URL",
-        "",
-        parse_str,
-        "SQLAlchemy URL; empty = SQLite file instance/taphuan.sqlite3. "
-        "PostgreSQL: postgresql+psycopg://user:pass@host/db",
-    ),
-    Setting(
-        "BASE_URL",
-        "",
-        parse_str,
-        "Public URL of the service (used in links given to devices); empty = from request.",
-    ),
-    Setting(
-        "SQLITE_BUSY_TIMEOUT_MS",
-        15000,
-        parse_int,
-        "How long an SQLite writer waits for a lock before failing, in milliseconds.",
-    ),
-    Setting(
-        "FORMS_MAX_BYTES",
-        10 * 1024 * 1024,
-        parse_int,
-        "Largest XLSForm/XForm or form media file accepted for publishing, in bytes.",
-    ),
-    Setting(
-        "FORMS_JAVA",
-        "java",
-        parse_str,
-        "Java executable that runs ODK Validate (the jar bundled with pyxform).",
-    ),
-    Setting(
-        "FORMS_VALIDATE_TIMEOUT",
-        120,
-        parse_int,
-        "Seconds ODK Validate may run on one form before publishing fails.",
-    ),
-    Setting(
-        "LOG_LEVEL",
-        "INFO",
-        parse_log_level,
-        "Logging level of the service: DEBUG, INFO, WARNING, ERROR or CRITICAL.",
-    ),
+    Setting("SECRET_KEY", "", parse_str,
+            "Signs sessions and tokens; empty = read instance/secret_key (make run creates it)."),
+    Setting("DATABASE_URL", "", parse_str,
+            "SQLAlchemy URL; empty = SQLite file instance/taphuan.sqlite3. "
+            "PostgreSQL: postgresql+psycopg://user:pass@host/db"),
+    Setting("BASE_URL", "", parse_str,
+            "Public URL of the service (used in links given to devices); empty = from request."),
+    Setting("SQLITE_BUSY_TIMEOUT_MS", 15000, parse_int,
+            "How long an SQLite writer waits for a lock before failing, in milliseconds."),
+    Setting("FORMS_MAX_BYTES", 10 * 1024 * 1024, parse_int,
+            "Largest XLSForm/XForm or form media file accepted for publishing, in bytes."),
+    Setting("FORMS_JAVA", "java", parse_str,
+            "Java executable that runs ODK Validate (the jar bundled with pyxform)."),
+    Setting("FORMS_VALIDATE_TIMEOUT", 120, parse_int,
+            "Seconds ODK Validate may run on one form before publishing fails."),
+    Setting("OPENROSA_MAX_BYTES", 100_000_000, parse_int,
+            "Submission size advertised to Collect and enforced (plus multipart framing), bytes."),
+    Setting("STORAGE_DIR", "", parse_str,
+            "Folder for submission attachments (content-addressed); empty = instance/storage."),
+    Setting("AUTH_REALM", "taphuan", parse_str,
+            "Digest realm; stored password digests depend on it (reset passwords if changed)."),
+    Setting("DIGEST_NONCE_SECONDS", 300, parse_int,
+            "How long a Digest nonce may be reused (with increasing nc) before it is stale."),
+    Setting("PROXY_HOPS", 1, parse_int,
+            "Reverse proxies in front whose X-Forwarded-Proto/Host are trusted; 0 = none."),
+    Setting("LOG_LEVEL", "INFO", parse_log_level,
+            "Logging level of the service: DEBUG, INFO, WARNING, ERROR or CRITICAL."),
 )
+# fmt: on
 
 #: Every key with its default; ``create_app`` starts from this mapping.
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
@@ -170,6 +150,8 @@ def load_config(environ: Mapping[str, str], instance_path: str | os.PathLike[str
     instance = Path(instance_path)
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = f"sqlite:///{instance / 'taphuan.sqlite3'}"
+    if not values["STORAGE_DIR"]:
+        values["STORAGE_DIR"] = str(instance / "storage")
     if not values["SECRET_KEY"]:
         key_file = instance / "secret_key"
         if key_file.is_file():
@@ -208,6 +190,10 @@ def validate(values: Mapping[str, Any]) -> None:
     base = values["BASE_URL"]
     if base and (urlsplit(base).scheme not in {"http", "https"} or not urlsplit(base).netloc):
         raise ConfigError(f"{PREFIX}BASE_URL: {base!r} is not an absolute http(s) URL")
+    if not values["AUTH_REALM"] or '"' in values["AUTH_REALM"]:
+        raise ConfigError(f"{PREFIX}AUTH_REALM: must be non-empty and contain no quote")
+    if not values["STORAGE_DIR"]:
+        raise ConfigError(f"{PREFIX}STORAGE_DIR: must not be empty")
     if values["FORMS_VALIDATE_TIMEOUT"] < 1:
         raise ConfigError(f"{PREFIX}FORMS_VALIDATE_TIMEOUT: must be at least 1 second")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 from server import cli, database, web
@@ -42,6 +43,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     database.configure_engine(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
 
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     web.register_blueprints(app)
     web.register_error_handlers(app)
     cli.register(app)

@@ -4,14 +4,22 @@ Domain and service code raise these; each surface (CLI, OpenRosa XML, JSON API, 
 them in its own format. Codes never change meaning once released: clients and tests rely on
 them. Every leaf carries a Vietnamese title (shown first to users) and an English one.
 
-* ServiceError                         (code, http_status, message, details)
+* ServiceError                         (code, http_status, message, details, message_vi)
   * InvalidInput           400.x
+      MalformedSubmission 400.1 · MissingSubmissionFile 400.2 · InvalidHeader 400.3 ·
       InvalidXLSForm 400.4 · InvalidXForm 400.5 · FormValidationFailed 400.6 ·
       UnsupportedFileType 400.7 · EmptyFile 400.8 · UnknownXLSFormColumn 400.9 ·
-      InvalidUnitsFile 400.10 · FormVersionMissing 400.11 · InvalidFormMedia 400.12
-  * PayloadTooLarge        413.x       FileTooLarge 413.1
-  * NotFound               404.x       FormNotFound 404.1
-  * Conflict               409.x       FormVersionExists 409.2
+      InvalidUnitsFile 400.10 · FormVersionMissing 400.11 · InvalidFormMedia 400.12 ·
+      InvalidAttachment 400.13 · InvalidAccount 400.14
+  * AuthenticationRequired 401.x       AuthenticationRequired 401.1
+  * Forbidden              403.x       TokenInvalid 403.1 · FormNotAssigned 403.2
+  * NotFound               404.x       FormNotFound 404.1 · SubmissionNotFound 404.2 ·
+                                       FormVersionNotFound 404.3 · UserNotFound 404.4
+  * Conflict               409.x       SubmissionConflict 409.1 · FormVersionExists 409.2 ·
+                                       FormClosed 409.3 · SubmissionOutdated 409.4 ·
+                                       SubmissionExists 409.5 · SubmissionDeleted 409.6 ·
+                                       UserExists 409.7
+  * PayloadTooLarge        413.x       FileTooLarge 413.1 · BodyTooLarge 413.2
   * Unavailable            503.x       ValidatorUnavailable 503.1
 """
 
@@ -28,9 +36,11 @@ class ServiceError(Exception):
     title_vi: ClassVar[str] = "Lỗi máy chủ"
     title_en: ClassVar[str] = "Server error"
 
-    def __init__(self, message: str, **details: Any) -> None:
+    def __init__(self, message: str, *, message_vi: str | None = None, **details: Any) -> None:
         super().__init__(message)
         self.message = message
+        #: The message in Vietnamese, for people in the field; None = only the title is Vietnamese.
+        self.message_vi = message_vi
         self.details = details
 
     def __str__(self) -> str:
@@ -44,6 +54,30 @@ class InvalidInput(ServiceError):
     http_status = 400
     title_vi = "Dữ liệu không hợp lệ"
     title_en = "Invalid input"
+
+
+class MalformedSubmission(InvalidInput):
+    """A submission body or its XML cannot be read (bad multipart, bad XML, no form id…)."""
+
+    code = "400.1"
+    title_vi = "Bài nộp không đọc được"
+    title_en = "Malformed submission"
+
+
+class MissingSubmissionFile(InvalidInput):
+    """The multipart POST has no ``xml_submission_file`` part."""
+
+    code = "400.2"
+    title_vi = "Thiếu tệp bài nộp"
+    title_en = "Missing submission file"
+
+
+class InvalidHeader(InvalidInput):
+    """A required protocol header is missing or wrong (``X-OpenRosa-Version: 1.0``)."""
+
+    code = "400.3"
+    title_vi = "Thiếu hoặc sai tiêu đề giao thức"
+    title_en = "Missing or invalid header"
 
 
 class InvalidXLSForm(InvalidInput):
@@ -118,6 +152,56 @@ class InvalidFormMedia(InvalidInput):
     title_en = "Invalid form media file"
 
 
+class InvalidAttachment(InvalidInput):
+    """An attachment part has an unusable name, or there are too many parts."""
+
+    code = "400.13"
+    title_vi = "Tệp đính kèm không hợp lệ"
+    title_en = "Invalid attachment"
+
+
+class InvalidAccount(InvalidInput):
+    """A user or device account request has a bad name, role or password."""
+
+    code = "400.14"
+    title_vi = "Thông tin tài khoản không hợp lệ"
+    title_en = "Invalid account data"
+
+
+class AuthenticationRequired(ServiceError):
+    """No credentials, or wrong ones; the OpenRosa surface adds the Digest challenge."""
+
+    code = "401.1"
+    http_status = 401
+    title_vi = "Cần đăng nhập"
+    title_en = "Authentication required"
+
+
+class Forbidden(ServiceError):
+    """The caller is known but may not do this."""
+
+    code = "403"
+    http_status = 403
+    title_vi = "Không có quyền"
+    title_en = "Forbidden"
+
+
+class TokenInvalid(Forbidden):
+    """The device token in the URL is unknown or revoked."""
+
+    code = "403.1"
+    title_vi = "Mã thiết bị không hợp lệ hoặc đã bị thu hồi"
+    title_en = "Device token invalid or revoked"
+
+
+class FormNotAssigned(Forbidden):
+    """The form exists but is not assigned to this user or device."""
+
+    code = "403.2"
+    title_vi = "Biểu mẫu không được giao cho bạn"
+    title_en = "Form not assigned to you"
+
+
 class PayloadTooLarge(ServiceError):
     """The body or file is larger than the configured limit."""
 
@@ -133,6 +217,14 @@ class FileTooLarge(PayloadTooLarge):
     code = "413.1"
     title_vi = "Tệp quá lớn"
     title_en = "File too large"
+
+
+class BodyTooLarge(PayloadTooLarge):
+    """A request body is larger than the advertised limit."""
+
+    code = "413.2"
+    title_vi = "Bài nộp quá lớn"
+    title_en = "Request body too large"
 
 
 class NotFound(ServiceError):
@@ -152,6 +244,30 @@ class FormNotFound(NotFound):
     title_en = "Form not found"
 
 
+class SubmissionNotFound(NotFound):
+    """The submission (e.g. the one an edit's deprecatedID names) does not exist."""
+
+    code = "404.2"
+    title_vi = "Không tìm thấy bài nộp"
+    title_en = "Submission not found"
+
+
+class FormVersionNotFound(NotFound):
+    """The submission names a form version that was never published."""
+
+    code = "404.3"
+    title_vi = "Không tìm thấy phiên bản biểu mẫu"
+    title_en = "Form version not found"
+
+
+class UserNotFound(NotFound):
+    """No user or device with that name."""
+
+    code = "404.4"
+    title_vi = "Không tìm thấy tài khoản"
+    title_en = "Account not found"
+
+
 class Conflict(ServiceError):
     """The request contradicts what is already stored."""
 
@@ -167,6 +283,54 @@ class FormVersionExists(Conflict):
     code = "409.2"
     title_vi = "Phiên bản biểu mẫu đã tồn tại với nội dung khác"
     title_en = "Form version already published with different content"
+
+
+class SubmissionConflict(Conflict):
+    """Same instanceID, different XML: the device must not silently overwrite data."""
+
+    code = "409.1"
+    title_vi = "Bài nộp trùng mã nhưng khác nội dung"
+    title_en = "Submission conflict"
+
+
+class FormClosed(Conflict):
+    """The form no longer accepts submissions."""
+
+    code = "409.3"
+    title_vi = "Biểu mẫu đã đóng"
+    title_en = "Form closed"
+
+
+class SubmissionOutdated(Conflict):
+    """An edit names a version of the submission that has since been replaced."""
+
+    code = "409.4"
+    title_vi = "Bản đang sửa đã cũ"
+    title_en = "Edited copy is out of date"
+
+
+class SubmissionExists(Conflict):
+    """An edit's new instanceID is already taken."""
+
+    code = "409.5"
+    title_vi = "Mã bài nộp đã tồn tại"
+    title_en = "Submission already exists"
+
+
+class SubmissionDeleted(Conflict):
+    """The instanceID belongs to a deleted submission; it may not come back."""
+
+    code = "409.6"
+    title_vi = "Bài nộp đã bị xóa"
+    title_en = "Submission was deleted"
+
+
+class UserExists(Conflict):
+    """A user or device with that name exists already."""
+
+    code = "409.7"
+    title_vi = "Tài khoản đã tồn tại"
+    title_en = "Account already exists"
 
 
 class Unavailable(ServiceError):

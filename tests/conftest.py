@@ -16,6 +16,7 @@ import datetime as dt
 import itertools
 import os
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -37,7 +38,12 @@ NOW = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
 def make_config(database_url: str, **overrides) -> dict:
     """A complete, hermetic test configuration."""
     values = dict(config.DEFAULTS)
-    values.update(SECRET_KEY="test-secret", DATABASE_URL=database_url, TESTING=True)
+    values.update(
+        SECRET_KEY="test-secret",
+        DATABASE_URL=database_url,
+        STORAGE_DIR=tempfile.mkdtemp(prefix="taphuan-storage-"),
+        TESTING=True,
+    )
     values.update(overrides)
     return values
 

@@ -1,7 +1,21 @@
 """Persistence: SQLAlchemy 2.0 models. Re-exported here so Alembic sees every table."""
 
+from server.models.accounts import Device, User, device_forms, user_forms
 from server.models.base import Base
 from server.models.forms import Form, FormMedia, FormVersion
+from server.models.submissions import Submission, SubmissionAttachment
 from server.models.units import AdminUnit
 
-__all__ = ["AdminUnit", "Base", "Form", "FormMedia", "FormVersion"]
+__all__ = [
+    "AdminUnit",
+    "Base",
+    "Device",
+    "Form",
+    "FormMedia",
+    "FormVersion",
+    "Submission",
+    "SubmissionAttachment",
+    "User",
+    "device_forms",
+    "user_forms",
+]

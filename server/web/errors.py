@@ -8,11 +8,16 @@ The surface is chosen from the blueprint that handled the request, or, for routi
 from __future__ import annotations
 
 import logging
+import secrets
+import time
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from server.errors import ServiceError
+from server.domain.digest import make_nonce
+from server.errors import AuthenticationRequired, BodyTooLarge, ServiceError
+from server.web.openrosa import with_openrosa_headers
+from server.web.openrosa.responses import openrosa_response
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +40,51 @@ def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, render_http_error)
 
 
+_OPENROSA_BLUEPRINTS = {"openrosa", "openrosa_key"}
+_OPENROSA_PATHS = ("/formList", "/submission", "/key/")
+
+
 def _wants_json() -> bool:
     return request.blueprint == "api" or request.path.startswith("/api/")
+
+
+def _is_openrosa() -> bool:
+    if request.blueprint is not None:
+        return request.blueprint in _OPENROSA_BLUEPRINTS
+    return request.path.startswith(_OPENROSA_PATHS)
+
+
+def render_openrosa_error(error: ServiceError) -> Response:
+    """Render an error as ``<OpenRosaResponse>``, Vietnamese first (Collect shows the text).
+
+    A 401 carries a Digest challenge (and Basic over https): Collect only ever sends
+    credentials in answer to one, and prompts forever without it.
+    """
+    vietnamese = f"{error.title_vi}: {error.message_vi}" if error.message_vi else error.title_vi
+    text = f"{vietnamese} / {error.title_en}: {error.message} [{error.code}]"
+    response = Response(openrosa_response(text, nature="error"), status=error.http_status,
+                        content_type="text/xml; charset=utf-8")  # fmt: skip
+    if isinstance(error, AuthenticationRequired):
+        config = current_app.config
+        realm = config["AUTH_REALM"]
+        challenge = (
+            f'Digest realm="{realm}", qop="auth", algorithm=MD5, '
+            f'nonce="{make_nonce(config["SECRET_KEY"], time.time())}", '
+            f'opaque="{secrets.token_hex(8)}"'
+        )
+        if error.details.get("stale"):
+            challenge += ", stale=true"
+        response.headers.add("WWW-Authenticate", challenge)
+        if request.is_secure:
+            response.headers.add("WWW-Authenticate", f'Basic realm="{realm}", charset="UTF-8"')
+    return with_openrosa_headers(response)
 
 
 def render_service_error(error: ServiceError):
     """Render a catalogue error for the current surface."""
     logger.info("%s on %s %s: %s", error.code, request.method, request.path, error.message)
+    if _is_openrosa():
+        return render_openrosa_error(error)
     if _wants_json():
         body = {"error": {"code": error.code, "message": error.message, "details": error.details}}
         return jsonify(body), error.http_status
@@ -59,6 +102,17 @@ def render_http_error(error: HTTPException):
     """Render a routing or protocol error for the current surface."""
     status = error.code or 500
     title_vi, title_en = _HTTP_TITLES.get(status, (error.name, error.name))
+    if _is_openrosa():
+        if status == 413:
+            limit = current_app.config["OPENROSA_MAX_BYTES"]
+            return render_openrosa_error(BodyTooLarge(
+                f"the submission is larger than {limit:,} bytes",
+                message_vi=f"Bài nộp lớn hơn giới hạn {limit:,} byte của máy chủ.",
+            ))  # fmt: skip
+        generic = ServiceError(error.description or error.name)
+        generic.code, generic.http_status = str(status), status
+        generic.title_vi, generic.title_en = title_vi, title_en
+        return render_openrosa_error(generic)
     if _wants_json():
         body = {"error": {"code": str(status), "message": error.description, "details": {}}}
         response = jsonify(body)

@@ -64,7 +64,7 @@ def test_gunicorn_serves_what_the_cli_published(databases, backend, tmp_path):
             assert page.status_code == 200
             assert "Mẫu nhỏ" in page.text
             assert f"http://127.0.0.1:{port}/" in page.text
-            missing = requests.get(f"http://127.0.0.1:{port}/forms/none", timeout=5)
+            missing = requests.get(f"http://127.0.0.1:{port}/admin/forms/none", timeout=5)
             assert missing.status_code == 404
             assert "404.1" in missing.text
         finally:

@@ -15,7 +15,7 @@ def test_index_lists_published_forms_and_units(client, runner, tmp_path):
     assert "Mẫu nhỏ" in html
     assert "2026010101" in html
     assert "http://localhost/" in html
-    detail = client.get("/forms/mini").get_data(as_text=True)
+    detail = client.get("/admin/forms/mini").get_data(as_text=True)
     assert "/data/age" in detail
     assert "integer" in detail
 
@@ -26,7 +26,7 @@ def test_index_without_forms_explains_how_to_publish(client):
 
 
 def test_unknown_form_page_is_a_404_catalogue_page(client):
-    response = client.get("/forms/khong-co")
+    response = client.get("/admin/forms/khong-co")
     assert response.status_code == 404
     html = response.get_data(as_text=True)
     assert "Không tìm thấy biểu mẫu" in html

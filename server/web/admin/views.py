@@ -21,7 +21,7 @@ def index():
     )
 
 
-@bp.get("/forms/<form_id>")
+@bp.get("/admin/forms/<form_id>")
 def form_detail(form_id: str):
     """Show one form's versions, warnings, fields and media."""
     form = get_form(db.session, form_id)

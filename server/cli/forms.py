@@ -1,44 +1,25 @@
-"""Command-line interface: ``flask --app wsgi <group> <command>``.
-
-Each command is one unit of work: it calls services, then commits (or rolls back on error).
-Errors print the catalogue code and message on stderr and exit with status 1.
-"""
+"""``flask --app wsgi forms publish|check|list``: publishing XLSForms and XForms."""
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
-from server.errors import InvalidUnitsFile, ServiceError
+from server.cli.common import fail, now
+from server.errors import ServiceError
 from server.extensions import db
 from server.services import forms as forms_service
-from server.services import units as units_service
 
 forms_cli = AppGroup("forms", help="Publish and check XLSForm/XForm forms.")
-units_cli = AppGroup("units", help="Load and import administrative units.")
 
 FORM_SUFFIXES = (".xlsx", ".xls", ".csv", ".md", ".xml")
 #: Files in a forms directory that are documentation, not forms.
 NOT_FORMS = {"readme.md", "changelog.md"}
-
-
-def register(app: Flask) -> None:
-    """Attach the command groups to the app.
-
-    :param app: the app.
-    """
-    app.cli.add_command(forms_cli)
-    app.cli.add_command(units_cli)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _settings() -> forms_service.ValidationSettings:
@@ -48,12 +29,6 @@ def _settings() -> forms_service.ValidationSettings:
         java=cfg["FORMS_JAVA"],
         timeout=cfg["FORMS_VALIDATE_TIMEOUT"],
     )
-
-
-def _fail(error: ServiceError) -> None:
-    click.secho(f"lỗi / error {error}", fg="red", err=True)
-    for row in error.details.get("rows", []) if isinstance(error, InvalidUnitsFile) else []:
-        click.echo(f"  dòng / row {row['row']}: {row['error']}", err=True)
 
 
 def form_files(paths: tuple[str, ...]) -> Iterator[Path]:
@@ -115,12 +90,12 @@ def publish_command(paths: tuple[str, ...]) -> None:
                 session=db.session,
                 settings=_settings(),
                 media=media_for(path),
-                now=_now(),
+                now=now(),
             )
             db.session.commit()
         except ServiceError as error:
             db.session.rollback()
-            _fail(error)
+            fail(error)
             failures += 1
             continue
         version = result.form_version
@@ -143,7 +118,7 @@ def check_command(paths: tuple[str, ...]) -> None:
         try:
             checked = forms_service.check_form(path.name, _read(path), settings=_settings())
         except ServiceError as error:
-            _fail(error)
+            fail(error)
             failures += 1
             continue
         schema = checked.schema
@@ -171,66 +146,4 @@ def list_command() -> None:
         click.echo(
             f"{form.form_id:<24} {form.state:<8} {len(form.versions):>8}  "
             f"{latest.version:<12} {latest.md5:<32}  {form.title}"
-        )
-
-
-@units_cli.command("load-official")
-def load_official_command() -> None:
-    """Load or refresh the official units (34 provinces, 3,321 communes) from vietnam-provinces."""
-    try:
-        result = units_service.load_official_units(session=db.session, now=_now())
-        db.session.commit()
-    except ServiceError as error:
-        db.session.rollback()
-        _fail(error)
-        sys.exit(1)
-    from server.domain.units import official_data_version
-
-    click.echo(
-        f"official units ({official_data_version()}): {result.added} added, "
-        f"{result.updated} updated, {result.unchanged} unchanged"
-    )
-
-
-@units_cli.command("import")
-@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
-def import_command(csv_file: str) -> None:
-    """Import local or historical units from a CSV, all or nothing."""
-    path = Path(csv_file)
-    try:
-        result = units_service.import_units_csv(
-            path.read_bytes(), filename=path.name, session=db.session, now=_now()
-        )
-        db.session.commit()
-    except ServiceError as error:
-        db.session.rollback()
-        _fail(error)
-        sys.exit(1)
-    click.echo(
-        f"{path.name}: {result.added} added, {result.updated} updated, {result.unchanged} unchanged"
-    )
-
-
-@units_cli.command("export")
-def export_command() -> None:
-    """Print every unit as CSV in the import format (round-trips through ``units import``)."""
-    import csv
-
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(
-        ["level", "code", "name", "kind", "parent_code", "parent_level", "valid_from", "valid_to"]
-    )
-    for unit in units_service.iter_units(db.session):
-        parent = unit.parent
-        writer.writerow(
-            [
-                unit.level,
-                unit.code,
-                unit.name,
-                unit.kind or "",
-                parent.code if parent else "",
-                parent.level if parent else "",
-                unit.valid_from.isoformat(),
-                unit.valid_to.isoformat() if unit.valid_to else "",
-            ]
         )

@@ -1,0 +1,24 @@
+"""Command-line interface: ``flask --app wsgi <group> <command>``.
+
+Each command is one unit of work: it calls services, then commits (or rolls back on error).
+Errors print the catalogue code and message on stderr and exit with status 1.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from server.cli.accounts import devices_cli, users_cli
+from server.cli.forms import forms_cli
+from server.cli.units import units_cli
+
+GROUPS = (forms_cli, units_cli, users_cli, devices_cli)
+
+
+def register(app: Flask) -> None:
+    """Attach the command groups to the app.
+
+    :param app: the app.
+    """
+    for group in GROUPS:
+        app.cli.add_command(group)

@@ -1,0 +1,192 @@
+"""``flask --app wsgi users …`` and ``devices …``: who may connect ODK Collect.
+
+A device token is the easy way onto a tablet: its URL (``…/key/<token>``) is the whole
+configuration, so Collect needs no user name or password; ``devices create`` prints the URL, the
+settings JSON that Collect's "Configure with QR code" reads, and the QR code itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sys
+import zlib
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from server.cli.common import fail, now
+from server.errors import ServiceError
+from server.extensions import db
+from server.models.accounts import ROLES
+from server.services import accounts
+
+users_cli = AppGroup("users", help="Create and manage user accounts.")
+devices_cli = AppGroup("devices", help="Create, list and revoke device tokens for tablets.")
+
+
+def _password() -> str:
+    """TAPHUAN_PASSWORD if set (scripts), else a hidden prompt with confirmation."""
+    return os.environ.get("TAPHUAN_PASSWORD") or click.prompt(
+        "Mật khẩu / Password", hide_input=True, confirmation_prompt=True
+    )
+
+
+def _commit_or_fail(action):
+    try:
+        result = action()
+        db.session.commit()
+    except ServiceError as error:
+        db.session.rollback()
+        fail(error)
+        sys.exit(1)
+    return result
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="What the user may do.")
+@click.option("--full-name", default="", help="The person's name, shown in pages.")
+@click.option("--form", "form_ids", multiple=True, help="Assign a form (collectors); repeatable.")
+def create_user_command(username: str, role: str, full_name: str, form_ids: tuple[str]) -> None:
+    """Create a user; the password comes from TAPHUAN_PASSWORD or a prompt."""
+    password = _password()
+    user = _commit_or_fail(lambda: accounts.create_user(
+        username, role=role, password=password, realm=current_app.config["AUTH_REALM"],
+        session=db.session, full_name=full_name, form_ids=form_ids, now=now(),
+    ))  # fmt: skip
+    click.echo(f"created user {user.username} ({user.role})")
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+def set_password_command(username: str) -> None:
+    """Set a user's password (TAPHUAN_PASSWORD or a prompt)."""
+    password = _password()
+
+    def change():
+        user = accounts.get_user(db.session, username)
+        accounts.set_password(user, password, realm=current_app.config["AUTH_REALM"])
+        return user
+
+    _commit_or_fail(change)
+    click.echo(f"password changed for {username}")
+
+
+@users_cli.command("assign")
+@click.argument("username")
+@click.option("--form", "form_ids", multiple=True, required=True, help="Form id; repeatable.")
+def assign_command(username: str, form_ids: tuple[str]) -> None:
+    """Assign forms to a user (added to those already assigned)."""
+
+    def assign():
+        user = accounts.get_user(db.session, username)
+        for form in accounts.forms_by_id(db.session, form_ids):
+            if form not in user.forms:
+                user.forms.append(form)
+        return user
+
+    user = _commit_or_fail(assign)
+    click.echo(f"{username}: {', '.join(f.form_id for f in user.forms)}")
+
+
+@users_cli.command("disable")
+@click.argument("username")
+def disable_command(username: str) -> None:
+    """Disable a user: their credentials stop working at once."""
+
+    def disable():
+        user = accounts.get_user(db.session, username)
+        user.is_active = False
+        return user
+
+    _commit_or_fail(disable)
+    click.echo(f"disabled {username}")
+
+
+@users_cli.command("list")
+def list_users_command() -> None:
+    """List users with their role and assigned forms."""
+    for user in accounts.list_users(db.session):
+        forms = ", ".join(f.form_id for f in user.forms) or "-"
+        state = "" if user.is_active else " (disabled)"
+        click.echo(f"{user.username:<24} {user.role:<10} {forms}{state}")
+
+
+def collect_settings(url: str, label: str) -> dict:
+    """The settings ODK Collect imports from a QR code for a device-token project."""
+    return {
+        "general": {"server_url": url, "username": "", "password": "",
+                    "form_update_mode": "match_exactly", "autosend": "wifi_and_cellular",
+                    "delete_send": False},
+        "admin": {"change_server": False},
+        "project": {"name": label, "icon": "T", "color": "#0b5d7a"},
+    }  # fmt: skip
+
+
+def qr_payload(settings: dict) -> str:
+    """Collect's QR text: the settings JSON, zlib-deflated, then base64."""
+    raw = json.dumps(settings, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return base64.b64encode(zlib.compress(raw)).decode("ascii")
+
+
+@devices_cli.command("create")
+@click.argument("label")
+@click.option("--form", "form_ids", multiple=True, required=True, help="Form id; repeatable.")
+@click.option("--server-url", default=None, help="Public URL of this server (default BASE_URL).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts).")
+def create_device_command(label: str, form_ids: tuple[str], server_url: str | None,
+                          as_json: bool) -> None:  # fmt: skip
+    """Create a device token for some forms and print how to configure Collect with it."""
+    device, token = _commit_or_fail(lambda: accounts.create_device(
+        label, form_ids=form_ids, session=db.session, now=now()))  # fmt: skip
+    root = (server_url or current_app.config["BASE_URL"] or "http://127.0.0.1:5000").rstrip("/")
+    url = f"{root}/key/{token}"
+    settings = collect_settings(url, label)
+    payload = {"id": device.id, "label": device.label, "token": token, "url": url,
+               "forms": [f.form_id for f in device.forms], "collect_settings": settings,
+               "qr_text": qr_payload(settings)}  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    click.echo(f"device {device.id} «{device.label}»: {', '.join(payload['forms'])}")
+    click.echo(f"Server URL for ODK Collect / KoBoCollect: {url}")
+    click.echo("(the token is shown only now; revoke with: devices revoke "
+               f"{device.id})")  # fmt: skip
+    click.echo(f"Collect settings (QR payload JSON): {json.dumps(settings, ensure_ascii=False)}")
+    _print_qr(payload["qr_text"])
+
+
+def _print_qr(text: str) -> None:
+    import qrcode
+
+    code = qrcode.QRCode(border=2)
+    code.add_data(text)
+    code.make(fit=True)
+    click.echo("Quét mã này trong Collect > Cấu hình bằng mã QR / scan in Collect:")
+    code.print_ascii(out=sys.stdout, invert=True)
+
+
+@devices_cli.command("list")
+def list_devices_command() -> None:
+    """List device tokens (the tokens themselves are never shown again)."""
+    for device in accounts.list_devices(db.session):
+        state = f"revoked {device.revoked_at:%d/%m/%Y}" if device.revoked_at else "active"
+        forms = ", ".join(f.form_id for f in device.forms)
+        click.echo(f"{device.id:>4}  {device.label:<30} {state:<18} {forms}")
+
+
+@devices_cli.command("revoke")
+@click.argument("device_id", type=int)
+def revoke_command(device_id: int) -> None:
+    """Revoke a device token: its URL stops working at once."""
+
+    def revoke():
+        device = accounts.get_device(db.session, device_id)
+        device.revoked_at = device.revoked_at or now()
+        return device
+
+    device = _commit_or_fail(revoke)
+    click.echo(f"revoked device {device.id} «{device.label}»")

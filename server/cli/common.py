@@ -1,0 +1,21 @@
+"""Helpers shared by the command groups: the clock and how errors are printed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from server.errors import InvalidUnitsFile, ServiceError
+
+
+def now() -> dt.datetime:
+    """The current time, aware UTC (what services take as ``now``)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def fail(error: ServiceError) -> None:
+    """Print a catalogue error (and a units file's bad rows) on stderr."""
+    click.secho(f"lỗi / error {error}", fg="red", err=True)
+    for row in error.details.get("rows", []) if isinstance(error, InvalidUnitsFile) else []:
+        click.echo(f"  dòng / row {row['row']}: {row['error']}", err=True)

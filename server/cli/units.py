@@ -1,0 +1,78 @@
+"""``flask --app wsgi units load-official|import|export``: administrative units."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from server.cli.common import fail, now
+from server.errors import ServiceError
+from server.extensions import db
+from server.services import units as units_service
+
+units_cli = AppGroup("units", help="Load and import administrative units.")
+
+
+@units_cli.command("load-official")
+def load_official_command() -> None:
+    """Load or refresh the official units (34 provinces, 3,321 communes) from vietnam-provinces."""
+    try:
+        result = units_service.load_official_units(session=db.session, now=now())
+        db.session.commit()
+    except ServiceError as error:
+        db.session.rollback()
+        fail(error)
+        sys.exit(1)
+    from server.domain.units import official_data_version
+
+    click.echo(
+        f"official units ({official_data_version()}): {result.added} added, "
+        f"{result.updated} updated, {result.unchanged} unchanged"
+    )
+
+
+@units_cli.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+def import_command(csv_file: str) -> None:
+    """Import local or historical units from a CSV, all or nothing."""
+    path = Path(csv_file)
+    try:
+        result = units_service.import_units_csv(
+            path.read_bytes(), filename=path.name, session=db.session, now=now()
+        )
+        db.session.commit()
+    except ServiceError as error:
+        db.session.rollback()
+        fail(error)
+        sys.exit(1)
+    click.echo(
+        f"{path.name}: {result.added} added, {result.updated} updated, {result.unchanged} unchanged"
+    )
+
+
+@units_cli.command("export")
+def export_command() -> None:
+    """Print every unit as CSV in the import format (round-trips through ``units import``)."""
+    import csv
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(
+        ["level", "code", "name", "kind", "parent_code", "parent_level", "valid_from", "valid_to"]
+    )
+    for unit in units_service.iter_units(db.session):
+        parent = unit.parent
+        writer.writerow(
+            [
+                unit.level,
+                unit.code,
+                unit.name,
+                unit.kind or "",
+                parent.code if parent else "",
+                parent.level if parent else "",
+                unit.valid_from.isoformat(),
+                unit.valid_to.isoformat() if unit.valid_to else "",
+            ]
+        )

@@ -1,0 +1,183 @@
+"""Read submission XML: who it is for, which instance it is, what it says, what files it needs.
+
+Element and attribute names are compared without namespaces (``orx:meta/orx:instanceID`` and
+``meta/instanceID`` are the same, as are ``version`` and ``orx:version``), as ODK Central does.
+Values are typed by the form version's schema; a value that does not fit its type is kept as
+the text sent, never dropped: the raw XML stays the source of truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from xml.etree.ElementTree import Element
+
+from server.domain.xforms import parse_xml_safely
+from server.errors import InvalidXForm, MalformedSubmission
+
+_ENCRYPTED_NS = "http://www.opendatakit.org/xforms/encrypted"
+
+
+@dataclass
+class Instance:
+    """What the envelope of a submission says about itself."""
+
+    form_id: str
+    version: str
+    instance_id: str | None
+    deprecated_id: str | None
+    instance_name: str | None
+    is_encrypted: bool
+    #: Files an encrypted submission carries (media/file…, then encryptedXmlFile).
+    encrypted_files: list[str] = field(default_factory=list)
+    root: Element | None = None
+
+
+def _local(name: str) -> str:
+    return name.rsplit("}", 1)[-1]
+
+
+def _child(element: Element, name: str) -> Element | None:
+    return next((c for c in element if _local(c.tag) == name), None)
+
+
+def _text(element: Element | None) -> str | None:
+    if element is None or element.text is None:
+        return None
+    return element.text.strip() or None
+
+
+def read_instance(xml: bytes) -> Instance:
+    """Parse a submission's XML safely and read its envelope.
+
+    :param xml: the ``xml_submission_file`` bytes.
+    :return: the form id, version, instanceID, deprecatedID, instanceName and encryption.
+    :raises MalformedSubmission: unparseable or unsafe XML, no form id, or an encrypted
+        submission without instanceID.
+    """
+    try:
+        root = parse_xml_safely(xml, what="xml_submission_file")
+    except InvalidXForm as exc:
+        raise MalformedSubmission(
+            exc.message, message_vi="Tệp bài nộp không phải XML hợp lệ.", reason="bad_xml"
+        ) from exc
+    attributes = {_local(k): v for k, v in root.attrib.items()}
+    form_id = (attributes.get("id") or "").strip()
+    if not form_id:
+        raise MalformedSubmission(
+            "the submission's root element has no form ID xml attribute (id)",
+            message_vi="Bài nộp thiếu mã biểu mẫu (thuộc tính id).",
+            reason="no_form_id",
+        )
+    meta = _child(root, "meta")
+    instance_id = _text(_child(meta, "instanceID")) if meta is not None else None
+    instance_id = instance_id or _text(_child(root, "instanceID"))
+    encrypted_key = _text(_child(root, "base64EncryptedKey"))
+    is_encrypted = (
+        attributes.get("encrypted", "").lower() == "yes"
+        or encrypted_key is not None
+        or root.tag.startswith(f"{{{_ENCRYPTED_NS}}}")
+    )
+    files: list[str] = []
+    if is_encrypted:
+        if not instance_id:
+            raise MalformedSubmission(
+                "an encrypted submission must carry meta/instanceID",
+                message_vi="Bài nộp mã hóa phải có instanceID.",
+                reason="encrypted_without_instance_id",
+            )
+        for media in (c for c in root if _local(c.tag) == "media"):
+            files.extend(n for n in (_text(f) for f in media if _local(f.tag) == "file") if n)
+        xml_file = _text(_child(root, "encryptedXmlFile"))
+        if xml_file:
+            files.append(xml_file)
+    return Instance(
+        form_id=form_id,
+        version=(attributes.get("version") or "").strip(),
+        instance_id=instance_id,
+        deprecated_id=_text(_child(meta, "deprecatedID")) if meta is not None else None,
+        instance_name=_text(_child(meta, "instanceName")) if meta is not None else None,
+        is_encrypted=is_encrypted,
+        encrypted_files=list(dict.fromkeys(files)),
+        root=root,
+    )
+
+
+def index_fields(fields: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """Index a schema's fields by instance path (``/data/g/q``) for :func:`typed_data`.
+
+    :param fields: the ``fields`` of a stored form schema.
+    :return: {path: field}.
+    """
+    return {f["path"]: f for f in fields}
+
+
+def typed_data(root: Element, fields: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Turn the instance into JSON-ready data typed by the schema.
+
+    Groups become objects, repeats lists of objects, select_multiple lists of codes, integer
+    and decimal fields numbers, geopoints lists of numbers; blank answers become None.
+
+    :param root: the instance root element (from :func:`read_instance`).
+    :param fields: the schema fields indexed by path (:func:`index_fields`).
+    :return: {name: value} for the root's children.
+    """
+    return _object(root, f"/{_local(root.tag)}", fields)
+
+
+def _object(element: Element, path: str, fields: Mapping[str, Mapping[str, Any]]) -> dict:
+    result: dict[str, Any] = {}
+    for child in element:
+        name = _local(child.tag)
+        child_path = f"{path}/{name}"
+        spec = fields.get(child_path, {})
+        if len(child) or spec.get("kind") in {"group", "repeat"}:
+            value: Any = _object(child, child_path, fields)
+            if spec.get("kind") == "repeat":
+                result.setdefault(name, []).append(value)
+                continue
+        else:
+            value = _leaf(child.text, spec)
+        result[name] = value
+    return result
+
+
+def _leaf(text: str | None, spec: Mapping[str, Any]) -> Any:
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    kind, xtype = spec.get("kind"), spec.get("type")
+    try:
+        if kind == "select_multiple" or kind == "rank":
+            return raw.split()
+        if xtype == "int":
+            return int(raw)
+        if xtype == "decimal":
+            return float(raw)
+        if xtype in {"geopoint"}:
+            return [float(p) for p in raw.split()]
+    except ValueError:
+        return text  # not of its type: keep exactly what was sent
+    return text if kind in {"text", "note"} else raw
+
+
+def binary_values(root: Element, fields: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """File names the instance references through binary (photo, audio, file…) fields.
+
+    :param root: the instance root element.
+    :param fields: the schema fields indexed by path.
+    :return: distinct, non-blank names in document order.
+    """
+    names: list[str] = []
+    _collect_binary(root, f"/{_local(root.tag)}", fields, names)
+    return list(dict.fromkeys(names))
+
+
+def _collect_binary(element: Element, path: str, fields, names: list[str]) -> None:
+    for child in element:
+        child_path = f"{path}/{_local(child.tag)}"
+        if len(child):
+            _collect_binary(child, child_path, fields, names)
+        elif fields.get(child_path, {}).get("type") == "binary" and _text(child):
+            names.append(_text(child))

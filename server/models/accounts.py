@@ -1,0 +1,78 @@
+"""Who may talk to the server: users with roles, and device tokens (app users) for tablets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models.base import Base, UTCDateTime, utcnow
+from server.models.forms import Form
+
+ROLES = ("admin", "trainer", "planner", "collector")
+
+#: Forms assigned to a collector (other roles see every form their role allows).
+user_forms = sa.Table(
+    "user_forms",
+    Base.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("form_pk", sa.ForeignKey("forms.id", ondelete="CASCADE"), primary_key=True),
+)
+
+#: Forms a device token may list, download and submit to.
+device_forms = sa.Table(
+    "device_forms",
+    Base.metadata,
+    sa.Column("device_id", sa.ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("form_pk", sa.ForeignKey("forms.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(Base):
+    """A person with a login: administrator, trainer, planner or field collector."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.UniqueConstraint("username"),
+        sa.CheckConstraint(f"role IN {ROLES!r}", name="role"),
+        sa.CheckConstraint("length(username) > 0", name="username_not_blank"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(150))
+    full_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    role: Mapped[str] = mapped_column(sa.String(16))
+    #: werkzeug scrypt/pbkdf2 hash, for Basic and page logins.
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    #: MD5(username:realm:password): Digest can only be checked against this (RFC 7616 HA1).
+    digest_ha1: Mapped[str] = mapped_column(sa.String(32))
+    #: The realm digest_ha1 was computed for; a different configured realm needs a new password.
+    digest_realm: Mapped[str] = mapped_column(sa.String(100))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    forms: Mapped[list[Form]] = relationship(secondary=user_forms, order_by=Form.form_id)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}{'' if self.is_active else ' inactive'}>"
+
+
+class Device(Base):
+    """A device token ("app user"): the token in the URL is the credential, limited to its forms."""
+
+    __tablename__ = "devices"
+    __table_args__ = (sa.UniqueConstraint("token_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(sa.String(255))
+    #: sha256 of the token: the token itself is shown once and never stored.
+    token_sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set when revoked; a revoked token is refused (403) everywhere.
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    forms: Mapped[list[Form]] = relationship(secondary=device_forms, order_by=Form.form_id)
+
+    def __repr__(self) -> str:
+        return f"<Device {self.id} {self.label!r}{' revoked' if self.revoked_at else ''}>"

@@ -1,0 +1,228 @@
+"""Users and device tokens: creating them, checking their credentials, and what they may reach.
+
+Who sees which form over OpenRosa:
+
+* admin and trainer: every form (trainers run tests on their own tablets);
+* collector: only the forms assigned to them;
+* planner: none (planners read reports, they do not collect);
+* a device token: only its forms, until it is revoked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from server.domain.digest import compute_ha1
+from server.errors import FormNotFound, InvalidAccount, UserExists, UserNotFound
+from server.models import Device, Form, User
+from server.models.accounts import ROLES
+
+MIN_PASSWORD_LENGTH = 8
+#: Roles that may collect on every form without an assignment.
+ALL_FORMS_ROLES = {"admin", "trainer"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Whoever is making a request: a user, or a device token."""
+
+    user: User | None = None
+    device: Device | None = None
+
+    @property
+    def label(self) -> str:
+        """How logs and records name this actor."""
+        if self.user is not None:
+            return f"user:{self.user.username}"
+        return f"device:{self.device.id}" if self.device else "anonymous"
+
+    def form_pks(self) -> set[int] | None:
+        """Primary keys of the forms this actor may list and submit to; None = all forms."""
+        if self.device is not None:
+            return {f.id for f in self.device.forms}
+        if self.user is not None and self.user.role in ALL_FORMS_ROLES:
+            return None
+        if self.user is not None and self.user.role == "collector":
+            return {f.id for f in self.user.forms}
+        return set()
+
+    def may_use(self, form: Form) -> bool:
+        """Whether the actor may download and submit this form."""
+        allowed = self.form_pks()
+        return allowed is None or form.id in allowed
+
+
+def create_user(
+    username: str,
+    *,
+    role: str,
+    password: str,
+    realm: str,
+    session: Session,
+    full_name: str = "",
+    form_ids: Sequence[str] = (),
+    now: dt.datetime,
+) -> User:
+    """Create a user (flushes).
+
+    :param username: login name; NFC, no ``:`` (Digest joins fields with it), ≤150 chars.
+    :param role: admin, trainer, planner or collector.
+    :param password: at least 8 characters.
+    :param realm: the Digest realm, for the stored HA1.
+    :param session: the database session.
+    :param full_name: the person's name, for pages.
+    :param form_ids: forms to assign (meaningful for collectors).
+    :param now: creation time.
+    :return: the user.
+    :raises InvalidAccount: bad name, role or password.
+    :raises UserExists: the name is taken.
+    :raises FormNotFound: a form id does not exist.
+    """
+    username = unicodedata.normalize("NFC", username).strip()
+    if not username or ":" in username or len(username) > 150 or not username.isprintable():
+        raise InvalidAccount(f"user name {username!r} must be 1-150 printable characters, no ':'")
+    if role not in ROLES:
+        raise InvalidAccount(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if session.execute(sa.select(User.id).where(User.username == username)).first():
+        raise UserExists(f"user {username!r} exists already", username=username)
+    user = User(username=username, role=role, full_name=full_name, created_at=now)
+    _set_password(user, password, realm)
+    user.forms = forms_by_id(session, form_ids)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(user: User, password: str, *, realm: str) -> None:
+    """Replace a user's password (both the hash and the Digest HA1).
+
+    :param user: the user.
+    :param password: the new password, at least 8 characters.
+    :param realm: the Digest realm.
+    :raises InvalidAccount: if the password is too short.
+    """
+    _set_password(user, password, realm)
+
+
+def _set_password(user: User, password: str, realm: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidAccount(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = generate_password_hash(password)
+    user.digest_ha1 = compute_ha1(user.username, realm, password)
+    user.digest_realm = realm
+
+
+def get_user(session: Session, username: str) -> User:
+    """Return a user by name.
+
+    :param session: the database session.
+    :param username: the login name.
+    :return: the user.
+    :raises UserNotFound: if there is none.
+    """
+    user = find_user(session, username)
+    if user is None:
+        raise UserNotFound(f"no user {username!r}", username=username)
+    return user
+
+
+def find_user(session: Session, username: str) -> User | None:
+    """Return the user with that name, or None."""
+    name = unicodedata.normalize("NFC", username)
+    return session.execute(sa.select(User).where(User.username == name)).scalar_one_or_none()
+
+
+def check_basic(session: Session, username: str, password: str) -> User | None:
+    """Check a user name and password (HTTP Basic, page logins).
+
+    :return: the active user, or None when the name or password is wrong.
+    """
+    user = find_user(session, username)
+    if user is None or not user.is_active or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def forms_by_id(session: Session, form_ids: Sequence[str]) -> list[Form]:
+    """Look forms up by form_id, all of them or an error.
+
+    :raises FormNotFound: naming the ids that do not exist.
+    """
+    if not form_ids:
+        return []
+    forms = list(session.execute(sa.select(Form).where(Form.form_id.in_(form_ids))).scalars())
+    missing = sorted(set(form_ids) - {f.form_id for f in forms})
+    if missing:
+        raise FormNotFound(f"no form {', '.join(missing)}", form_ids=missing)
+    return forms
+
+
+def hash_token(token: str) -> str:
+    """sha256 of a device token: what is stored and looked up."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_device(
+    label: str, *, form_ids: Sequence[str], session: Session, now: dt.datetime
+) -> tuple[Device, str]:
+    """Create a device token limited to some forms (flushes).
+
+    :param label: what the token is for ("Máy tính bảng xã Ia Ka").
+    :param form_ids: the forms it may use; at least one.
+    :param session: the database session.
+    :param now: creation time.
+    :return: the device and its token (shown once, stored only as a hash).
+    :raises InvalidAccount: no label or no form.
+    :raises FormNotFound: a form id does not exist.
+    """
+    label = unicodedata.normalize("NFC", label).strip()
+    if not label or len(label) > 255:
+        raise InvalidAccount("a device needs a label of 1-255 characters")
+    if not form_ids:
+        raise InvalidAccount("a device token needs at least one form (--form)")
+    token = secrets.token_urlsafe(32)
+    device = Device(label=label, token_sha256=hash_token(token), created_at=now)
+    device.forms = forms_by_id(session, form_ids)
+    session.add(device)
+    session.flush()
+    return device, token
+
+
+def device_for_token(session: Session, token: str) -> Device | None:
+    """Return the active device with that token, or None (unknown or revoked)."""
+    if not token or len(token) > 128:
+        return None
+    device = session.execute(
+        sa.select(Device).where(Device.token_sha256 == hash_token(token))
+    ).scalar_one_or_none()
+    return device if device is not None and device.revoked_at is None else None
+
+
+def get_device(session: Session, device_id: int) -> Device:
+    """Return a device by id.
+
+    :raises UserNotFound: if there is none.
+    """
+    device = session.get(Device, device_id)
+    if device is None:
+        raise UserNotFound(f"no device {device_id}", device_id=device_id)
+    return device
+
+
+def list_users(session: Session) -> list[User]:
+    """Every user, by name."""
+    return list(session.execute(sa.select(User).order_by(User.username)).scalars())
+
+
+def list_devices(session: Session) -> list[Device]:
+    """Every device token, newest first."""
+    return list(session.execute(sa.select(Device).order_by(Device.id.desc())).scalars())

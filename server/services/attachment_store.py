@@ -1,0 +1,73 @@
+"""Content-addressed storage of submission attachments on disk.
+
+A file lives at ``<root>/<sha256[:2]>/<sha256>``: its name is its content, so identical photos
+are stored once, a retry rewrites nothing, and no name a device sends ever becomes a path (no
+``../`` can escape the store). Writes go to a temporary file that is fsynced and renamed into
+place, then the directory is fsynced: when :meth:`AttachmentStore.put` returns, the bytes
+survive a crash. The database row that points at the file is committed afterwards, so a file
+may exist without a row (harmless), never a row without its file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+
+class AttachmentStore:
+    """A folder of files addressed by their sha256."""
+
+    def __init__(self, root: str | os.PathLike[str]):
+        self.root = Path(root)
+
+    def path(self, sha256: str) -> Path:
+        """Where the file with this hash lives.
+
+        :param sha256: lowercase hex digest.
+        :return: the path (it may not exist).
+        :raises ValueError: if ``sha256`` is not a hex digest.
+        """
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError(f"not a sha256 digest: {sha256!r}")
+        return self.root / sha256[:2] / sha256
+
+    def put(self, content: bytes) -> str:
+        """Store bytes durably (idempotent).
+
+        :param content: the file's bytes.
+        :return: their sha256.
+        """
+        digest = hashlib.sha256(content).hexdigest()
+        target = self.path(digest)
+        if target.exists() and target.stat().st_size == len(content):
+            return digest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(target.parent)
+        return digest
+
+    def read(self, sha256: str) -> bytes:
+        """Return a stored file's bytes.
+
+        :raises FileNotFoundError: if it is not stored.
+        """
+        return self.path(sha256).read_bytes()
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,98 @@
+"""Who is asking: a device token in the URL, or a user answering a Digest challenge.
+
+Collect sends credentials only after a 401 with a challenge (Digest always, Basic only over
+https), so every refusal of an anonymous request carries one (``server/web/errors.py``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import time
+
+from flask import current_app, request
+
+from server.domain.digest import check_nonce, expected_response, parse_authorization
+from server.errors import AuthenticationRequired, TokenInvalid
+from server.extensions import db
+from server.services.accounts import Actor, check_basic, device_for_token, find_user
+
+
+def authenticate(view_args: dict) -> Actor:
+    """Return the actor of the current request.
+
+    :param view_args: the matched URL's arguments (``token`` under ``/key/<token>/``).
+    :return: the actor.
+    :raises TokenInvalid: unknown or revoked device token.
+    :raises AuthenticationRequired: no or wrong credentials (``details['stale']`` when only
+        the nonce expired).
+    """
+    if "token" in view_args:
+        device = device_for_token(db.session, view_args["token"])
+        if device is None:
+            raise TokenInvalid(
+                "this device token is unknown or has been revoked",
+                message_vi="Mã thiết bị không đúng hoặc đã bị thu hồi; hãy xin mã mới từ quản trị.",
+            )
+        return Actor(device=device)
+    header = request.headers.get("Authorization", "")
+    scheme, params = parse_authorization(header) if header else ("", {})
+    if scheme == "digest":
+        return Actor(user=_digest_user(params))
+    if scheme == "basic" and request.is_secure:
+        return Actor(user=_basic_user(params.get("token", "")))
+    raise _required("authentication is required")
+
+
+def _required(message: str, *, stale: bool = False) -> AuthenticationRequired:
+    return AuthenticationRequired(
+        message, message_vi="Cần đăng nhập: tên đăng nhập hoặc mật khẩu không đúng.", stale=stale
+    )
+
+
+def raw_request_target() -> str:
+    """The request target as the client wrote it (path and query), which Digest signs."""
+    environ = request.environ
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.path
+    query = environ.get("QUERY_STRING", "")
+    if query and "?" not in raw:
+        raw = f"{raw}?{query}"
+    return raw
+
+
+def _digest_user(params: dict[str, str]):
+    config = current_app.config
+    user = find_user(db.session, params.get("username", ""))
+    if user is None or not user.is_active or params.get("realm") != config["AUTH_REALM"]:
+        raise _required("unknown user or wrong realm")
+    if user.digest_realm != config["AUTH_REALM"]:
+        raise _required("the password must be set again for this realm")
+    nonce = check_nonce(params.get("nonce", ""), secret=config["SECRET_KEY"], now=time.time(),
+                        lifetime=config["DIGEST_NONCE_SECONDS"])  # fmt: skip
+    if not nonce.valid:
+        raise _required("stale or invalid nonce", stale=nonce.stale)
+    if params.get("uri") != raw_request_target():
+        raise _required("the Digest uri does not match the request")
+    if params.get("qop") not in (None, "auth"):
+        raise _required("only qop=auth is supported")
+    expected = expected_response(ha1=user.digest_ha1, method=request.method, params=params)
+    if not hmac.compare_digest(expected, params.get("response", "")):
+        raise _required("wrong user name or password")
+    return user
+
+
+def _basic_user(token: str):
+    try:
+        decoded = base64.b64decode(token, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise _required("malformed Basic credentials") from exc
+    try:
+        text = decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        text = decoded.decode("latin-1")  # RFC 7617 default charset, as Collect sends
+    username, _, password = text.partition(":")
+    user = check_basic(db.session, username, password)
+    if user is None:
+        raise _required("wrong user name or password")
+    return user

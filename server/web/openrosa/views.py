@@ -1,0 +1,180 @@
+"""OpenRosa endpoints: form list, form download, manifest, media, and submission.
+
+Each view parses the request, calls one service, and renders; the protocol's quirks are noted
+where they are handled. Routes take an optional ``token`` because the blueprint is mounted
+twice: at ``/`` (users, Digest) and at ``/key/<token>/`` (device tokens).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+from flask import Response, current_app, g, request
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from server.errors import BodyTooLarge, MalformedSubmission, MissingSubmissionFile
+from server.extensions import db
+from server.services import openrosa as service
+from server.services.attachment_store import AttachmentStore
+from server.services.submissions import IncomingFile, Origin, receive_submission
+from server.web.openrosa import bp
+from server.web.openrosa.responses import (
+    FormEntry,
+    MediaEntry,
+    form_list,
+    manifest,
+    openrosa_response,
+)
+
+XML = "text/xml; charset=utf-8"
+
+
+def _base(token: str | None) -> str:
+    """Absolute URL prefix for links handed to devices (BASE_URL, or what the proxy says)."""
+    root = (current_app.config["BASE_URL"] or request.host_url).rstrip("/")
+    return f"{root}/key/{quote(token, safe='')}" if token else root
+
+
+@bp.get("/formList", endpoint="form_list")
+def form_list_view(token: str | None = None):
+    """List the forms this user or device may fill (OpenRosa Form List API)."""
+    base = _base(token)
+    wanted = request.args.get("formID")
+    verbose = request.args.get("verbose", "").lower() in {"true", "1", "yes"}
+    entries = []
+    for item in service.listed_forms(db.session, g.actor, form_id=wanted):
+        path = f"{base}/forms/{quote(item.form_id, safe='')}"
+        entries.append(FormEntry(
+            form_id=item.form_id, name=item.title, version=item.version, md5=item.md5,
+            download_url=f"{path}.xml",
+            manifest_url=f"{path}/manifest" if item.has_media else None,
+            description=item.title if verbose else None,
+        ))  # fmt: skip
+    return Response(form_list(entries), content_type=XML)
+
+
+@bp.get("/forms/<form_id>.xml", endpoint="form_xml")
+def form_xml(form_id: str, token: str | None = None):
+    """Serve the exact XForm bytes whose md5 the form list advertises."""
+    version = service.current_version(db.session, g.actor, form_id)
+    response = Response(version.xml, content_type=XML)
+    response.set_etag(version.md5)
+    return response.make_conditional(request)
+
+
+@bp.get("/forms/<form_id>/manifest", endpoint="manifest")
+def manifest_view(form_id: str, token: str | None = None):
+    """List the media files the server holds for the form (only those it holds, as Central)."""
+    version = service.current_version(db.session, g.actor, form_id)
+    path = f"{_base(token)}/forms/{quote(form_id, safe='')}/attachments"
+    entries = [
+        MediaEntry(m.filename, m.md5, f"{path}/{quote(m.filename, safe='')}")
+        for m in service.present_media(db.session, version)
+    ]
+    return Response(manifest(entries), content_type=XML)
+
+
+@bp.get("/forms/<form_id>/attachments/<name>", endpoint="media")
+def media(form_id: str, name: str, token: str | None = None):
+    """Serve one media file, with a strong ETag so Collect's cache can revalidate (304)."""
+    version = service.current_version(db.session, g.actor, form_id)
+    item = service.media_file(db.session, version, name)
+    content_type = item.content_type
+    if content_type.startswith("text/"):
+        content_type += "; charset=utf-8"
+    response = Response(item.content, content_type=content_type)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{quote(name)}\"; filename*=UTF-8''{quote(name)}"
+    )
+    response.set_etag(item.md5)
+    return response.make_conditional(request)
+
+
+@bp.route("/submission", methods=["GET", "HEAD"], endpoint="submission_head")
+def submission_head(token: str | None = None):
+    """Preflight: Collect requires exactly 204 here, and reads the advertised size limit."""
+    return Response(status=204)
+
+
+@bp.post("/submission", endpoint="submission")
+def submission(token: str | None = None):
+    """Receive a submission; 201 only once the row is committed and its files are on disk."""
+    xml, files = _read_parts()
+    origin = Origin(
+        actor=g.actor,
+        device_id=request.args.get("deviceID") or None,
+        user_agent=_user_agent(),
+    )
+    store = AttachmentStore(current_app.config["STORAGE_DIR"])
+    for attempt in (1, 2):
+        try:
+            receipt = receive_submission(xml, files, origin=origin, session=db.session,
+                                         store=store, now=dt.datetime.now(dt.UTC))  # fmt: skip
+            db.session.commit()
+            break
+        except IntegrityError:
+            # The same instanceID arrived twice at once; the loser retries and then sees the
+            # winner's row, which turns it into an ordinary identical resubmission.
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    message = "Đã nhận bài nộp. / Submission received."
+    if receipt.missing:
+        message += (
+            f" Còn thiếu {len(receipt.missing)} tệp đính kèm, hãy gửi lại. / "
+            f"{len(receipt.missing)} attachment(s) still missing; send again."
+        )
+    return Response(openrosa_response(message), status=201, content_type=XML)
+
+
+def _user_agent() -> str | None:
+    agent = request.headers.get("User-Agent")
+    client = request.headers.get("ODK-Client")
+    return f"{client} {agent}" if client and agent else agent or client
+
+
+def _read_parts() -> tuple[bytes, list[IncomingFile]]:
+    """Split a Collect multipart POST into the submission XML and the other files."""
+    if request.mimetype != "multipart/form-data":
+        raise _missing_xml()
+    try:
+        uploads = request.files
+        fields = request.form
+    except RequestEntityTooLarge as exc:
+        raise _too_large() from exc
+    except ValueError as exc:  # werkzeug: truncated or malformed multipart body
+        raise MalformedSubmission(
+            f"the multipart body could not be read ({exc})",
+            message_vi="Dữ liệu gửi lên bị hỏng hoặc không đầy đủ; hãy gửi lại.",
+            reason="bad_multipart",
+        ) from exc
+    if "xml_submission_file" in uploads:
+        xml = uploads["xml_submission_file"].read()
+    elif "xml_submission_file" in fields:
+        xml = fields["xml_submission_file"].encode("utf-8")
+    else:
+        raise _missing_xml()
+    files = [
+        IncomingFile(part.filename or key, part.read(), part.mimetype or None)
+        for key, part in uploads.items(multi=True)
+        if key != "xml_submission_file"
+    ]
+    return xml, files
+
+
+def _missing_xml() -> MissingSubmissionFile:
+    return MissingSubmissionFile(
+        "required multipart POST field xml_submission_file missing",
+        message_vi="Thiếu phần xml_submission_file trong dữ liệu gửi lên.",
+    )
+
+
+def _too_large() -> BodyTooLarge:
+    limit = current_app.config["OPENROSA_MAX_BYTES"]
+    return BodyTooLarge(
+        f"the submission is larger than {limit:,} bytes",
+        message_vi=f"Bài nộp lớn hơn giới hạn {limit:,} byte của máy chủ.",
+        limit=limit,
+    )
