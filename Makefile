@@ -19,6 +19,7 @@ run: install secret
 
 test: install-dev
 	@scripts/system-deps test
+	@scripts/webforms-deps
 	@.venv/bin/ruff check --quiet .
 	@.venv/bin/ruff format --check --quiet .
 	TAPHUAN_TEST_REQUIRE_POSTGRES=1 scripts/with-postgres .venv/bin/python -m pytest $(PYTEST_ARGS)
