@@ -31,7 +31,7 @@ from server.errors import (
     InvalidFormMedia,
     ValidatorUnavailable,
 )
-from server.models import Form, FormMedia, FormVersion
+from server.models import Form, FormMedia, FormVersion, Submission
 
 logger = logging.getLogger(__name__)
 
@@ -303,3 +303,17 @@ def _content_type(filename: str) -> str:
     if filename.lower().endswith(".csv"):
         return "text/csv"
     return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+def submission_counts(session: Session) -> dict[int, int]:
+    """Count current, not deleted submissions per form (edits count once).
+
+    :param session: the database session.
+    :return: {form primary key: count}.
+    """
+    rows = session.execute(
+        sa.select(Submission.form_pk, sa.func.count())
+        .where(Submission.is_current.is_(True), Submission.deleted_at.is_(None))
+        .group_by(Submission.form_pk)
+    )
+    return dict(rows.all())

@@ -44,3 +44,19 @@ def test_method_not_allowed_is_rendered(client):
     response = client.post("/")
     assert response.status_code == 405
     assert "Phương thức không được phép" in response.get_data(as_text=True)
+
+
+def test_index_counts_current_submissions(client, runner, tmp_path):
+    import io
+    import json
+
+    runner.invoke(args=["forms", "publish", str(DATA / "forms" / "simple.md")])
+    token = json.loads(runner.invoke(
+        args=["devices", "create", "t", "--form", "simple", "--json"]).output)["token"]  # fmt: skip
+    for n in ("a", "b"):
+        xml = f'<data id="simple" version="1"><meta><instanceID>{n}</instanceID></meta></data>'
+        client.post(f"/key/{token}/submission", headers={"X-OpenRosa-Version": "1.0"},
+                    data={"xml_submission_file": (io.BytesIO(xml.encode()), "s.xml")},
+                    content_type="multipart/form-data")  # fmt: skip
+    html = client.get("/").get_data(as_text=True)
+    assert '<td class="num">2</td>' in html

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 
 from server.extensions import db
-from server.services.forms import get_form, list_forms
+from server.services.forms import get_form, list_forms, submission_counts
 from server.services.units import count_units
 from server.web.admin import bp
 
@@ -16,6 +16,7 @@ def index():
     return render_template(
         "admin/index.html",
         forms=list_forms(db.session),
+        counts=submission_counts(db.session),
         units=count_units(db.session),
         server_url=current_app.config["BASE_URL"] or request.host_url,
     )
