@@ -454,6 +454,8 @@ async function headSubmission(url) {
   if (response.status !== 204) {
     throw new HarnessError(`HEAD ${url} returned ${response.status}, expected 204`);
   }
+  // Collect itself does not look at this header on HEAD, but the OpenRosa spec requires it on
+  // every OpenRosa response, so the harness is stricter here.
   if (!response.headers.has('x-openrosa-version')) {
     throw new HarnessError(`HEAD ${url}: no X-OpenRosa-Version header`);
   }
@@ -503,7 +505,12 @@ function parseCommandLine() {
     throw new HarnessError('usage: collect.mjs (--server URL --form ID | --offline XFORM '
       + '[--media-dir DIR]) --answers FILE.json [--attach NAME=PATH ...] [--repeat-post]', 2);
   }
-  const answers = JSON.parse(readFileSync(values.answers, 'utf8'));
+  let answers;
+  try {
+    answers = JSON.parse(readFileSync(values.answers, 'utf8'));
+  } catch (error) {
+    throw new HarnessError(`answers ${values.answers}: ${error.message}`, 2);
+  }
   if (answers === null || typeof answers !== 'object' || Array.isArray(answers)) {
     throw new HarnessError('answers: expected a JSON object {path: value}', 2);
   }

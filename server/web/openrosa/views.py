@@ -95,7 +95,9 @@ def media(form_id: str, name: str, token: str | None = None):
 @bp.route("/submission", methods=["GET", "HEAD"], endpoint="submission_head")
 def submission_head(token: str | None = None):
     """Preflight: Collect requires exactly 204 here, and reads the advertised size limit."""
-    return Response(status=204)
+    response = Response(status=204)
+    del response.headers["Content-Type"]  # no body, so no content type
+    return response
 
 
 @bp.post("/submission", endpoint="submission")
