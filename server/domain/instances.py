@@ -8,6 +8,7 @@ the text sent, never dropped: the raw XML stays the source of truth.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,3 +182,41 @@ def _collect_binary(element: Element, path: str, fields, names: list[str]) -> No
             _collect_binary(child, child_path, fields, names)
         elif fields.get(child_path, {}).get("type") == "binary" and _text(child):
             names.append(_text(child))
+
+
+#: Answer names that hold an administrative unit code, most specific first.
+UNIT_FIELDS = ("hamlet", "commune", "district", "province")
+
+
+def unit_code(data: Mapping[str, Any]) -> str | None:
+    """The most specific administrative unit code the answers name, for filtering.
+
+    :param data: typed answers (:func:`typed_data`); groups are searched, repeats are not.
+    :return: the code, or None when the form asks for no unit.
+    """
+    found: dict[str, str] = {}
+    pending = [data]
+    while pending:
+        current = pending.pop()
+        for key, value in current.items():
+            if isinstance(value, dict):
+                pending.append(value)
+            elif key in UNIT_FIELDS and isinstance(value, str | int) and str(value).strip():
+                found.setdefault(key, str(value).strip()[:32])
+    return next((found[name] for name in UNIT_FIELDS if name in found), None)
+
+
+def finished_at(data: Mapping[str, Any]) -> dt.datetime | None:
+    """When the device finished the form: its ``end`` metadata (ISO 8601 with offset), in UTC.
+
+    :param data: typed answers.
+    :return: an aware UTC datetime, or None when absent or unreadable.
+    """
+    raw = data.get("end")
+    if not isinstance(raw, str):
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+    return value.astimezone(dt.UTC) if value.tzinfo else None

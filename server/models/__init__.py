@@ -1,6 +1,7 @@
 """Persistence: SQLAlchemy 2.0 models. Re-exported here so Alembic sees every table."""
 
 from server.models.accounts import Device, User, device_forms, user_forms
+from server.models.audit import ApiToken, AuditEvent
 from server.models.base import Base
 from server.models.forms import Form, FormMedia, FormVersion
 from server.models.submissions import Submission, SubmissionAttachment
@@ -8,6 +9,8 @@ from server.models.units import AdminUnit
 
 __all__ = [
     "AdminUnit",
+    "ApiToken",
+    "AuditEvent",
     "Base",
     "Device",
     "Form",

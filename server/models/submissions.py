@@ -28,7 +28,11 @@ class Submission(Base):
         sa.UniqueConstraint("form_pk", "instance_id"),
         sa.CheckConstraint(f"review_state IN {REVIEW_STATES!r}", name="review_state"),
         sa.CheckConstraint("length(md5) = 32", name="md5_length"),
-        sa.Index("ix_submissions_form_received", "form_pk", "received_at"),
+        sa.Index("ix_submissions_form_received", "form_pk", "received_at", "id"),
+        sa.Index("ix_submissions_form_unit", "form_pk", "unit_code"),
+        sa.CheckConstraint(
+            "(reviewed_at IS NULL) = (reviewed_by_user_id IS NULL)", name="review_pair"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +68,16 @@ class Submission(Base):
         sa.ForeignKey("devices.id", ondelete="RESTRICT")
     )
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the device finished the form (its ``end`` metadata), if the form records it.
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Most specific administrative unit code the answers name (hamlet > commune > district >
+    #: province), for filtering by unit.
+    unit_code: Mapped[str | None] = mapped_column(sa.String(32))
+    review_comment: Mapped[str | None] = mapped_column(sa.Text)
+    reviewed_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: Soft delete: hidden everywhere, and its instanceID still refuses resubmission.
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

@@ -24,7 +24,15 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.domain.instances import Instance, binary_values, index_fields, read_instance, typed_data
+from server.domain.instances import (
+    Instance,
+    binary_values,
+    finished_at,
+    index_fields,
+    read_instance,
+    typed_data,
+    unit_code,
+)
 from server.errors import (
     FormClosed,
     FormNotAssigned,
@@ -145,6 +153,7 @@ def receive_submission(
     if existing is not None:
         return _resubmission(existing, instance, xml, files, session, store, now)
     fields = _fields(session, version.id, version.md5)
+    data = {} if instance.is_encrypted else typed_data(instance.root, fields)
     row = Submission(
         form_pk=form.id,
         form_version_id=version.id,
@@ -152,7 +161,9 @@ def receive_submission(
         deprecated_id=instance.deprecated_id,
         xml=xml,
         md5=md5,
-        data={} if instance.is_encrypted else typed_data(instance.root, fields),
+        data=data,
+        submitted_at=finished_at(data),
+        unit_code=unit_code(data),
         instance_name=(instance.instance_name or "")[:255] or None,
         is_encrypted=instance.is_encrypted,
         device_id=(origin.device_id or "")[:255] or None,

@@ -12,6 +12,7 @@ from tests.conftest import make_config
 TABLES = {
     "admin_units", "forms", "form_versions", "form_media", "alembic_version",
     "users", "user_forms", "devices", "device_forms", "submissions", "submission_attachments",
+    "api_tokens", "audit_events",
 }  # fmt: skip
 
 

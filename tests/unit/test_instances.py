@@ -81,3 +81,25 @@ def test_unreadable_envelopes(xml, reason):
         read_instance(xml)
     assert info.value.details["reason"] == reason
     assert info.value.message_vi
+
+
+def test_unit_code_prefers_the_most_specific_unit():
+    from server.domain.instances import unit_code
+
+    data = {"g_unit": {"province": "52", "commune": "21583", "district": None}, "x": 1}
+    assert unit_code(data) == "21583"
+    assert unit_code({"province": "52"}) == "52"
+    assert unit_code({"name": "x"}) is None
+
+
+def test_finished_at_reads_end_metadata_in_utc():
+    import datetime as dt
+
+    from server.domain.instances import finished_at
+
+    assert finished_at({"end": "2026-11-23T10:15:30.123+07:00"}) == dt.datetime(
+        2026, 11, 23, 3, 15, 30, 123000, tzinfo=dt.UTC
+    )
+    assert finished_at({"end": "not a time"}) is None
+    assert finished_at({"end": "2026-11-23T10:15:30"}) is None  # no offset: unknown zone
+    assert finished_at({}) is None
