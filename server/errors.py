@@ -12,7 +12,8 @@ them. Every leaf carries a Vietnamese title (shown first to users) and an Englis
       InvalidUnitsFile 400.10 · FormVersionMissing 400.11 · InvalidFormMedia 400.12 ·
       InvalidAttachment 400.13 · InvalidAccount 400.14
   * AuthenticationRequired 401.x       AuthenticationRequired 401.1
-  * Forbidden              403.x       TokenInvalid 403.1 · FormNotAssigned 403.2
+  * Forbidden              403.x       TokenInvalid 403.1 · FormNotAssigned 403.2 ·
+                                       FormNotReadable 403.3 · RoleNotAllowed 403.4
   * NotFound               404.x       FormNotFound 404.1 · SubmissionNotFound 404.2 ·
                                        FormVersionNotFound 404.3 · UserNotFound 404.4
   * Conflict               409.x       SubmissionConflict 409.1 · FormVersionExists 409.2 ·
@@ -20,6 +21,8 @@ them. Every leaf carries a Vietnamese title (shown first to users) and an Englis
                                        SubmissionExists 409.5 · SubmissionDeleted 409.6 ·
                                        UserExists 409.7
   * PayloadTooLarge        413.x       FileTooLarge 413.1 · BodyTooLarge 413.2
+  * Unprocessable          422.x       InvalidRequest 422.1 · InvalidCursor 422.2 ·
+                                       DecryptionFailed 422.3
   * Unavailable            503.x       ValidatorUnavailable 503.1
 """
 
@@ -202,6 +205,22 @@ class FormNotAssigned(Forbidden):
     title_en = "Form not assigned to you"
 
 
+class FormNotReadable(Forbidden):
+    """The user may not read this form's submissions."""
+
+    code = "403.3"
+    title_vi = "Không có quyền xem dữ liệu biểu mẫu này"
+    title_en = "Not allowed to read this form"
+
+
+class RoleNotAllowed(Forbidden):
+    """The user's role does not allow this action."""
+
+    code = "403.4"
+    title_vi = "Vai trò của bạn không được phép làm việc này"
+    title_en = "Your role does not allow this"
+
+
 class PayloadTooLarge(ServiceError):
     """The body or file is larger than the configured limit."""
 
@@ -225,6 +244,39 @@ class BodyTooLarge(PayloadTooLarge):
     code = "413.2"
     title_vi = "Bài nộp quá lớn"
     title_en = "Request body too large"
+
+
+class Unprocessable(ServiceError):
+    """The request is well-formed but its values cannot be used."""
+
+    code = "422"
+    http_status = 422
+    title_vi = "Tham số không hợp lệ"
+    title_en = "Unprocessable request"
+
+
+class InvalidRequest(Unprocessable):
+    """Query or body parameters failed validation; ``details['fields']`` names each one."""
+
+    code = "422.1"
+    title_vi = "Tham số không hợp lệ"
+    title_en = "Invalid parameters"
+
+
+class InvalidCursor(Unprocessable):
+    """A pagination cursor was altered or belongs to another query."""
+
+    code = "422.2"
+    title_vi = "Con trỏ phân trang không hợp lệ"
+    title_en = "Invalid page cursor"
+
+
+class DecryptionFailed(Unprocessable):
+    """Encrypted submissions could not be decrypted with the key given."""
+
+    code = "422.3"
+    title_vi = "Không giải mã được bài nộp"
+    title_en = "Decryption failed"
 
 
 class NotFound(ServiceError):

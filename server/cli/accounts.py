@@ -53,10 +53,18 @@ def _commit_or_fail(action):
 def create_user_command(username: str, role: str, full_name: str, form_ids: tuple[str]) -> None:
     """Create a user; the password comes from TAPHUAN_PASSWORD or a prompt."""
     password = _password()
-    user = _commit_or_fail(lambda: accounts.create_user(
-        username, role=role, password=password, realm=current_app.config["AUTH_REALM"],
-        session=db.session, full_name=full_name, form_ids=form_ids, now=now(),
-    ))  # fmt: skip
+    user = _commit_or_fail(
+        lambda: accounts.create_user(
+            username,
+            role=role,
+            password=password,
+            realm=current_app.config["AUTH_REALM"],
+            session=db.session,
+            full_name=full_name,
+            form_ids=form_ids,
+            now=now(),
+        )
+    )
     click.echo(f"created user {user.username} ({user.role})")
 
 
@@ -118,12 +126,17 @@ def list_users_command() -> None:
 def collect_settings(url: str, label: str) -> dict:
     """The settings ODK Collect imports from a QR code for a device-token project."""
     return {
-        "general": {"server_url": url, "username": "", "password": "",
-                    "form_update_mode": "match_exactly", "autosend": "wifi_and_cellular",
-                    "delete_send": False},
+        "general": {
+            "server_url": url,
+            "username": "",
+            "password": "",
+            "form_update_mode": "match_exactly",
+            "autosend": "wifi_and_cellular",
+            "delete_send": False,
+        },
         "admin": {"change_server": False},
         "project": {"name": label, "icon": "T", "color": "#0b5d7a"},
-    }  # fmt: skip
+    }
 
 
 def qr_payload(settings: dict) -> str:
@@ -137,24 +150,31 @@ def qr_payload(settings: dict) -> str:
 @click.option("--form", "form_ids", multiple=True, required=True, help="Form id; repeatable.")
 @click.option("--server-url", default=None, help="Public URL of this server (default BASE_URL).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts).")
-def create_device_command(label: str, form_ids: tuple[str], server_url: str | None,
-                          as_json: bool) -> None:  # fmt: skip
+def create_device_command(
+    label: str, form_ids: tuple[str], server_url: str | None, as_json: bool
+) -> None:
     """Create a device token for some forms and print how to configure Collect with it."""
-    device, token = _commit_or_fail(lambda: accounts.create_device(
-        label, form_ids=form_ids, session=db.session, now=now()))  # fmt: skip
+    device, token = _commit_or_fail(
+        lambda: accounts.create_device(label, form_ids=form_ids, session=db.session, now=now())
+    )
     root = (server_url or current_app.config["BASE_URL"] or "http://127.0.0.1:5000").rstrip("/")
     url = f"{root}/key/{token}"
     settings = collect_settings(url, label)
-    payload = {"id": device.id, "label": device.label, "token": token, "url": url,
-               "forms": [f.form_id for f in device.forms], "collect_settings": settings,
-               "qr_text": qr_payload(settings)}  # fmt: skip
+    payload = {
+        "id": device.id,
+        "label": device.label,
+        "token": token,
+        "url": url,
+        "forms": [f.form_id for f in device.forms],
+        "collect_settings": settings,
+        "qr_text": qr_payload(settings),
+    }
     if as_json:
         click.echo(json.dumps(payload, ensure_ascii=False))
         return
     click.echo(f"device {device.id} «{device.label}»: {', '.join(payload['forms'])}")
     click.echo(f"Server URL for ODK Collect / KoBoCollect: {url}")
-    click.echo("(the token is shown only now; revoke with: devices revoke "
-               f"{device.id})")  # fmt: skip
+    click.echo(f"(the token is shown only now; revoke with: devices revoke {device.id})")
     click.echo(f"Collect settings (QR payload JSON): {json.dumps(settings, ensure_ascii=False)}")
     _print_qr(payload["qr_text"])
 

@@ -42,15 +42,31 @@ _LEVEL_WORDS = {
     "village": "hamlet",
 }
 _HEADER_WORDS = {
-    "level": "level", "cấp": "level", "cap": "level",
-    "code": "code", "mã": "code", "ma": "code",
-    "name": "name", "tên": "name", "ten": "name",
-    "kind": "kind", "loại": "kind", "loai": "kind",
-    "parent_code": "parent_code", "mã cấp trên": "parent_code", "ma cap tren": "parent_code",
-    "parent_level": "parent_level", "cấp trên": "parent_level", "cap tren": "parent_level",
-    "valid_from": "valid_from", "hiệu lực từ": "valid_from", "hieu luc tu": "valid_from",
-    "valid_to": "valid_to", "hiệu lực đến": "valid_to", "hieu luc den": "valid_to",
-}  # fmt: skip
+    "level": "level",
+    "cấp": "level",
+    "cap": "level",
+    "code": "code",
+    "mã": "code",
+    "ma": "code",
+    "name": "name",
+    "tên": "name",
+    "ten": "name",
+    "kind": "kind",
+    "loại": "kind",
+    "loai": "kind",
+    "parent_code": "parent_code",
+    "mã cấp trên": "parent_code",
+    "ma cap tren": "parent_code",
+    "parent_level": "parent_level",
+    "cấp trên": "parent_level",
+    "cap tren": "parent_level",
+    "valid_from": "valid_from",
+    "hiệu lực từ": "valid_from",
+    "hieu luc tu": "valid_from",
+    "valid_to": "valid_to",
+    "hiệu lực đến": "valid_to",
+    "hieu luc den": "valid_to",
+}
 REQUIRED_COLUMNS = ("level", "code", "name")
 
 

@@ -23,7 +23,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.domain.digest import compute_ha1
 from server.errors import FormNotFound, InvalidAccount, UserExists, UserNotFound
-from server.models import Device, Form, User
+from server.models import ApiToken, Device, Form, User
 from server.models.accounts import ROLES
 
 MIN_PASSWORD_LENGTH = 8
@@ -226,3 +226,50 @@ def list_users(session: Session) -> list[User]:
 def list_devices(session: Session) -> list[Device]:
     """Every device token, newest first."""
     return list(session.execute(sa.select(Device).order_by(Device.id.desc())).scalars())
+
+
+#: Roles that may read every form's submissions; planners read the forms assigned to them.
+READ_ALL_ROLES = {"admin", "trainer"}
+REVIEW_ROLES = {"admin", "trainer"}
+
+
+def readable_form_pks(user: User) -> set[int] | None:
+    """Forms whose submissions the user may read through the API; None = all.
+
+    :param user: the user.
+    :return: form primary keys, or None for every form.
+    """
+    if user.role in READ_ALL_ROLES:
+        return None
+    if user.role == "planner":
+        return {f.id for f in user.forms}
+    return set()
+
+
+def create_api_token(user: User, *, label: str, session: Session, now: dt.datetime) -> str:
+    """Issue an API token for a user (flushes); only its hash is stored.
+
+    :param user: the user the token acts as.
+    :param label: what the token is for ("Power Query báo cáo quý").
+    :param session: the database session.
+    :param now: creation time.
+    :return: the token, to be shown once.
+    """
+    token = secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(user_id=user.id, label=label, token_sha256=hash_token(token), created_at=now)
+    )
+    session.flush()
+    return token
+
+
+def user_for_api_token(session: Session, token: str) -> User | None:
+    """Return the active user behind a bearer token, or None (unknown, revoked, disabled)."""
+    if not token or len(token) > 128:
+        return None
+    row = session.execute(
+        sa.select(ApiToken).where(ApiToken.token_sha256 == hash_token(token))
+    ).scalar_one_or_none()
+    if row is None or row.revoked_at is not None or not row.user.is_active:
+        return None
+    return row.user

@@ -38,8 +38,9 @@ def _current_version_ids():
     )
 
 
-def listed_forms(session: Session, actor: Actor, *, form_id: str | None = None
-                 ) -> Iterator[ListedForm]:  # fmt: skip
+def listed_forms(
+    session: Session, actor: Actor, *, form_id: str | None = None
+) -> Iterator[ListedForm]:
     """Yield the forms the actor sees in the form list, by title.
 
     :param session: the database session.
@@ -49,21 +50,32 @@ def listed_forms(session: Session, actor: Actor, *, form_id: str | None = None
     """
     current = _current_version_ids()
     query = (
-        sa.select(Form.id, Form.form_id, FormVersion.title, FormVersion.version, FormVersion.md5,
-                  FormVersion.schema)
+        sa.select(
+            Form.id,
+            Form.form_id,
+            FormVersion.title,
+            FormVersion.version,
+            FormVersion.md5,
+            FormVersion.schema,
+        )
         .join(current, current.c.form_pk == Form.id)
         .join(FormVersion, FormVersion.id == current.c.version_id)
         .where(Form.state == "open")
         .order_by(FormVersion.title, Form.form_id)
-    )  # fmt: skip
+    )
     if form_id is not None:
         query = query.where(Form.form_id == form_id)
     allowed = actor.form_pks()
     if allowed is not None:
         query = query.where(Form.id.in_(allowed or [-1]))
     for row in session.execute(query):
-        yield ListedForm(row.form_id, row.title or row.form_id, row.version, row.md5,
-                         bool(row.schema.get("media")))  # fmt: skip
+        yield ListedForm(
+            row.form_id,
+            row.title or row.form_id,
+            row.version,
+            row.md5,
+            bool(row.schema.get("media")),
+        )
 
 
 def current_version(session: Session, actor: Actor, form_id: str) -> FormVersion:
@@ -78,8 +90,9 @@ def current_version(session: Session, actor: Actor, form_id: str) -> FormVersion
     """
     form = session.execute(sa.select(Form).where(Form.form_id == form_id)).scalar_one_or_none()
     if form is None:
-        raise FormNotFound(f"no form '{form_id}'", message_vi=f"Không có biểu mẫu '{form_id}'.",
-                           form_id=form_id)  # fmt: skip
+        raise FormNotFound(
+            f"no form '{form_id}'", message_vi=f"Không có biểu mẫu '{form_id}'.", form_id=form_id
+        )
     if not actor.may_use(form):
         raise FormNotAssigned(
             f"form '{form_id}' is not assigned to {actor.label}",
@@ -87,9 +100,11 @@ def current_version(session: Session, actor: Actor, form_id: str) -> FormVersion
             form_id=form_id,
         )
     version = session.execute(
-        sa.select(FormVersion).where(FormVersion.form_pk == form.id)
-        .order_by(FormVersion.id.desc()).limit(1)
-    ).scalar_one_or_none()  # fmt: skip
+        sa.select(FormVersion)
+        .where(FormVersion.form_pk == form.id)
+        .order_by(FormVersion.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
     if version is None:
         raise FormNotFound(f"form '{form_id}' has no published version", form_id=form_id)
     return version
@@ -102,10 +117,13 @@ def present_media(session: Session, version: FormVersion) -> list[FormMedia]:
     :param version: the form version.
     :return: the files, by name.
     """
-    return list(session.execute(
-        sa.select(FormMedia).where(FormMedia.form_version_id == version.id)
-        .order_by(FormMedia.filename)
-    ).scalars())  # fmt: skip
+    return list(
+        session.execute(
+            sa.select(FormMedia)
+            .where(FormMedia.form_version_id == version.id)
+            .order_by(FormMedia.filename)
+        ).scalars()
+    )
 
 
 def media_file(session: Session, version: FormVersion, filename: str) -> FormMedia:
@@ -114,9 +132,10 @@ def media_file(session: Session, version: FormVersion, filename: str) -> FormMed
     :raises FormNotFound: if the version has no such file.
     """
     item = session.execute(
-        sa.select(FormMedia).where(FormMedia.form_version_id == version.id,
-                                   FormMedia.filename == filename)
-    ).scalar_one_or_none()  # fmt: skip
+        sa.select(FormMedia).where(
+            FormMedia.form_version_id == version.id, FormMedia.filename == filename
+        )
+    ).scalar_one_or_none()
     if item is None:
         raise FormNotFound(
             f"form '{version.form.form_id}' has no media file '{filename}'",

@@ -62,8 +62,11 @@ def render_openrosa_error(error: ServiceError) -> Response:
     """
     vietnamese = f"{error.title_vi}: {error.message_vi}" if error.message_vi else error.title_vi
     text = f"{vietnamese} / {error.title_en}: {error.message} [{error.code}]"
-    response = Response(openrosa_response(text, nature="error"), status=error.http_status,
-                        content_type="text/xml; charset=utf-8")  # fmt: skip
+    response = Response(
+        openrosa_response(text, nature="error"),
+        status=error.http_status,
+        content_type="text/xml; charset=utf-8",
+    )
     if isinstance(error, AuthenticationRequired):
         config = current_app.config
         realm = config["AUTH_REALM"]
@@ -105,10 +108,12 @@ def render_http_error(error: HTTPException):
     if _is_openrosa():
         if status == 413:
             limit = current_app.config["OPENROSA_MAX_BYTES"]
-            return render_openrosa_error(BodyTooLarge(
-                f"the submission is larger than {limit:,} bytes",
-                message_vi=f"Bài nộp lớn hơn giới hạn {limit:,} byte của máy chủ.",
-            ))  # fmt: skip
+            return render_openrosa_error(
+                BodyTooLarge(
+                    f"the submission is larger than {limit:,} bytes",
+                    message_vi=f"Bài nộp lớn hơn giới hạn {limit:,} byte của máy chủ.",
+                )
+            )
         generic = ServiceError(error.description or error.name)
         generic.code, generic.http_status = str(status), status
         generic.title_vi, generic.title_en = title_vi, title_en

@@ -25,8 +25,15 @@ def free_port() -> int:
 
 
 def python_module(args, env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=180, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
 
 def run(args, env):
@@ -48,8 +55,16 @@ def test_gunicorn_serves_what_the_cli_published(databases, backend, tmp_path):
         assert out.startswith("published     mini")
         port = free_port()
         log = (tmp_path / "gunicorn.log").open("wb")
-        command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-                   "--workers", "2", "wsgi:app"]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "wsgi:app",
+        ]
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 30

@@ -121,15 +121,41 @@ def kt_answers(course: str, trainee: str, picks: dict[str, str | list[str]]) -> 
 
 
 PRE_PICKS = {f"q{n:02d}": "a" for n in range(1, 26)} | {
-    "q02": "b", "q05": ["a", "b", "d"], "q09": "true", "q11": ["b", "e"],
-    "q15": ["a", "c"], "q20": "true", "q21": "d",
-}  # fmt: skip
+    "q02": "b",
+    "q05": ["a", "b", "d"],
+    "q09": "true",
+    "q11": ["b", "e"],
+    "q15": ["a", "c"],
+    "q20": "true",
+    "q21": "d",
+}
 POST_PICKS = {
-    "q01": "a", "q02": "c", "q03": "b", "q04": "d", "q05": ["a", "b", "d"], "q06": "b",
-    "q07": "c", "q08": "a", "q09": "true", "q10": "d", "q11": ["a", "c", "d"], "q12": "b",
-    "q13": "d", "q14": "a", "q15": ["a", "b", "c"], "q16": "c", "q17": "a", "q18": "b",
-    "q19": "d", "q20": "false", "q21": "c", "q22": "a", "q23": "a", "q24": "c", "q25": "b",
-}  # fmt: skip
+    "q01": "a",
+    "q02": "c",
+    "q03": "b",
+    "q04": "d",
+    "q05": ["a", "b", "d"],
+    "q06": "b",
+    "q07": "c",
+    "q08": "a",
+    "q09": "true",
+    "q10": "d",
+    "q11": ["a", "c", "d"],
+    "q12": "b",
+    "q13": "d",
+    "q14": "a",
+    "q15": ["a", "b", "c"],
+    "q16": "c",
+    "q17": "a",
+    "q18": "b",
+    "q19": "d",
+    "q20": "false",
+    "q21": "c",
+    "q22": "a",
+    "q23": "a",
+    "q24": "c",
+    "q25": "b",
+}
 
 
 def satisfaction_answers() -> dict:
@@ -248,16 +274,31 @@ def free_port() -> int:
 
 
 def flask(env: dict, *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, f"flask {' '.join(args)}:\n{result.stdout}{result.stderr}"
     return result.stdout
 
 
 @contextmanager
 def gunicorn(env: dict, port: int, log_path: Path):
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-               "--workers", "2", "wsgi:app"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "wsgi:app",
+    ]
     with log_path.open("wb") as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
@@ -280,12 +321,22 @@ def collect(server_url: str, form_id: str, answers: dict, workdir: Path, attach:
     """Run collect.mjs for one form; return its JSON report (asserting it succeeded)."""
     answers_file = workdir / f"{form_id}.answers.json"
     answers_file.write_text(json.dumps(answers, ensure_ascii=False), encoding="utf-8")
-    command = ["node", str(COLLECT), "--server", server_url, "--form", form_id,
-               "--answers", str(answers_file), "--repeat-post"]  # fmt: skip
+    command = [
+        "node",
+        str(COLLECT),
+        "--server",
+        server_url,
+        "--form",
+        form_id,
+        "--answers",
+        str(answers_file),
+        "--repeat-post",
+    ]
     for name, path in attach.items():
         command += ["--attach", f"{name}={path}"]
-    result = subprocess.run(command, cwd=WEBFORMS, capture_output=True, text=True, timeout=180,
-                            check=False)  # fmt: skip
+    result = subprocess.run(
+        command, cwd=WEBFORMS, capture_output=True, text=True, timeout=180, check=False
+    )
     lines = result.stdout.strip().splitlines()
     report = json.loads(lines[-1]) if lines else {}
     assert result.returncode == 0, (

@@ -15,19 +15,39 @@ from tests.conftest import DATA
 
 @pytest.fixture
 def published(runner):
-    result = runner.invoke(args=["forms", "publish", str(DATA / "forms" / "mini.md"),
-                                 str(DATA / "forms" / "simple.md")])  # fmt: skip
+    result = runner.invoke(
+        args=[
+            "forms",
+            "publish",
+            str(DATA / "forms" / "mini.md"),
+            str(DATA / "forms" / "simple.md"),
+        ]
+    )
     assert result.exit_code == 0, result.output
 
 
 def test_users_create_with_password_from_environment(published, runner, session, monkeypatch):
     monkeypatch.setenv("TAPHUAN_PASSWORD", "mật-khẩu-dài")
-    result = runner.invoke(args=["users", "create", "thu.nguyen", "--role", "collector",
-                                 "--full-name", "Nguyễn Thị Thu", "--form", "mini"])  # fmt: skip
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "thu.nguyen",
+            "--role",
+            "collector",
+            "--full-name",
+            "Nguyễn Thị Thu",
+            "--form",
+            "mini",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = session.execute(sa.select(User)).scalar_one()
-    assert (user.username, user.role, user.full_name) == ("thu.nguyen", "collector",
-                                                          "Nguyễn Thị Thu")  # fmt: skip
+    assert (user.username, user.role, user.full_name) == (
+        "thu.nguyen",
+        "collector",
+        "Nguyễn Thị Thu",
+    )
     assert [f.form_id for f in user.forms] == ["mini"]
     assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
     assert len(user.digest_ha1) == 32
@@ -39,8 +59,9 @@ def test_users_create_with_password_from_environment(published, runner, session,
 
 def test_users_create_prompts_for_password(published, runner, session, monkeypatch):
     monkeypatch.delenv("TAPHUAN_PASSWORD", raising=False)
-    result = runner.invoke(args=["users", "create", "admin", "--role", "admin"],
-                           input="mot-mat-khau\nmot-mat-khau\n")  # fmt: skip
+    result = runner.invoke(
+        args=["users", "create", "admin", "--role", "admin"], input="mot-mat-khau\nmot-mat-khau\n"
+    )
     assert result.exit_code == 0, result.output
 
 
@@ -81,8 +102,18 @@ def test_users_duplicate_assign_disable_and_password(published, runner, session,
 
 
 def test_devices_create_prints_url_settings_and_qr(published, runner, session, app):
-    result = runner.invoke(args=["devices", "create", "Xã Ia Ka", "--form", "mini", "--json",
-                                 "--server-url", "https://taphuan.example.vn"])  # fmt: skip
+    result = runner.invoke(
+        args=[
+            "devices",
+            "create",
+            "Xã Ia Ka",
+            "--form",
+            "mini",
+            "--json",
+            "--server-url",
+            "https://taphuan.example.vn",
+        ]
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     assert payload["url"] == f"https://taphuan.example.vn/key/{payload['token']}"
@@ -100,8 +131,9 @@ def test_devices_create_prints_url_settings_and_qr(published, runner, session, a
 
 
 def test_devices_revoke_stops_the_token(published, runner, client):
-    payload = json.loads(runner.invoke(args=["devices", "create", "t", "--form", "mini",
-                                             "--json"]).output)  # fmt: skip
+    payload = json.loads(
+        runner.invoke(args=["devices", "create", "t", "--form", "mini", "--json"]).output
+    )
     url = f"/key/{payload['token']}/formList"
     assert client.get(url, headers={"X-OpenRosa-Version": "1.0"}).status_code == 200
     assert runner.invoke(args=["devices", "revoke", str(payload["id"])]).exit_code == 0

@@ -10,10 +10,20 @@ from server.extensions import db
 from tests.conftest import make_config
 
 TABLES = {
-    "admin_units", "forms", "form_versions", "form_media", "alembic_version",
-    "users", "user_forms", "devices", "device_forms", "submissions", "submission_attachments",
-    "api_tokens", "audit_events",
-}  # fmt: skip
+    "admin_units",
+    "forms",
+    "form_versions",
+    "form_media",
+    "alembic_version",
+    "users",
+    "user_forms",
+    "devices",
+    "device_forms",
+    "submissions",
+    "submission_attachments",
+    "api_tokens",
+    "audit_events",
+}
 
 
 def test_migrations_run_up_from_empty_down_and_up_again(databases, backend):

@@ -51,12 +51,16 @@ def test_index_counts_current_submissions(client, runner, tmp_path):
     import json
 
     runner.invoke(args=["forms", "publish", str(DATA / "forms" / "simple.md")])
-    token = json.loads(runner.invoke(
-        args=["devices", "create", "t", "--form", "simple", "--json"]).output)["token"]  # fmt: skip
+    token = json.loads(
+        runner.invoke(args=["devices", "create", "t", "--form", "simple", "--json"]).output
+    )["token"]
     for n in ("a", "b"):
         xml = f'<data id="simple" version="1"><meta><instanceID>{n}</instanceID></meta></data>'
-        client.post(f"/key/{token}/submission", headers={"X-OpenRosa-Version": "1.0"},
-                    data={"xml_submission_file": (io.BytesIO(xml.encode()), "s.xml")},
-                    content_type="multipart/form-data")  # fmt: skip
+        client.post(
+            f"/key/{token}/submission",
+            headers={"X-OpenRosa-Version": "1.0"},
+            data={"xml_submission_file": (io.BytesIO(xml.encode()), "s.xml")},
+            content_type="multipart/form-data",
+        )
     html = client.get("/").get_data(as_text=True)
     assert '<td class="num">2</td>' in html

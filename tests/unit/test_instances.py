@@ -5,17 +5,19 @@ import pytest
 from server.domain.instances import binary_values, index_fields, read_instance, typed_data
 from server.errors import MalformedSubmission
 
-FIELDS = index_fields([
-    {"path": "/data/age", "kind": "integer", "type": "int"},
-    {"path": "/data/w", "kind": "decimal", "type": "decimal"},
-    {"path": "/data/topics", "kind": "select_multiple", "type": "string"},
-    {"path": "/data/gps", "kind": "geopoint", "type": "geopoint"},
-    {"path": "/data/g", "kind": "group", "type": ""},
-    {"path": "/data/g/note", "kind": "text", "type": "string"},
-    {"path": "/data/tr", "kind": "repeat", "type": ""},
-    {"path": "/data/tr/photo", "kind": "image", "type": "binary"},
-    {"path": "/data/photo", "kind": "image", "type": "binary"},
-])  # fmt: skip
+FIELDS = index_fields(
+    [
+        {"path": "/data/age", "kind": "integer", "type": "int"},
+        {"path": "/data/w", "kind": "decimal", "type": "decimal"},
+        {"path": "/data/topics", "kind": "select_multiple", "type": "string"},
+        {"path": "/data/gps", "kind": "geopoint", "type": "geopoint"},
+        {"path": "/data/g", "kind": "group", "type": ""},
+        {"path": "/data/g/note", "kind": "text", "type": "string"},
+        {"path": "/data/tr", "kind": "repeat", "type": ""},
+        {"path": "/data/tr/photo", "kind": "image", "type": "binary"},
+        {"path": "/data/photo", "kind": "image", "type": "binary"},
+    ]
+)
 
 XML = (
     '<data id="f" version="3"><age>41</age><w>1.5</w><topics>tp01 tp05</topics>'

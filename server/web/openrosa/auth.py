@@ -68,8 +68,12 @@ def _digest_user(params: dict[str, str]):
         raise _required("unknown user or wrong realm")
     if user.digest_realm != config["AUTH_REALM"]:
         raise _required("the password must be set again for this realm")
-    nonce = check_nonce(params.get("nonce", ""), secret=config["SECRET_KEY"], now=time.time(),
-                        lifetime=config["DIGEST_NONCE_SECONDS"])  # fmt: skip
+    nonce = check_nonce(
+        params.get("nonce", ""),
+        secret=config["SECRET_KEY"],
+        now=time.time(),
+        lifetime=config["DIGEST_NONCE_SECONDS"],
+    )
     if not nonce.valid:
         raise _required("stale or invalid nonce", stale=nonce.stale)
     if params.get("uri") != raw_request_target():

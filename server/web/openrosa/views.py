@@ -46,12 +46,17 @@ def form_list_view(token: str | None = None):
     entries = []
     for item in service.listed_forms(db.session, g.actor, form_id=wanted):
         path = f"{base}/forms/{quote(item.form_id, safe='')}"
-        entries.append(FormEntry(
-            form_id=item.form_id, name=item.title, version=item.version, md5=item.md5,
-            download_url=f"{path}.xml",
-            manifest_url=f"{path}/manifest" if item.has_media else None,
-            description=item.title if verbose else None,
-        ))  # fmt: skip
+        entries.append(
+            FormEntry(
+                form_id=item.form_id,
+                name=item.title,
+                version=item.version,
+                md5=item.md5,
+                download_url=f"{path}.xml",
+                manifest_url=f"{path}/manifest" if item.has_media else None,
+                description=item.title if verbose else None,
+            )
+        )
     return Response(form_list(entries), content_type=XML)
 
 
@@ -112,8 +117,14 @@ def submission(token: str | None = None):
     store = AttachmentStore(current_app.config["STORAGE_DIR"])
     for attempt in (1, 2):
         try:
-            receipt = receive_submission(xml, files, origin=origin, session=db.session,
-                                         store=store, now=dt.datetime.now(dt.UTC))  # fmt: skip
+            receipt = receive_submission(
+                xml,
+                files,
+                origin=origin,
+                session=db.session,
+                store=store,
+                now=dt.datetime.now(dt.UTC),
+            )
             db.session.commit()
             break
         except IntegrityError:

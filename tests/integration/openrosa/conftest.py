@@ -41,9 +41,15 @@ def publish(app):
 @pytest.fixture
 def make_user(app):
     def _make(username="alice", role="admin", forms=()):
-        user = accounts.create_user(username, role=role, password=PASSWORD,
-                                    realm=app.config["AUTH_REALM"], session=db.session,
-                                    form_ids=forms, now=NOW)  # fmt: skip
+        user = accounts.create_user(
+            username,
+            role=role,
+            password=PASSWORD,
+            realm=app.config["AUTH_REALM"],
+            session=db.session,
+            form_ids=forms,
+            now=NOW,
+        )
         db.session.commit()
         return user
 
@@ -53,8 +59,7 @@ def make_user(app):
 @pytest.fixture
 def make_device(app):
     def _make(*forms, label="Máy tính bảng xã Ia Ka"):
-        device, token = accounts.create_device(label, form_ids=forms, session=db.session,
-                                               now=NOW)  # fmt: skip
+        device, token = accounts.create_device(label, form_ids=forms, session=db.session, now=NOW)
         db.session.commit()
         return device, token
 
@@ -95,8 +100,7 @@ class DigestClient:
         return self.client.open(uri, method=method, headers=headers, **_rewind(kwargs))
 
     def take_challenge(self, response) -> None:
-        digest = [h for h in response.headers.getlist("WWW-Authenticate")
-                  if h.startswith("Digest")]  # fmt: skip
+        digest = [h for h in response.headers.getlist("WWW-Authenticate") if h.startswith("Digest")]
         assert digest, response.headers
         self.challenge = parse_authorization(digest[0])[1]
         self.nc = 0

@@ -37,8 +37,9 @@ def test_basic_is_offered_and_accepted_over_https(simple, client, make_user):
     response = client.get(URI, headers=OR, base_url="https://localhost")
     assert [c.split()[0] for c in challenges(response)] == ["Digest", "Basic"]
     token = base64.b64encode(f"alice:{PASSWORD}".encode()).decode()
-    ok = client.get(URI, headers={**OR, "Authorization": f"Basic {token}"},
-                    base_url="https://localhost")  # fmt: skip
+    ok = client.get(
+        URI, headers={**OR, "Authorization": f"Basic {token}"}, base_url="https://localhost"
+    )
     assert ok.status_code == 200
     plain = client.get(URI, headers={**OR, "Authorization": f"Basic {token}"})
     assert plain.status_code == 401  # never over plain http
@@ -56,8 +57,9 @@ def test_digest_with_query_in_uri_and_nonce_reuse(simple, digest):
 
 def test_digest_wrong_password_is_refused(simple, digest, client):
     digest.take_challenge(client.get(URI, headers=OR))
-    response = client.get(URI, headers={**OR, "Authorization": digest.header(
-        "GET", URI, password="sai-mat-khau")})  # fmt: skip
+    response = client.get(
+        URI, headers={**OR, "Authorization": digest.header("GET", URI, password="sai-mat-khau")}
+    )
     assert response.status_code == 401
     assert "stale" not in challenges(response)[0]
 
@@ -112,9 +114,13 @@ def test_digest_known_answer_from_the_spec():
 
     ha1 = compute_ha1("alice", "ODK", "secret")
     assert ha1 == "4d7b43338f2c687cacd67fa35473a8d6"
-    params = {"nonce": "dcd98b7102dd2f0e8b11d0f600bfb0c093",
-              "uri": "/submission?deviceID=collect%3AAbC123xyz", "cnonce": "0a4f113b",
-              "qop": "auth", "nc": "00000001"}  # fmt: skip
+    params = {
+        "nonce": "dcd98b7102dd2f0e8b11d0f600bfb0c093",
+        "uri": "/submission?deviceID=collect%3AAbC123xyz",
+        "cnonce": "0a4f113b",
+        "qop": "auth",
+        "nc": "00000001",
+    }
     assert expected_response(ha1=ha1, method="HEAD", params=params) == (
         "1325a1c74f37038c8a76ff890334a415"
     )

@@ -13,8 +13,10 @@ from server.models import Form, Submission, SubmissionAttachment
 from tests.integration.openrosa.conftest import OR, parts
 
 ONE = b'<data id="simple" version="1"><meta><instanceID>one</instanceID></meta><name>Alice</name><age>30</age></data>'
-BOTH = (b'<data id="binary_type" version="1"><file1>my_file1.mp4</file1><file2>here_is_file2.jpg</file2>'
-        b"<meta><instanceID>both</instanceID></meta></data>")  # fmt: skip
+BOTH = (
+    b'<data id="binary_type" version="1"><file1>my_file1.mp4</file1><file2>here_is_file2.jpg</file2>'
+    b"<meta><instanceID>both</instanceID></meta></data>"
+)
 
 
 @pytest.fixture
@@ -58,10 +60,12 @@ def attachments(instance_id):
 
 
 def snapshot():
-    subs = db.session.execute(sa.select(Submission.instance_id, Submission.md5,
-                                        Submission.is_current)).all()  # fmt: skip
-    atts = db.session.execute(sa.select(SubmissionAttachment.name,
-                                        SubmissionAttachment.sha256)).all()  # fmt: skip
+    subs = db.session.execute(
+        sa.select(Submission.instance_id, Submission.md5, Submission.is_current)
+    ).all()
+    atts = db.session.execute(
+        sa.select(SubmissionAttachment.name, SubmissionAttachment.sha256)
+    ).all()
     return sorted(subs), sorted(atts, key=str)
 
 
@@ -134,8 +138,10 @@ def test_attachments_posted_later_fill_the_gaps(client, url, app):
 
 
 def test_unicode_attachment_names_are_kept_exactly(client, url):
-    xml = ('<data id="binary_type" version="1"><file1>fîlé2</file1><file2>f😂le3صادق</file2>'
-           "<meta><instanceID>uni</instanceID></meta></data>").encode()  # fmt: skip
+    xml = (
+        '<data id="binary_type" version="1"><file1>fîlé2</file1><file2>f😂le3صادق</file2>'
+        "<meta><instanceID>uni</instanceID></meta></data>"
+    ).encode()
     response = post_named(client, url, xml, {"fîlé2": b"a", "f😂le3صادق": b"b"})
     assert response.status_code == 201
     found = attachments("uni")
@@ -163,8 +169,10 @@ def test_zero_byte_attachment_is_stored_as_sent(client, url):
 
 
 def test_attachments_inside_repeats_are_expected(client, url):
-    xml = (b'<data id="binary_type" version="1"><r><rphoto>a.jpg</rphoto></r><r><rphoto>b.jpg'
-           b"</rphoto></r><meta><instanceID>rep</instanceID></meta></data>")  # fmt: skip
+    xml = (
+        b'<data id="binary_type" version="1"><r><rphoto>a.jpg</rphoto></r><r><rphoto>b.jpg'
+        b"</rphoto></r><meta><instanceID>rep</instanceID></meta></data>"
+    )
     assert post_named(client, url, xml, {"a.jpg": b"1", "b.jpg": b"2"}).status_code == 201
     row = db.session.execute(
         sa.select(Submission).where(Submission.instance_id == "rep")
@@ -301,9 +309,16 @@ ENVELOPE = (
 def test_encrypted_submission_is_stored_verbatim_with_its_enc_files(client, publish, make_device):
     publish("encrypted.md")
     _, token = make_device("encrypted")
-    response = post_named(client, f"/key/{token}/submission", ENVELOPE, {
-        "submission.xml.enc": b"cipher", "1561432508817.jpg.enc": b"cipher2",
-        "extraneous.enc": b"x"})  # fmt: skip
+    response = post_named(
+        client,
+        f"/key/{token}/submission",
+        ENVELOPE,
+        {
+            "submission.xml.enc": b"cipher",
+            "1561432508817.jpg.enc": b"cipher2",
+            "extraneous.enc": b"x",
+        },
+    )
     assert response.status_code == 201
     (row,) = rows()
     assert row.xml == ENVELOPE
@@ -363,28 +378,36 @@ def test_bad_xml_is_refused_with_an_openrosa_message(client, url, xml, status, t
 
 
 def test_multipart_problems(client, url):
-    no_xml = client.post(url, data={"other": (io.BytesIO(b"x"), "x.jpg")}, headers=OR,
-                         content_type="multipart/form-data")  # fmt: skip
+    no_xml = client.post(
+        url,
+        data={"other": (io.BytesIO(b"x"), "x.jpg")},
+        headers=OR,
+        content_type="multipart/form-data",
+    )
     assert no_xml.status_code == 400
     assert "xml_submission_file missing" in message(no_xml)
     raw = client.post(url, data=ONE, headers=OR, content_type="text/xml")
     assert raw.status_code == 400
-    no_boundary = client.post(url, data=b"--x\r\n", headers=OR,
-                              content_type="multipart/form-data")  # fmt: skip
+    no_boundary = client.post(url, data=b"--x\r\n", headers=OR, content_type="multipart/form-data")
     assert no_boundary.status_code == 400
     truncated = (
         b'--b\r\nContent-Disposition: form-data; name="xml_submission_file"; '
         b'filename="s.xml"\r\nContent-Type: text/xml\r\n\r\n' + ONE[:40]
     )
-    cut = client.post(url, data=truncated, headers=OR,
-                      content_type="multipart/form-data; boundary=b")  # fmt: skip
+    cut = client.post(
+        url, data=truncated, headers=OR, content_type="multipart/form-data; boundary=b"
+    )
     assert cut.status_code == 400
     assert rows() == []
 
 
 def test_xml_as_a_plain_field_is_accepted(client, url):
-    response = client.post(url, data={"xml_submission_file": ONE.decode()}, headers=OR,
-                           content_type="multipart/form-data")  # fmt: skip
+    response = client.post(
+        url,
+        data={"xml_submission_file": ONE.decode()},
+        headers=OR,
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 201
 
 
@@ -427,8 +450,12 @@ def test_unauthenticated_post_is_challenged(client, publish):
 
 def test_post_with_digest_user(digest, publish):
     publish("simple.md")
-    response = digest.request("POST", "/submission?deviceID=collect%3Aabc", data=parts(ONE),
-                              content_type="multipart/form-data")  # fmt: skip
+    response = digest.request(
+        "POST",
+        "/submission?deviceID=collect%3Aabc",
+        data=parts(ONE),
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 201
     assert rows()[0].submitter_user_id is not None
 
@@ -449,6 +476,8 @@ def test_collector_posting_to_unassigned_form_is_forbidden(client, publish, make
 
 def test_post_is_never_answered_200_204_or_redirect(client, url):
     """C8: every outcome of a POST is 201 or an error with a message."""
-    statuses = {post(client, url, xml).status_code
-                for xml in (ONE, ONE, ONE.replace(b"Alice", b"B"), b"<x", b"")}  # fmt: skip
+    statuses = {
+        post(client, url, xml).status_code
+        for xml in (ONE, ONE, ONE.replace(b"Alice", b"B"), b"<x", b"")
+    }
     assert not statuses & {200, 204, 301, 302, 303, 307, 308}

@@ -1,0 +1,155 @@
+"""Changing what was received: review states, soft delete and restore, form states.
+
+Every change writes an :class:`AuditEvent` in the same transaction, so the audit log can never
+miss a change that happened (nor show one that was rolled back).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.errors import InvalidRequest, RoleNotAllowed, SubmissionNotFound
+from server.models import AuditEvent, Form, Submission, User
+from server.models.forms import FORM_STATES
+from server.services.accounts import REVIEW_ROLES
+from server.services.submission_queries import check_readable, history
+
+#: States a reviewer may set ("received" and "edited" are set by the server).
+REVIEW_CHOICES = ("received", "has_issues", "approved", "rejected")
+
+
+def record(
+    session: Session,
+    *,
+    user: User | None,
+    action: str,
+    target: Any,
+    details: dict[str, Any],
+    now: dt.datetime,
+) -> AuditEvent:
+    """Write one audit event (flushes).
+
+    :param session: the database session.
+    :param user: who acted (None for the system).
+    :param action: e.g. "submission.review".
+    :param target: the changed row (a Submission or a Form).
+    :param details: what changed.
+    :param now: when.
+    :return: the event.
+    """
+    event = AuditEvent(
+        at=now,
+        actor_user_id=user.id if user else None,
+        action=action,
+        target_type=type(target).__tablename__,
+        target_id=target.id,
+        details=details,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _require(user: User, roles: set[str], what: str) -> None:
+    if user.role not in roles:
+        raise RoleNotAllowed(
+            f"role {user.role} may not {what}",
+            message_vi="Vai trò của bạn không được phép làm việc này.",
+        )
+
+
+def get_submission(session: Session, user: User, submission_id: int) -> Submission:
+    """Return a submission the user may read (deleted ones only to admins).
+
+    :raises SubmissionNotFound: unknown, or deleted and the user is not an admin.
+    :raises FormNotReadable: the user may not read its form.
+    """
+    row = session.get(Submission, submission_id)
+    if row is None or (row.deleted_at is not None and user.role != "admin"):
+        raise SubmissionNotFound(f"no submission {submission_id}", submission_id=submission_id)
+    check_readable(user, row.form)
+    return row
+
+
+def review_submission(
+    session: Session,
+    user: User,
+    row: Submission,
+    *,
+    state: str,
+    comment: str | None,
+    now: dt.datetime,
+) -> Submission:
+    """Set a submission's review state and comment (admins and trainers).
+
+    :raises RoleNotAllowed: for other roles.
+    :raises InvalidRequest: for an unknown state.
+    """
+    _require(user, REVIEW_ROLES, "review submissions")
+    if state not in REVIEW_CHOICES:
+        raise InvalidRequest(
+            f"review_state must be one of {', '.join(REVIEW_CHOICES)}",
+            fields={"review_state": [f"not one of {REVIEW_CHOICES}"]},
+        )
+    details = {"from": row.review_state, "to": state, "comment": comment}
+    row.review_state, row.review_comment = state, comment
+    row.reviewed_by_user_id, row.reviewed_at = user.id, now
+    record(session, user=user, action="submission.review", target=row, details=details, now=now)
+    return row
+
+
+def delete_submission(session: Session, user: User, row: Submission, *, now: dt.datetime) -> None:
+    """Soft-delete a record (all its versions): hidden everywhere, its instanceIDs refused."""
+    _require(user, {"admin"}, "delete submissions")
+    for version in history(session, row):
+        version.deleted_at = version.deleted_at or now
+    record(session, user=user, action="submission.delete", target=row, details={}, now=now)
+
+
+def restore_submission(session: Session, user: User, row: Submission, *, now: dt.datetime) -> None:
+    """Undo a soft delete of a record."""
+    _require(user, {"admin"}, "restore submissions")
+    for version in history(session, row):
+        version.deleted_at = None
+    record(session, user=user, action="submission.restore", target=row, details={}, now=now)
+
+
+def set_form_state(
+    session: Session, user: User, form: Form, *, state: str, now: dt.datetime
+) -> Form:
+    """Open, close ("closing": hidden but accepting) or close a form (admins)."""
+    _require(user, {"admin"}, "change form states")
+    if state not in FORM_STATES:
+        raise InvalidRequest(
+            f"state must be one of {', '.join(FORM_STATES)}",
+            fields={"state": [f"not one of {FORM_STATES}"]},
+        )
+    details = {"from": form.state, "to": state}
+    form.state, form.updated_at = state, now
+    record(session, user=user, action="form.state", target=form, details=details, now=now)
+    return form
+
+
+def audit_events(
+    session: Session, *, target: Any | None = None, limit: int = 200
+) -> list[AuditEvent]:
+    """Recent audit events, newest first, optionally of one row.
+
+    :param session: the database session.
+    :param target: a Submission or Form; for a submission, events of its whole record.
+    :param limit: at most this many.
+    :return: the events.
+    """
+    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if isinstance(target, Submission):
+        ids = [v.id for v in history(session, target)]
+        query = query.where(AuditEvent.target_type == "submissions", AuditEvent.target_id.in_(ids))
+    elif target is not None:
+        query = query.where(
+            AuditEvent.target_type == type(target).__tablename__, AuditEvent.target_id == target.id
+        )
+    return list(session.execute(query).scalars())

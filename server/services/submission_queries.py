@@ -1,0 +1,169 @@
+"""Listing submissions: filters, the readable set per user, and keyset pagination.
+
+Pages are ordered by (received_at, id) descending and continue *after* a position, never at an
+offset, so paging stays fast and stable while new submissions arrive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.errors import FormNotReadable
+from server.models import AdminUnit, Device, Form, FormVersion, Submission, User
+from server.services.accounts import readable_form_pks
+
+
+@dataclass(frozen=True)
+class SubmissionFilters:
+    """What the caller asked for; every field is optional."""
+
+    version: str | None = None
+    received_from: dt.datetime | None = None
+    received_to: dt.datetime | None = None
+    submitted_from: dt.datetime | None = None
+    submitted_to: dt.datetime | None = None
+    unit: str | None = None
+    submitter: str | None = None
+    review_state: str | None = None
+    q: str | None = None
+    include_deleted: bool = False
+
+
+@dataclass
+class Page:
+    """One page of rows and the position after its last row (None on the last page)."""
+
+    rows: list[Submission]
+    after: dict | None = field(default=None)
+
+
+def check_readable(user: User, form: Form) -> None:
+    """Refuse a user who may not read the form's submissions.
+
+    :raises FormNotReadable: if the user may not.
+    """
+    allowed = readable_form_pks(user)
+    if allowed is not None and form.id not in allowed:
+        raise FormNotReadable(
+            f"user {user.username} may not read the submissions of form '{form.form_id}'",
+            message_vi="Bạn không có quyền xem dữ liệu của biểu mẫu này.",
+            form_id=form.form_id,
+        )
+
+
+def unit_codes_under(session: Session, code: str) -> set[str]:
+    """The unit code and the codes of every unit below it (any period).
+
+    :param session: the database session.
+    :param code: a unit code.
+    :return: codes, including ``code`` itself.
+    """
+    codes = {code}
+    frontier = [
+        u.id for u in session.execute(sa.select(AdminUnit).where(AdminUnit.code == code)).scalars()
+    ]
+    while frontier:
+        children = session.execute(
+            sa.select(AdminUnit.id, AdminUnit.code).where(AdminUnit.parent_id.in_(frontier))
+        ).all()
+        codes.update(c.code for c in children)
+        frontier = [c.id for c in children]
+    return codes
+
+
+def submission_query(session: Session, form: Form, filters: SubmissionFilters) -> sa.Select:
+    """Build the SELECT of current submissions of a form matching the filters.
+
+    :param session: the database session (to expand units).
+    :param form: the form.
+    :param filters: the filters.
+    :return: a select of Submission, unordered.
+    """
+    query = sa.select(Submission).where(
+        Submission.form_pk == form.id, Submission.is_current.is_(True)
+    )
+    if not filters.include_deleted:
+        query = query.where(Submission.deleted_at.is_(None))
+    if filters.version is not None:
+        query = query.join(FormVersion, FormVersion.id == Submission.form_version_id).where(
+            FormVersion.version == filters.version
+        )
+    for column, low, high in (
+        (Submission.received_at, filters.received_from, filters.received_to),
+        (Submission.submitted_at, filters.submitted_from, filters.submitted_to),
+    ):
+        if low is not None:
+            query = query.where(column >= low)
+        if high is not None:
+            query = query.where(column < high)
+    if filters.unit:
+        query = query.where(Submission.unit_code.in_(unit_codes_under(session, filters.unit)))
+    if filters.submitter:
+        query = query.where(_submitter_clause(filters.submitter))
+    if filters.review_state:
+        query = query.where(Submission.review_state == filters.review_state)
+    if filters.q:
+        pattern = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Submission.instance_name.ilike(pattern + "%", escape="\\"))
+    return query
+
+
+def _submitter_clause(submitter: str):
+    if submitter.startswith("device:") and submitter[7:].isdigit():
+        return Submission.submitter_device_id == int(submitter[7:])
+    user_ids = sa.select(User.id).where(User.username == submitter).scalar_subquery()
+    device_ids = sa.select(Device.id).where(Device.label == submitter).scalar_subquery()
+    return sa.or_(
+        Submission.submitter_user_id.in_(user_ids), Submission.submitter_device_id.in_(device_ids)
+    )
+
+
+def list_submissions(
+    session: Session,
+    form: Form,
+    filters: SubmissionFilters,
+    *,
+    limit: int,
+    after: dict | None = None,
+) -> Page:
+    """One page of a form's current submissions, newest first.
+
+    :param session: the database session.
+    :param form: the form.
+    :param filters: the filters.
+    :param limit: page size.
+    :param after: the position to continue after ({"received_at": iso, "id": n}), or None.
+    :return: the page.
+    """
+    query = submission_query(session, form, filters)
+    if after is not None:
+        received = dt.datetime.fromisoformat(after["received_at"])
+        query = query.where(
+            sa.or_(
+                Submission.received_at < received,
+                sa.and_(Submission.received_at == received, Submission.id < int(after["id"])),
+            )
+        )
+    query = query.order_by(Submission.received_at.desc(), Submission.id.desc()).limit(limit + 1)
+    rows = list(session.execute(query).scalars())
+    page = Page(rows=rows[:limit])
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        page.after = {"received_at": last.received_at.isoformat(), "id": last.id}
+    return page
+
+
+def history(session: Session, row: Submission) -> list[Submission]:
+    """Every version of the record the row belongs to, oldest first."""
+    root = row.root_id or row.id
+    return list(
+        session.execute(
+            sa.select(Submission)
+            .where(sa.or_(Submission.id == root, Submission.root_id == root))
+            .order_by(Submission.id)
+        ).scalars()
+    )
