@@ -114,6 +114,20 @@ def disable_command(username: str) -> None:
     click.echo(f"disabled {username}")
 
 
+@users_cli.command("token")
+@click.argument("username")
+@click.option("--label", default="", help="What the token is for (shown in listings).")
+def token_command(username: str, label: str) -> None:
+    """Issue an API token (Authorization: Bearer …) acting as this user; shown once."""
+
+    def issue():
+        user = accounts.get_user(db.session, username)
+        return accounts.create_api_token(user, label=label, session=db.session, now=now())
+
+    token = _commit_or_fail(issue)
+    click.echo(token)
+
+
 @users_cli.command("list")
 def list_users_command() -> None:
     """List users with their role and assigned forms."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.web import admin, errors, formatting, openrosa
+from server.web import admin, api, errors, formatting, openrosa
 
 
 def register_blueprints(app: Flask) -> None:
@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
     :param app: the app.
     """
     app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)
     # OpenRosa twice: at the root for users (Digest), under /key/<token> for device tokens.
     app.register_blueprint(openrosa.bp)
     app.register_blueprint(openrosa.bp, url_prefix="/key/<token>", name="openrosa_key")

@@ -90,7 +90,11 @@ def render_service_error(error: ServiceError):
         return render_openrosa_error(error)
     if _wants_json():
         body = {"error": {"code": error.code, "message": error.message, "details": error.details}}
-        return jsonify(body), error.http_status
+        response = jsonify(body)
+        response.status_code = error.http_status
+        if isinstance(error, AuthenticationRequired):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="taphuan-api"'
+        return response
     return render_template(
         "errors/error.html",
         status=error.http_status,

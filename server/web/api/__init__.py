@@ -1,0 +1,95 @@
+"""JSON API under ``/api/v1`` for scripts (Excel Power Query, R, Python) and pages.
+
+Authentication: ``Authorization: Bearer <token>`` (``flask --app wsgi users token NAME``).
+Every route declares its OpenAPI operation with :func:`operation`; ``/api/v1/openapi.json`` is
+generated from those declarations and the marshmallow schemas, so the document cannot drift
+from the code. Errors are ``{"error": {"code", "message", "details"}}`` (``server/web/errors.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Blueprint, g, request
+from marshmallow import Schema, ValidationError
+
+from server.errors import AuthenticationRequired, InvalidRequest
+from server.extensions import db
+from server.services.accounts import user_for_api_token
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+#: Endpoints anyone may read: the API's own description.
+PUBLIC = {"api.openapi_json", "api.docs"}
+
+
+def operation(summary: str, *, tags: tuple[str, ...] = (), query: type[Schema] | None = None,
+              body: type[Schema] | None = None, response: Any = None,
+              content_type: str = "application/json", errors: tuple[int, ...] = ()
+              ) -> Callable:  # fmt: skip
+    """Declare a view's OpenAPI operation (read by ``docs.build_spec``).
+
+    :param summary: one line on what it does.
+    :param tags: grouping in the document.
+    :param query: schema of the query parameters.
+    :param body: schema of the JSON body.
+    :param response: schema (class or instance) of the 200 body, or None.
+    :param content_type: media type of the success response.
+    :param errors: HTTP error statuses the operation can answer besides 401.
+    :return: the decorator.
+    """
+
+    def mark(view: Callable) -> Callable:
+        view.openapi = {"summary": summary, "tags": list(tags), "query": query, "body": body,
+                        "response": response, "content_type": content_type,
+                        "errors": errors}  # fmt: skip
+        return view
+
+    return mark
+
+
+def parse(schema: Schema, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate request data; turn marshmallow errors into the catalogue's 422.
+
+    :param schema: the schema instance.
+    :param data: request.args, or the JSON body.
+    :return: the loaded values.
+    :raises InvalidRequest: naming every bad field.
+    """
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        fields = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+        names = ", ".join(sorted(fields))
+        raise InvalidRequest(
+            f"invalid parameters: {names}",
+            message_vi=f"Tham số không hợp lệ: {names}",
+            fields=fields,
+        ) from exc
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 422 explaining that one is needed."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidRequest("a JSON object body is required", fields={"_": ["JSON object"]})
+    return body
+
+
+@bp.before_request
+def authenticate() -> None:
+    """Find the user behind the bearer token (the API description is public)."""
+    if request.endpoint in PUBLIC:
+        return
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    user = user_for_api_token(db.session, token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        raise AuthenticationRequired(
+            "a valid API token is required (Authorization: Bearer <token>)",
+            message_vi="Cần mã API hợp lệ (Authorization: Bearer <mã>).",
+        )
+    g.user = user
+
+
+from server.web.api import docs, forms, submissions, units  # noqa: E402,F401  (routes)

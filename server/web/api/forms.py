@@ -1,0 +1,149 @@
+"""Forms over the API: list, detail with versions and fields, publish by upload, state."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, g, jsonify, request
+
+from server.errors import FormNotFound, InvalidRequest, RoleNotAllowed
+from server.extensions import db
+from server.services import forms as forms_service
+from server.services.accounts import readable_form_pks
+from server.services.review import set_form_state
+from server.services.submission_queries import check_readable
+from server.web.api import bp, json_body, operation, parse
+from server.web.api.presenters import form_data, version_data
+from server.web.api.schemas import (
+    FormDetailSchema,
+    FormSchema,
+    FormStateInput,
+    VersionDetailSchema,
+    VersionSchema,
+)
+
+
+def readable_form(form_id: str):
+    """The form, if the current user may read it."""
+    form = forms_service.get_form(db.session, form_id)
+    check_readable(g.user, form)
+    return form
+
+
+@bp.get("/forms")
+@operation(
+    "List the forms you may read, with their current version",
+    tags=("forms",),
+    response=FormSchema(many=True),
+)
+def list_forms():
+    """List readable forms."""
+    allowed = readable_form_pks(g.user)
+    counts = forms_service.submission_counts(db.session)
+    forms = [f for f in forms_service.list_forms(db.session) if allowed is None or f.id in allowed]
+    return jsonify(FormSchema(many=True).dump([form_data(f, counts) for f in forms]))
+
+
+@bp.get("/forms/<form_id>")
+@operation(
+    "A form with every version and its current field schema",
+    tags=("forms",),
+    response=FormDetailSchema,
+    errors=(403, 404),
+)
+def get_form(form_id: str):
+    """Show one form."""
+    form = readable_form(form_id)
+    counts = forms_service.submission_counts(db.session)
+    return jsonify(FormDetailSchema().dump(form_data(form, counts, detail=True)))
+
+
+@bp.post("/forms")
+@operation(
+    "Publish an XLSForm or XForm (multipart: file, and media files as media)",
+    tags=("forms",),
+    response=FormDetailSchema,
+    errors=(400, 403, 409, 413, 503),
+)
+def publish_form():
+    """Publish a form by upload (administrators)."""
+    if g.user.role != "admin":
+        raise RoleNotAllowed(
+            "only administrators publish forms",
+            message_vi="Chỉ quản trị viên được xuất bản biểu mẫu.",
+        )
+    upload = request.files.get("file")
+    if upload is None:
+        raise InvalidRequest("multipart field 'file' is required", fields={"file": ["required"]})
+    config = current_app.config
+    settings = forms_service.ValidationSettings(
+        max_bytes=config["FORMS_MAX_BYTES"],
+        java=config["FORMS_JAVA"],
+        timeout=config["FORMS_VALIDATE_TIMEOUT"],
+    )
+    media = [
+        forms_service.MediaFile(f.filename or "", f.read()) for f in request.files.getlist("media")
+    ]
+    result = forms_service.publish_form(
+        upload.filename or "form",
+        upload.read(),
+        session=db.session,
+        settings=settings,
+        media=media,
+        now=dt.datetime.now(dt.UTC),
+    )
+    db.session.commit()
+    form = result.form_version.form
+    body = FormDetailSchema().dump(form_data(form, {}, detail=True))
+    body["publish_status"], body["warnings"] = result.status, result.warnings
+    return jsonify(body), 201 if result.status == "published" else 200
+
+
+@bp.patch("/forms/<form_id>")
+@operation(
+    "Open, close, or set closing (hidden from devices, still accepting)",
+    tags=("forms",),
+    body=FormStateInput,
+    response=FormSchema,
+    errors=(403, 404, 422),
+)
+def update_form(form_id: str):
+    """Change a form's state (administrators)."""
+    form = forms_service.get_form(db.session, form_id)
+    values = parse(FormStateInput(), json_body())
+    set_form_state(db.session, g.user, form, state=values["state"], now=dt.datetime.now(dt.UTC))
+    db.session.commit()
+    return jsonify(FormSchema().dump(form_data(form, forms_service.submission_counts(db.session))))
+
+
+@bp.get("/forms/<form_id>/versions")
+@operation(
+    "Every published version of a form, newest first",
+    tags=("forms",),
+    response=VersionSchema(many=True),
+    errors=(403, 404),
+)
+def list_versions(form_id: str):
+    """List a form's versions."""
+    form = readable_form(form_id)
+    return jsonify(
+        VersionSchema(many=True).dump([version_data(v) for v in reversed(form.versions)])
+    )
+
+
+@bp.get("/forms/<form_id>/versions/<version>")
+@operation(
+    "One version with its field schema and media",
+    tags=("forms",),
+    response=VersionDetailSchema,
+    errors=(403, 404),
+)
+def get_version(form_id: str, version: str):
+    """Show one version."""
+    form = readable_form(form_id)
+    found = next((v for v in form.versions if v.version == version), None)
+    if found is None:
+        raise FormNotFound(
+            f"form '{form_id}' has no version '{version}'", form_id=form_id, version=version
+        )
+    return jsonify(VersionDetailSchema().dump(version_data(found, with_fields=True)))

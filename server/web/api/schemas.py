@@ -1,0 +1,218 @@
+"""marshmallow schemas of the JSON API: what requests may say and what responses contain.
+
+The OpenAPI document is generated from these (``server/web/api/docs.py``), so the schema is the
+one description of the API. marshmallow refuses unknown fields by default, so an unknown query
+parameter is a 422 naming it instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from server.models.forms import FORM_STATES
+from server.models.submissions import REVIEW_STATES
+from server.services.review import REVIEW_CHOICES
+
+
+class ErrorBody(Schema):
+    """The inside of every error response."""
+
+    code = fields.String(required=True, metadata={"example": "422.1"})
+    message = fields.String(required=True)
+    details = fields.Dict(required=True)
+
+
+class ErrorSchema(Schema):
+    """Every error: ``{"error": {"code", "message", "details"}}``."""
+
+    error = fields.Nested(ErrorBody, required=True)
+
+
+class VersionSchema(Schema):
+    """A published form version."""
+
+    version = fields.String()
+    title = fields.String()
+    md5 = fields.String()
+    published_at = fields.AwareDateTime()
+    source_filename = fields.String()
+    is_encrypted = fields.Boolean()
+    warnings = fields.List(fields.String())
+
+
+class FieldSchema(Schema):
+    """One question (or group, repeat, calculate) of a form version."""
+
+    name = fields.String()
+    path = fields.String()
+    kind = fields.String()
+    type = fields.String()
+    repeat = fields.String(allow_none=True)
+    labels = fields.Dict(keys=fields.String(), values=fields.String())
+    choices = fields.List(fields.Dict(), allow_none=True)
+    choice_file = fields.String(allow_none=True)
+
+
+class VersionDetailSchema(VersionSchema):
+    """A version with its field schema and media."""
+
+    fields_ = fields.List(fields.Nested(FieldSchema), data_key="fields")
+    media = fields.List(fields.Dict())
+
+
+class FormSchema(Schema):
+    """A form with its current version."""
+
+    form_id = fields.String()
+    title = fields.String()
+    state = fields.String(validate=validate.OneOf(FORM_STATES))
+    current_version = fields.String()
+    versions = fields.Integer()
+    submissions = fields.Integer()
+
+
+class FormDetailSchema(FormSchema):
+    """A form with every version and the current field schema."""
+
+    version_list = fields.List(fields.Nested(VersionSchema), data_key="version_history")
+    fields_ = fields.List(fields.Nested(FieldSchema), data_key="fields")
+
+
+class FormStateInput(Schema):
+    """Body of PATCH /forms/{form_id}."""
+
+    state = fields.String(required=True, validate=validate.OneOf(FORM_STATES))
+
+
+class SubmissionQuery(Schema):
+    """Query parameters of the submission listing and exports."""
+
+    version = fields.String()
+    received_from = fields.AwareDateTime(metadata={"description": "ISO 8601 with offset"})
+    received_to = fields.AwareDateTime()
+    submitted_from = fields.AwareDateTime()
+    submitted_to = fields.AwareDateTime()
+    unit = fields.String(metadata={"description": "unit code; its sub-units are included"})
+    submitter = fields.String(metadata={"description": "user name, device label or device:<id>"})
+    review_state = fields.String(validate=validate.OneOf(REVIEW_STATES))
+    q = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "instance name starts with (case-insensitive)"},
+    )
+    include_deleted = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    cursor = fields.String()
+
+    @validates_schema
+    def _ranges(self, data, **_kwargs):
+        for low, high in (("received_from", "received_to"), ("submitted_from", "submitted_to")):
+            if low in data and high in data and data[low] >= data[high]:
+                raise ValidationError(f"must be after {low}", high)
+
+
+class ExportQuery(SubmissionQuery):
+    """Query parameters of exports: the listing filters plus the label language."""
+
+    lang = fields.String(
+        validate=validate.OneOf(["codes", "vi", "en"]),
+        load_default="codes",
+        metadata={"description": "codes, or choice labels in Vietnamese or English"},
+    )
+    limit = fields.Integer(dump_only=True)
+    cursor = fields.String(dump_only=True)
+
+
+class AttachmentSchema(Schema):
+    """An attachment a submission references."""
+
+    name = fields.String()
+    present = fields.Boolean()
+    size = fields.Integer(allow_none=True)
+    sha256 = fields.String(allow_none=True)
+    content_type = fields.String(allow_none=True)
+    url = fields.String(allow_none=True)
+
+
+class SubmissionSchema(Schema):
+    """A submission in a listing."""
+
+    id = fields.Integer()
+    form_id = fields.String()
+    version = fields.String()
+    instance_id = fields.String()
+    instance_name = fields.String(allow_none=True)
+    review_state = fields.String()
+    received_at = fields.AwareDateTime()
+    submitted_at = fields.AwareDateTime(allow_none=True)
+    submitter = fields.String(allow_none=True)
+    device_id = fields.String(allow_none=True)
+    unit_code = fields.String(allow_none=True)
+    is_encrypted = fields.Boolean()
+    is_deleted = fields.Boolean()
+    attachments_expected = fields.Integer()
+    attachments_present = fields.Integer()
+
+
+class ReviewSchema(Schema):
+    """Review of a submission."""
+
+    review_state = fields.String()
+    comment = fields.String(allow_none=True)
+    reviewed_by = fields.String(allow_none=True)
+    reviewed_at = fields.AwareDateTime(allow_none=True)
+
+
+class SubmissionDetailSchema(SubmissionSchema):
+    """A submission with its data, raw XML, attachments, review and edit history."""
+
+    data = fields.Dict()
+    xml = fields.String()
+    attachments = fields.List(fields.Nested(AttachmentSchema))
+    review = fields.Nested(ReviewSchema)
+    history = fields.List(fields.Nested(SubmissionSchema))
+
+
+class SubmissionPage(Schema):
+    """One page of submissions; pass ``next_cursor`` as ``cursor`` for the next."""
+
+    items = fields.List(fields.Nested(SubmissionSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class ReviewInput(Schema):
+    """Body of PATCH /submissions/{id}/review."""
+
+    review_state = fields.String(required=True, validate=validate.OneOf(REVIEW_CHOICES))
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class AuditEventSchema(Schema):
+    """An audit log entry."""
+
+    id = fields.Integer()
+    at = fields.AwareDateTime()
+    actor = fields.String(allow_none=True)
+    action = fields.String()
+    target_type = fields.String()
+    target_id = fields.Integer()
+    details = fields.Dict()
+
+
+class UnitQuery(Schema):
+    """Query parameters of the unit listing."""
+
+    level = fields.String(validate=validate.OneOf(["province", "district", "commune", "hamlet"]))
+    parent = fields.String(metadata={"description": "code of the parent unit"})
+    current = fields.Boolean(load_default=True, metadata={"description": "only units in force"})
+
+
+class UnitSchema(Schema):
+    """An administrative unit during one period."""
+
+    code = fields.String()
+    level = fields.String()
+    name = fields.String()
+    kind = fields.String(allow_none=True)
+    parent_code = fields.String(allow_none=True)
+    valid_from = fields.Date()
+    valid_to = fields.Date(allow_none=True)

@@ -1,0 +1,175 @@
+"""Submissions over the API: filtered listing, detail, review, delete/restore, audit, files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+from flask import Response, current_app, g, jsonify, request
+
+from server.domain.cursors import decode_cursor, encode_cursor
+from server.errors import RoleNotAllowed, SubmissionNotFound
+from server.extensions import db
+from server.services import review
+from server.services.attachment_store import AttachmentStore
+from server.services.submission_queries import SubmissionFilters, history, list_submissions
+from server.web.api import bp, json_body, operation, parse
+from server.web.api.forms import readable_form
+from server.web.api.presenters import audit_data, submission_data, submission_detail
+from server.web.api.schemas import (
+    AuditEventSchema,
+    ReviewInput,
+    SubmissionDetailSchema,
+    SubmissionPage,
+    SubmissionQuery,
+)
+
+FILTER_NAMES = tuple(SubmissionFilters.__dataclass_fields__)
+
+
+def filters_from(args: dict) -> SubmissionFilters:
+    """The listing filters out of parsed query parameters (deleted rows: admins only)."""
+    values = {name: args[name] for name in FILTER_NAMES if name in args}
+    if values.get("include_deleted") and g.user.role != "admin":
+        raise RoleNotAllowed("only administrators see deleted submissions")
+    return SubmissionFilters(**values)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@bp.get("/forms/<form_id>/submissions")
+@operation(
+    "Submissions of a form, newest first, filtered; keyset pages via next_cursor",
+    tags=("submissions",),
+    query=SubmissionQuery,
+    response=SubmissionPage,
+    errors=(403, 404, 422),
+)
+def list_form_submissions(form_id: str):
+    """List a form's current submissions."""
+    form = readable_form(form_id)
+    args = parse(SubmissionQuery(), request.args)
+    filters = filters_from(args)
+    key = {"form": form.form_id, **{k: v for k, v in args.items() if k not in {"cursor", "limit"}}}
+    secret = current_app.config["SECRET_KEY"]
+    after = decode_cursor(args["cursor"], query=key, secret=secret) if "cursor" in args else None
+    page = list_submissions(db.session, form, filters, limit=args["limit"], after=after)
+    body = {
+        "items": [submission_data(row) for row in page.rows],
+        "next_cursor": encode_cursor(page.after, query=key, secret=secret) if page.after else None,
+    }
+    return jsonify(SubmissionPage().dump(body))
+
+
+@bp.get("/submissions/<int:submission_id>")
+@operation(
+    "A submission: typed data, raw XML, attachments, review and edit history",
+    tags=("submissions",),
+    response=SubmissionDetailSchema,
+    errors=(403, 404),
+)
+def get_submission(submission_id: int):
+    """Show one submission."""
+    row = review.get_submission(db.session, g.user, submission_id)
+    return jsonify(SubmissionDetailSchema().dump(submission_detail(row, history(db.session, row))))
+
+
+@bp.patch("/submissions/<int:submission_id>/review")
+@operation(
+    "Set the review state (has_issues, approved, rejected, received) and a comment",
+    tags=("submissions",),
+    body=ReviewInput,
+    response=SubmissionDetailSchema,
+    errors=(403, 404, 422),
+)
+def review_submission(submission_id: int):
+    """Review a submission (administrators and trainers)."""
+    row = review.get_submission(db.session, g.user, submission_id)
+    values = parse(ReviewInput(), json_body())
+    review.review_submission(
+        db.session, g.user, row, state=values["review_state"], comment=values["comment"], now=_now()
+    )
+    db.session.commit()
+    return jsonify(SubmissionDetailSchema().dump(submission_detail(row, history(db.session, row))))
+
+
+@bp.delete("/submissions/<int:submission_id>")
+@operation(
+    "Delete a submission (soft: hidden everywhere, restorable, its instanceID stays refused)",
+    tags=("submissions",),
+    errors=(403, 404),
+)
+def delete_submission(submission_id: int):
+    """Soft-delete a submission (administrators)."""
+    row = review.get_submission(db.session, g.user, submission_id)
+    review.delete_submission(db.session, g.user, row, now=_now())
+    db.session.commit()
+    return Response(status=204)
+
+
+@bp.post("/submissions/<int:submission_id>/restore")
+@operation(
+    "Restore a deleted submission",
+    tags=("submissions",),
+    response=SubmissionDetailSchema,
+    errors=(403, 404),
+)
+def restore_submission(submission_id: int):
+    """Undo a soft delete (administrators)."""
+    row = review.get_submission(db.session, g.user, submission_id)
+    review.restore_submission(db.session, g.user, row, now=_now())
+    db.session.commit()
+    return jsonify(SubmissionDetailSchema().dump(submission_detail(row, history(db.session, row))))
+
+
+@bp.get("/submissions/<int:submission_id>/audit")
+@operation(
+    "Every change to this submission's record, newest first",
+    tags=("audit",),
+    response=AuditEventSchema(many=True),
+    errors=(403, 404),
+)
+def submission_audit(submission_id: int):
+    """The audit trail of one submission."""
+    row = review.get_submission(db.session, g.user, submission_id)
+    events = review.audit_events(db.session, target=row)
+    return jsonify(AuditEventSchema(many=True).dump([audit_data(e) for e in events]))
+
+
+@bp.get("/audit")
+@operation(
+    "The latest 200 changes of any kind (administrators)",
+    tags=("audit",),
+    response=AuditEventSchema(many=True),
+    errors=(403,),
+)
+def audit_log():
+    """The audit log."""
+    if g.user.role != "admin":
+        raise RoleNotAllowed("only administrators read the whole audit log")
+    events = review.audit_events(db.session)
+    return jsonify(AuditEventSchema(many=True).dump([audit_data(e) for e in events]))
+
+
+@bp.get("/submissions/<int:submission_id>/attachments/<name>", endpoint="attachment")
+@operation(
+    "Download an attachment by the name the submission uses",
+    tags=("submissions",),
+    content_type="application/octet-stream",
+    errors=(403, 404),
+)
+def attachment(submission_id: int, name: str):
+    """Serve an attachment's bytes."""
+    row = review.get_submission(db.session, g.user, submission_id)
+    found = next((a for a in row.attachments if a.name == name and a.sha256), None)
+    if found is None:
+        raise SubmissionNotFound(f"submission {submission_id} has no attachment '{name}'")
+    store = AttachmentStore(current_app.config["STORAGE_DIR"])
+    response = Response(
+        store.read(found.sha256), content_type=found.content_type or "application/octet-stream"
+    )
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    response.set_etag(found.sha256)
+    return response.make_conditional(request)
