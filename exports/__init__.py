@@ -1,6 +1,12 @@
-"""Pure export writers (CSV, XLSX, charts) fed by a neutral table.
+"""Pure export writers (CSV, XLSX, ZIP) fed by a neutral :class:`Table`.
 
-Nothing here may import Flask, SQLAlchemy or ``server``: services build the table, these
-writers only turn it into bytes. The writers arrive with the data-export work; the import
-rules are already enforced by ``tests/test_architecture.py``.
+Nothing here imports Flask, SQLAlchemy or ``server``: services build the tables, these
+writers only turn them into bytes.
 """
+
+from exports.csv import iter_csv, write_csv
+from exports.table import Column, Table, unique_keys
+from exports.xlsx import write_xlsx
+from exports.zip import write_zip
+
+__all__ = ["Column", "Table", "iter_csv", "unique_keys", "write_csv", "write_xlsx", "write_zip"]

@@ -92,4 +92,4 @@ def authenticate() -> None:
     g.user = user
 
 
-from server.web.api import docs, forms, submissions, units  # noqa: E402,F401  (routes)
+from server.web.api import docs, exports, forms, submissions, units  # noqa: E402,F401  (routes)

@@ -1,0 +1,28 @@
+"""A ZIP of CSV tables and the media files they name, built in a file (never in memory)."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
+
+from exports.csv import iter_csv
+from exports.table import Table
+
+
+def write_zip(tables: list[Table], media: Iterable[tuple[str, Path]], out: IO[bytes]) -> None:
+    """Write ``<table>.csv`` for each table and ``media/<name>`` for each file.
+
+    :param tables: the tables; each becomes ``<name>.csv`` at the top of the archive.
+    :param media: (name inside ``media/``, path on disk) pairs; names are kept as given.
+    :param out: a seekable binary file object.
+    """
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        for table in tables:
+            with archive.open(f"{table.name}.csv", "w", force_zip64=True) as handle:
+                for chunk in iter_csv(table):
+                    handle.write(chunk)
+        for name, path in media:
+            # Photos are already compressed: store them.
+            archive.write(path, f"media/{name}", compress_type=zipfile.ZIP_STORED)
