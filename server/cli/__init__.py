@@ -9,10 +9,12 @@ from __future__ import annotations
 from flask import Flask
 
 from server.cli.accounts import devices_cli, users_cli
+from server.cli.export import export_command
 from server.cli.forms import forms_cli
 from server.cli.units import units_cli
 
 GROUPS = (forms_cli, units_cli, users_cli, devices_cli)
+COMMANDS = (export_command,)
 
 
 def register(app: Flask) -> None:
@@ -20,5 +22,5 @@ def register(app: Flask) -> None:
 
     :param app: the app.
     """
-    for group in GROUPS:
-        app.cli.add_command(group)
+    for command in (*GROUPS, *COMMANDS):
+        app.cli.add_command(command)

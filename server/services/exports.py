@@ -110,8 +110,11 @@ def _leaves(fields: list[dict[str, Any]], repeat: str | None, root: str) -> list
     for spec in fields:
         if spec.get("repeat") != repeat or spec["kind"] in _SKIPPED_KINDS:
             continue
-        if spec["name"].startswith(_GENERATED_PREFIXES):
-            continue
+        if spec["name"].startswith(_GENERATED_PREFIXES) or spec["path"] in (
+            f"{root}/meta/instanceID",
+            f"{root}/meta/deprecatedID",
+        ):
+            continue  # layout nodes, and ids that the metadata columns already carry
         relative = spec["path"][len(prefix) + 1 :]
         kind = _COLUMN_KINDS.get(spec["kind"]) or (
             "datetime" if spec.get("type") == "dateTime" else "text"

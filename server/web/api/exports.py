@@ -66,8 +66,11 @@ def _export(form_id: str, extension: str, *, media: bool = False):
 
 
 def _chunks(handle, size: int = 256 * 1024):
-    while chunk := handle.read(size):
-        yield chunk
+    try:
+        while chunk := handle.read(size):
+            yield chunk
+    finally:
+        handle.close()  # also when the client goes away mid-download
 
 
 @bp.get("/forms/<form_id>/submissions.csv")
