@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
 from exports.csv import iter_csv
 from exports.table import Table
 
+#: A media file's content: a file on disk, bytes, or a function producing the bytes (called
+#: only when the file is written, so decrypted photos never pile up in memory).
+MediaSource = Path | bytes | Callable[[], bytes]
 
-def write_zip(tables: list[Table], media: Iterable[tuple[str, Path]], out: IO[bytes]) -> None:
+
+def write_zip(
+    tables: list[Table], media: Iterable[tuple[str, MediaSource]], out: IO[bytes]
+) -> None:
     """Write ``<table>.csv`` for each table and ``media/<name>`` for each file.
 
     :param tables: the tables; each becomes ``<name>.csv`` at the top of the archive.
-    :param media: (name inside ``media/``, path on disk) pairs; names are kept as given.
+    :param media: (name inside ``media/``, content) pairs; names are kept as given.
     :param out: a seekable binary file object.
     """
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
@@ -23,6 +29,10 @@ def write_zip(tables: list[Table], media: Iterable[tuple[str, Path]], out: IO[by
             with archive.open(f"{table.name}.csv", "w", force_zip64=True) as handle:
                 for chunk in iter_csv(table):
                     handle.write(chunk)
-        for name, path in media:
+        for name, source in media:
             # Photos are already compressed: store them.
-            archive.write(path, f"media/{name}", compress_type=zipfile.ZIP_STORED)
+            if isinstance(source, Path):
+                archive.write(source, f"media/{name}", compress_type=zipfile.ZIP_STORED)
+            else:
+                content = source if isinstance(source, bytes) else source()
+                archive.writestr(f"media/{name}", content, compress_type=zipfile.ZIP_STORED)

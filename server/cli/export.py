@@ -16,7 +16,9 @@ from exports import write_csv, write_xlsx, write_zip
 from server.cli.common import fail
 from server.errors import ServiceError
 from server.extensions import db
-from server.services.exports import build_export, require_plaintext
+from server.services.attachment_store import AttachmentStore
+from server.services.decryption import SubmissionDecryptor
+from server.services.exports import build_export
 from server.services.forms import get_form
 from server.services.submission_queries import SubmissionFilters, submission_query
 
@@ -33,20 +35,37 @@ from server.services.submission_queries import SubmissionFilters, submission_que
 )
 @click.option("--review-state", default=None, help="Only submissions in this review state.")
 @click.option("--unit", default=None, help="Only submissions from this unit (and below).")
+@click.option(
+    "--private-key",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="PEM private key of an encrypted form; used in memory only.",
+)
 def export_command(
-    form_id: str, fmt: str, out: str, lang: str, review_state: str | None, unit: str | None
+    form_id: str,
+    fmt: str,
+    out: str,
+    lang: str,
+    review_state: str | None,
+    unit: str | None,
+    private_key: str | None,
 ) -> None:
     """Export a form's submissions to a file."""
     filters = SubmissionFilters(review_state=review_state, unit=unit)
     try:
         form = get_form(db.session, form_id)
-        require_plaintext(form)
+        storage = current_app.config["STORAGE_DIR"]
+        decryptor = None
+        if private_key:
+            key = Path(private_key).read_bytes()
+            decryptor = SubmissionDecryptor(db.session, AttachmentStore(storage), key)
         plan = build_export(
             db.session,
             form,
             filters,
             lang=lang,
-            storage_dir=current_app.config["STORAGE_DIR"] if fmt == "zip" else None,
+            storage_dir=storage if fmt == "zip" else None,
+            decryptor=decryptor,
         )
     except ServiceError as error:
         fail(error)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from exports import Column, Table, unique_keys
 from server.errors import DecryptionFailed
 from server.models import Device, Form, FormVersion, SubmissionAttachment, User
+from server.services.decryption import SubmissionDecryptor
 from server.services.submission_queries import SubmissionFilters, submission_query
 
 logger = logging.getLogger(__name__)
@@ -189,31 +190,34 @@ def _values(data: dict, leaves: list[_Leaf], language: str | None) -> list[Any]:
 class _Reader:
     """Streams the current, matching submissions of a form with what the columns need."""
 
-    def __init__(self, session: Session, form: Form, filters: SubmissionFilters):
+    def __init__(self, session: Session, form: Form, filters: SubmissionFilters,
+                 decryptor: SubmissionDecryptor | None = None):  # fmt: skip
         self.session, self.form, self.filters = session, form, filters
+        self.decryptor = decryptor
         self.versions = {v.id: v.version for v in form.versions}
         self.users = dict(session.execute(sa.select(User.id, User.username)).all())
         self.devices = {i: f"device:{i}" for i in session.execute(sa.select(Device.id)).scalars()}
 
     def rows(self) -> Iterator[tuple[Any, ...]]:
         base = submission_query(self.session, self.form, self.filters).subquery()
+        columns = [base.c.id, base.c.instance_id, base.c.data, base.c.form_version_id,
+                   base.c.submitter_user_id, base.c.submitter_device_id, base.c.device_id,
+                   base.c.received_at, base.c.submitted_at, base.c.review_state,
+                   base.c.is_encrypted]  # fmt: skip
+        if self.decryptor is not None:
+            columns.append(base.c.xml)  # the envelope, only when it can be opened
         query = (
-            sa.select(
-                base.c.id,
-                base.c.instance_id,
-                base.c.data,
-                base.c.form_version_id,
-                base.c.submitter_user_id,
-                base.c.submitter_device_id,
-                base.c.device_id,
-                base.c.received_at,
-                base.c.submitted_at,
-                base.c.review_state,
-            )
+            sa.select(*columns)
             .order_by(base.c.received_at, base.c.id)
             .execution_options(yield_per=BATCH)
         )
         yield from self.session.execute(query)
+
+    def data(self, row) -> dict[str, Any]:
+        """The row's answers, decrypted first when the row is encrypted and a key was given."""
+        if row.is_encrypted and self.decryptor is not None:
+            return self.decryptor.data(row.id, row.form_version_id, row.xml)
+        return row.data or {}
 
     def meta(self, row) -> list[Any]:
         who = self.users.get(row.submitter_user_id) or self.devices.get(row.submitter_device_id)
@@ -250,7 +254,8 @@ def require_plaintext(form: Form) -> None:
 
 
 def build_export(session: Session, form: Form, filters: SubmissionFilters, *,
-                 lang: str = "codes", storage_dir: str | None = None) -> Export:  # fmt: skip
+                 lang: str = "codes", storage_dir: str | None = None,
+                 decryptor: SubmissionDecryptor | None = None) -> Export:  # fmt: skip
     """Plan the export of a form's submissions.
 
     :param session: the database session (used lazily while the tables are written).
@@ -258,6 +263,7 @@ def build_export(session: Session, form: Form, filters: SubmissionFilters, *,
     :param filters: which submissions.
     :param lang: "codes", or "vi"/"en" for choice labels in that language.
     :param storage_dir: the attachment store, to list media (ZIP exports); None = no media.
+    :param decryptor: opens encrypted submissions; without it an encrypted form is refused.
     :return: the tables (main first, then one per repeat) and media.
     """
     versions = list(form.versions)
@@ -269,13 +275,17 @@ def build_export(session: Session, form: Form, filters: SubmissionFilters, *,
         export.warnings.append(
             f"form '{form.form_id}' has no {lang} labels; choice codes are exported instead"
         )
-    reader = _Reader(session, form, filters)
+    if decryptor is None:
+        require_plaintext(form)
+    else:
+        decryptor.check(form)
+    reader = _Reader(session, form, filters, decryptor)
 
     leaves = _leaves(fields, None, root)
 
     def main_rows() -> Iterator[list[Any]]:
         for row in reader.rows():
-            yield [*_values(row.data or {}, leaves, language), *reader.meta(row)]
+            yield [*_values(reader.data(row), leaves, language), *reader.meta(row)]
 
     main_columns = [*_columns(leaves), *META_COLUMNS]
     keys = unique_keys(c.key for c in main_columns)
@@ -287,6 +297,9 @@ def build_export(session: Session, form: Form, filters: SubmissionFilters, *,
             export.tables.append(_repeat_table(form, spec, fields, root, reader, language))
     if storage_dir is not None:
         export.media = _media(session, form, filters, Path(storage_dir))
+        if decryptor is not None:
+            export.media = [m for m in export.media if not m[0].endswith(".enc")]
+            export.media += _decrypted_media(reader)
     return export
 
 
@@ -297,7 +310,8 @@ def _repeat_table(form: Form, repeat: dict, fields: list, root: str, reader: _Re
 
     def rows() -> Iterator[list[Any]]:
         for row in reader.rows():
-            for parent_key, key, item in _instances(row.data or {}, row.instance_id, chain, root):
+            for parent_key, key, item in _instances(reader.data(row), row.instance_id, chain,
+                                                    root):  # fmt: skip
                 yield [parent_key, key, *_values(item, leaves, language)]
 
     columns = [Column("PARENT_KEY", "PARENT_KEY"), Column("KEY", "KEY"), *_columns(leaves)]
@@ -331,6 +345,15 @@ def _instances(data: dict, instance_id: str, chain: list[dict], root: str
                 else:
                     next_level.append((key, item if isinstance(item, dict) else {}))
         level, start = next_level, repeat["path"]
+
+
+def _decrypted_media(reader: _Reader) -> list:
+    """Decrypted media of the encrypted submissions, as (name, function giving the bytes)."""
+    media = []
+    for row in reader.rows():
+        if row.is_encrypted:
+            media.extend(reader.decryptor.media(row.id, row.xml))
+    return media
 
 
 def _media(session: Session, form: Form, filters: SubmissionFilters,

@@ -14,7 +14,9 @@ from flask import Response, current_app, g, request, stream_with_context
 
 from exports import iter_csv, write_xlsx, write_zip
 from server.extensions import db
-from server.services.exports import build_export, require_plaintext
+from server.services.attachment_store import AttachmentStore
+from server.services.decryption import SubmissionDecryptor
+from server.services.exports import build_export
 from server.web.api import bp, operation, parse
 from server.web.api.forms import readable_form
 from server.web.api.schemas import ExportQuery
@@ -40,14 +42,19 @@ def _download(body, form_id: str, extension: str, warnings: list[str]) -> Respon
 
 def _export(form_id: str, extension: str, *, media: bool = False):
     form = readable_form(form_id)
-    require_plaintext(form)
     args = parse(ExportQuery(), request.args)
+    storage = current_app.config["STORAGE_DIR"]
+    key = _private_key()
+    decryptor = None
+    if key is not None:
+        decryptor = SubmissionDecryptor(db.session, AttachmentStore(storage), key)
     plan = build_export(
         db.session,
         form,
         filters_from(args),
         lang=args["lang"],
-        storage_dir=current_app.config["STORAGE_DIR"] if media else None,
+        storage_dir=storage if media else None,
+        decryptor=decryptor,
     )
     if extension == "csv":
         return _download(
@@ -65,6 +72,17 @@ def _export(form_id: str, extension: str, *, media: bool = False):
     return response
 
 
+def _private_key() -> bytes | None:
+    """The PEM private key of an encrypted form, POSTed as field or file ``private_key``."""
+    if request.method != "POST":
+        return None
+    upload = request.files.get("private_key")
+    if upload is not None:
+        return upload.read()
+    text = request.form.get("private_key")
+    return text.encode() if text else None
+
+
 def _chunks(handle, size: int = 256 * 1024):
     try:
         while chunk := handle.read(size):
@@ -73,7 +91,7 @@ def _chunks(handle, size: int = 256 * 1024):
         handle.close()  # also when the client goes away mid-download
 
 
-@bp.get("/forms/<form_id>/submissions.csv")
+@bp.route("/forms/<form_id>/submissions.csv", methods=["GET", "POST"])
 @operation(
     "Export the main table as CSV (UTF-8 with BOM, CRLF, formula-safe)",
     tags=("exports",),
@@ -86,7 +104,7 @@ def export_csv(form_id: str):
     return _export(form_id, "csv")
 
 
-@bp.get("/forms/<form_id>/submissions.xlsx")
+@bp.route("/forms/<form_id>/submissions.xlsx", methods=["GET", "POST"])
 @operation(
     "Export as XLSX: the main table and one sheet per repeat group",
     tags=("exports",),
@@ -99,7 +117,7 @@ def export_xlsx(form_id: str):
     return _export(form_id, "xlsx")
 
 
-@bp.get("/forms/<form_id>/submissions.zip")
+@bp.route("/forms/<form_id>/submissions.zip", methods=["GET", "POST"])
 @operation(
     "Export as ZIP: a CSV per table and the attachments in media/",
     tags=("exports",),
