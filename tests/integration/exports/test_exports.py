@@ -187,3 +187,35 @@ def test_cli_export_writes_the_same_files(runner, exported, tmp_path):
     missing = runner.invoke(args=["export", "nope", "--out", str(out)])
     assert missing.exit_code == 1
     assert "404.1" in missing.output
+
+
+def test_columns_are_the_union_of_all_versions_in_form_order(client, publish, submit, token_for):  # noqa: F811
+    v1 = (
+        b"| survey |\n| | type | name | label |\n| | text | a | A |\n| | text | c | C |\n"
+        b"| settings |\n| | form_id | version |\n| | evolving | 1 |\n"
+    )
+    v2 = (
+        b"| survey |\n| | type | name | label |\n| | text | a | A |\n| | text | b | B |\n"
+        b"| | text | c | C |\n| settings |\n| | form_id | version |\n| | evolving | 2 |\n"
+    )
+    publish("evolving.md", content=v1)
+    submit(
+        '<data id="evolving" version="1"><a>1a</a><c>1c</c>'
+        "<meta><instanceID>x1</instanceID></meta></data>",
+        at=NOW,
+    )
+    publish("evolving.md", content=v2)
+    submit(
+        '<data id="evolving" version="2"><a>2a</a><b>2b</b><c>2c</c>'
+        "<meta><instanceID>x2</instanceID></meta></data>",
+        at=NOW + dt.timedelta(minutes=1),
+    )
+    text = client.get("/api/v1/forms/evolving/submissions.csv", headers=token_for()).get_data(
+        as_text=True
+    )
+    rows = [line.split(",")[:5] for line in text.split("\r\n")[:3]]
+    assert rows == [
+        ["\ufeffa", "b", "c", "instanceID", "version"],
+        ["1a", "", "1c", "x1", "1"],
+        ["2a", "2b", "2c", "x2", "2"],
+    ]
