@@ -17,8 +17,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from server.cli.common import fail, now
-from server.errors import ServiceError
+from server.cli.common import commit_or_fail, now
 from server.extensions import db
 from server.models.accounts import ROLES
 from server.services import accounts
@@ -34,17 +33,6 @@ def _password() -> str:
     )
 
 
-def _commit_or_fail(action):
-    try:
-        result = action()
-        db.session.commit()
-    except ServiceError as error:
-        db.session.rollback()
-        fail(error)
-        sys.exit(1)
-    return result
-
-
 @users_cli.command("create")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(ROLES), help="What the user may do.")
@@ -53,7 +41,7 @@ def _commit_or_fail(action):
 def create_user_command(username: str, role: str, full_name: str, form_ids: tuple[str]) -> None:
     """Create a user; the password comes from TAPHUAN_PASSWORD or a prompt."""
     password = _password()
-    user = _commit_or_fail(
+    user = commit_or_fail(
         lambda: accounts.create_user(
             username,
             role=role,
@@ -79,7 +67,7 @@ def set_password_command(username: str) -> None:
         accounts.set_password(user, password, realm=current_app.config["AUTH_REALM"])
         return user
 
-    _commit_or_fail(change)
+    commit_or_fail(change)
     click.echo(f"password changed for {username}")
 
 
@@ -96,7 +84,7 @@ def assign_command(username: str, form_ids: tuple[str]) -> None:
                 user.forms.append(form)
         return user
 
-    user = _commit_or_fail(assign)
+    user = commit_or_fail(assign)
     click.echo(f"{username}: {', '.join(f.form_id for f in user.forms)}")
 
 
@@ -110,7 +98,7 @@ def disable_command(username: str) -> None:
         user.is_active = False
         return user
 
-    _commit_or_fail(disable)
+    commit_or_fail(disable)
     click.echo(f"disabled {username}")
 
 
@@ -124,7 +112,7 @@ def token_command(username: str, label: str) -> None:
         user = accounts.get_user(db.session, username)
         return accounts.create_api_token(user, label=label, session=db.session, now=now())
 
-    token = _commit_or_fail(issue)
+    token = commit_or_fail(issue)
     click.echo(token)
 
 
@@ -168,7 +156,7 @@ def create_device_command(
     label: str, form_ids: tuple[str], server_url: str | None, as_json: bool
 ) -> None:
     """Create a device token for some forms and print how to configure Collect with it."""
-    device, token = _commit_or_fail(
+    device, token = commit_or_fail(
         lambda: accounts.create_device(label, form_ids=form_ids, session=db.session, now=now())
     )
     root = (server_url or current_app.config["BASE_URL"] or "http://127.0.0.1:5000").rstrip("/")
@@ -222,5 +210,5 @@ def revoke_command(device_id: int) -> None:
         device.revoked_at = device.revoked_at or now()
         return device
 
-    device = _commit_or_fail(revoke)
+    device = commit_or_fail(revoke)
     click.echo(f"revoked device {device.id} «{device.label}»")

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 
 from server.errors import InvalidUnitsFile, ServiceError
+from server.extensions import db
+
+T = TypeVar("T")
 
 
 def now() -> dt.datetime:
@@ -19,3 +25,15 @@ def fail(error: ServiceError) -> None:
     click.secho(f"lỗi / error {error}", fg="red", err=True)
     for row in error.details.get("rows", []) if isinstance(error, InvalidUnitsFile) else []:
         click.echo(f"  dòng / row {row['row']}: {row['error']}", err=True)
+
+
+def commit_or_fail(action: Callable[[], T]) -> T:
+    """Run one unit of work: commit its result, or roll back, print the error and exit 1."""
+    try:
+        result = action()
+        db.session.commit()
+    except ServiceError as error:
+        db.session.rollback()
+        fail(error)
+        sys.exit(1)
+    return result

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from server.cli.common import fail, now
-from server.errors import ServiceError
+from server.cli.common import commit_or_fail, now
+from server.domain.units import official_data_version
 from server.extensions import db
 from server.services import units as units_service
 
@@ -19,14 +19,9 @@ units_cli = AppGroup("units", help="Load and import administrative units.")
 @units_cli.command("load-official")
 def load_official_command() -> None:
     """Load or refresh the official units (34 provinces, 3,321 communes) from vietnam-provinces."""
-    try:
-        result = units_service.load_official_units(session=db.session, now=now())
-        db.session.commit()
-    except ServiceError as error:
-        db.session.rollback()
-        fail(error)
-        sys.exit(1)
-    from server.domain.units import official_data_version
+    result = commit_or_fail(
+        lambda: units_service.load_official_units(session=db.session, now=now())
+    )
 
     click.echo(
         f"official units ({official_data_version()}): {result.added} added, "
@@ -39,15 +34,11 @@ def load_official_command() -> None:
 def import_command(csv_file: str) -> None:
     """Import local or historical units from a CSV, all or nothing."""
     path = Path(csv_file)
-    try:
-        result = units_service.import_units_csv(
+    result = commit_or_fail(
+        lambda: units_service.import_units_csv(
             path.read_bytes(), filename=path.name, session=db.session, now=now()
         )
-        db.session.commit()
-    except ServiceError as error:
-        db.session.rollback()
-        fail(error)
-        sys.exit(1)
+    )
     click.echo(
         f"{path.name}: {result.added} added, {result.updated} updated, {result.unchanged} unchanged"
     )

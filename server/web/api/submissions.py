@@ -39,6 +39,11 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _detail(row):
+    """The detail response of a submission, with its edit history."""
+    return jsonify(SubmissionDetailSchema().dump(submission_detail(row, history(db.session, row))))
+
+
 @bp.get("/forms/<form_id>/submissions")
 @operation(
     "Submissions of a form, newest first, filtered; keyset pages via next_cursor",
@@ -73,7 +78,7 @@ def list_form_submissions(form_id: str):
 def get_submission(submission_id: int):
     """Show one submission."""
     row = review.get_submission(db.session, g.user, submission_id)
-    return jsonify(SubmissionDetailSchema().dump(submission_detail(row, history(db.session, row))))
+    return _detail(row)
 
 
 @bp.patch("/submissions/<int:submission_id>/review")
@@ -92,7 +97,7 @@ def review_submission(submission_id: int):
         db.session, g.user, row, state=values["review_state"], comment=values["comment"], now=_now()
     )
     db.session.commit()
-    return jsonify(SubmissionDetailSchema().dump(submission_detail(row, history(db.session, row))))
+    return _detail(row)
 
 
 @bp.delete("/submissions/<int:submission_id>")
@@ -121,7 +126,7 @@ def restore_submission(submission_id: int):
     row = review.get_submission(db.session, g.user, submission_id)
     review.restore_submission(db.session, g.user, row, now=_now())
     db.session.commit()
-    return jsonify(SubmissionDetailSchema().dump(submission_detail(row, history(db.session, row))))
+    return _detail(row)
 
 
 @bp.get("/submissions/<int:submission_id>/audit")
