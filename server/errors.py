@@ -10,7 +10,7 @@ them. Every leaf carries a Vietnamese title (shown first to users) and an Englis
       InvalidXLSForm 400.4 · InvalidXForm 400.5 · FormValidationFailed 400.6 ·
       UnsupportedFileType 400.7 · EmptyFile 400.8 · UnknownXLSFormColumn 400.9 ·
       InvalidUnitsFile 400.10 · FormVersionMissing 400.11 · InvalidFormMedia 400.12 ·
-      InvalidAttachment 400.13 · InvalidAccount 400.14
+      InvalidAttachment 400.13 · InvalidAccount 400.14 · InvalidRosterFile 400.15
   * AuthenticationRequired 401.x       AuthenticationRequired 401.1
   * Forbidden              403.x       TokenInvalid 403.1 · FormNotAssigned 403.2 ·
                                        FormNotReadable 403.3 · RoleNotAllowed 403.4
@@ -169,6 +169,14 @@ class InvalidAccount(InvalidInput):
     code = "400.14"
     title_vi = "Thông tin tài khoản không hợp lệ"
     title_en = "Invalid account data"
+
+
+class InvalidRosterFile(InvalidInput):
+    """A staff register file has bad rows or columns; ``details['rows']`` lists them."""
+
+    code = "400.15"
+    title_vi = "Danh sách cán bộ có lỗi"
+    title_en = "Invalid staff register file"
 
 
 class AuthenticationRequired(ServiceError):

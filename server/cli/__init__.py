@@ -11,9 +11,10 @@ from flask import Flask
 from server.cli.accounts import devices_cli, users_cli
 from server.cli.export import export_command
 from server.cli.forms import forms_cli
+from server.cli.roster import roster_cli
 from server.cli.units import units_cli
 
-GROUPS = (forms_cli, units_cli, users_cli, devices_cli)
+GROUPS = (forms_cli, units_cli, users_cli, devices_cli, roster_cli)
 COMMANDS = (export_command,)
 
 

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import click
 
-from server.errors import InvalidUnitsFile, ServiceError
+from server.errors import ServiceError
 from server.extensions import db
 
 T = TypeVar("T")
@@ -23,7 +23,7 @@ def now() -> dt.datetime:
 def fail(error: ServiceError) -> None:
     """Print a catalogue error (and a units file's bad rows) on stderr."""
     click.secho(f"lỗi / error {error}", fg="red", err=True)
-    for row in error.details.get("rows", []) if isinstance(error, InvalidUnitsFile) else []:
+    for row in error.details.get("rows", []):
         click.echo(f"  dòng / row {row['row']}: {row['error']}", err=True)
 
 

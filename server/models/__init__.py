@@ -4,6 +4,7 @@ from server.models.accounts import Device, User, device_forms, user_forms
 from server.models.audit import ApiToken, AuditEvent
 from server.models.base import Base
 from server.models.forms import Form, FormMedia, FormVersion
+from server.models.roster import Person, PersonCertificate, Posting
 from server.models.submissions import Submission, SubmissionAttachment
 from server.models.units import AdminUnit
 
@@ -16,6 +17,9 @@ __all__ = [
     "Form",
     "FormMedia",
     "FormVersion",
+    "Person",
+    "PersonCertificate",
+    "Posting",
     "Submission",
     "SubmissionAttachment",
     "User",

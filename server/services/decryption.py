@@ -39,9 +39,10 @@ class SubmissionDecryptor:
         :raises DecryptionFailed: if the key is not the form's.
         """
         xml = self.session.execute(
-            sa.select(Submission.xml).where(Submission.form_pk == form.id,
-                                            Submission.is_encrypted.is_(True)).limit(1)
-        ).scalar_one_or_none()  # fmt: skip
+            sa.select(Submission.xml)
+            .where(Submission.form_pk == form.id, Submission.is_encrypted.is_(True))
+            .limit(1)
+        ).scalar_one_or_none()
         if xml is not None:
             self._open(xml)
 
@@ -58,8 +59,9 @@ class SubmissionDecryptor:
         rows = self.session.execute(
             sa.select(SubmissionAttachment.name, SubmissionAttachment.sha256).where(
                 SubmissionAttachment.submission_id == submission_id,
-                SubmissionAttachment.sha256.is_not(None))
-        )  # fmt: skip
+                SubmissionAttachment.sha256.is_not(None),
+            )
+        )
         return dict(rows.all())
 
     def data(self, submission_id: int, version_id: int, xml: bytes) -> dict[str, Any]:
@@ -80,8 +82,9 @@ class SubmissionDecryptor:
         for index, name in enumerate(envelope.encrypted_files[:-1]):
             if name in present:
                 plain_name = name.removesuffix(".enc")
-                result.append((plain_name, _decrypting(self.store, present[name], aes_key,
-                                                       ivs[index])))  # fmt: skip
+                result.append(
+                    (plain_name, _decrypting(self.store, present[name], aes_key, ivs[index]))
+                )
         return result
 
     def _version_fields(self, version_id: int) -> dict[str, Any]:

@@ -23,6 +23,9 @@ TABLES = {
     "submission_attachments",
     "api_tokens",
     "audit_events",
+    "persons",
+    "postings",
+    "person_certificates",
 }
 
 

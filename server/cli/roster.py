@@ -1,0 +1,105 @@
+"""``flask --app wsgi roster import|export|template``: the staff register."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from exports import Column, Table, write_csv, write_xlsx
+from server.cli.common import commit_or_fail, now
+from server.domain import catalogue
+from server.domain.roster import COLUMNS
+from server.extensions import db
+from server.services import roster as roster_service
+
+roster_cli = AppGroup("roster", help="Import, export and template of the staff register.")
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+@roster_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Only show what would change.")
+@click.option("--as-of", default=None, help="Start date (YYYY-MM-DD) for rows without one.")
+def import_command(path: str, dry_run: bool, as_of: str | None) -> None:
+    """Import the register from XLSX or CSV (all or nothing; history kept)."""
+    file = Path(path)
+
+    def run():
+        changes = roster_service.import_roster(
+            file.name,
+            file.read_bytes(),
+            session=db.session,
+            now=now(),
+            as_of=_date(as_of),
+            dry_run=dry_run,
+        )
+        if dry_run:
+            db.session.rollback()
+        return changes
+
+    changes = commit_or_fail(run)
+    prefix = "dry run, nothing stored: " if dry_run else ""
+    click.echo(
+        f"{prefix}{changes.added} added, {changes.updated} updated, {changes.moved} "
+        f"moved, {changes.closed} closed, {changes.unchanged} unchanged, "
+        f"{changes.certificates_added} certificate(s) added"
+    )
+    for sample in changes.samples[:20] if dry_run else []:
+        click.echo(f"  dòng / row {sample['row']}: {sample['person_code']} {sample['change']}")
+
+
+@roster_cli.command("export")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option("--on", "on", default=None, help="People in post on this day (YYYY-MM-DD).")
+def export_command(out: str, on: str | None) -> None:
+    """Export the register (XLSX or CSV, by the file name) in the import format."""
+    table = roster_service.roster_table(db.session, on=_date(on))
+    with Path(out).open("wb") as handle:
+        if out.lower().endswith(".xlsx"):
+            write_xlsx([table], handle)
+        else:
+            write_csv(table, handle)
+    click.echo(f"→ {out}")
+
+
+def template_tables() -> list[Table]:
+    """An empty register sheet with the headers, and the code lists on a second sheet."""
+    headers = [Column(key, vi) for key, (vi, _, _) in COLUMNS.items()]
+    lists = [
+        ("Tuyến", catalogue.LEVELS),
+        ("Loại hình", catalogue.EMPLOYMENT),
+        ("Nhóm đối tượng", catalogue.STAFF_CATEGORIES),
+        ("Chức vụ lãnh đạo", catalogue.LEADERSHIP),
+        ("Trình độ chuyên môn", catalogue.EDUCATION),
+        ("Chuyên ngành", catalogue.EDUCATION_FIELDS),
+        ("Chứng chỉ", catalogue.CERTIFICATES),
+        ("Vai trò CTV", catalogue.CTV_ROLES),
+        ("Giới tính", catalogue.SEXES),
+    ]
+    rows = [[column, code, vi, en] for column, labels in lists for code, (vi, en) in labels.items()]
+    choices = Table(
+        "danh_muc",
+        [
+            Column("column", "Cột"),
+            Column("code", "Mã"),
+            Column("vi", "Tiếng Việt"),
+            Column("en", "English"),
+        ],
+        rows,
+    )
+    return [Table("danh_sach_can_bo", headers, []), choices]
+
+
+@roster_cli.command("template")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
+def template_command(out: str) -> None:
+    """Write an empty register workbook with the headers and every code list."""
+    with Path(out).open("wb") as handle:
+        write_xlsx(template_tables(), handle)
+    click.echo(f"→ {out}")
