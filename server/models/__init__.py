@@ -6,14 +6,19 @@ from server.models.base import Base
 from server.models.forms import Form, FormMedia, FormVersion
 from server.models.roster import Person, PersonCertificate, Posting
 from server.models.submissions import Submission, SubmissionAttachment
+from server.models.training import AnswerKey, Course, Enrolment, ExamScore, SubmissionLink
 from server.models.units import AdminUnit
 
 __all__ = [
     "AdminUnit",
+    "AnswerKey",
     "ApiToken",
     "AuditEvent",
     "Base",
+    "Course",
     "Device",
+    "Enrolment",
+    "ExamScore",
     "Form",
     "FormMedia",
     "FormVersion",
@@ -22,6 +27,7 @@ __all__ = [
     "Posting",
     "Submission",
     "SubmissionAttachment",
+    "SubmissionLink",
     "User",
     "device_forms",
     "user_forms",

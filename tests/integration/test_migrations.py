@@ -26,6 +26,11 @@ TABLES = {
     "persons",
     "postings",
     "person_certificates",
+    "courses",
+    "enrolments",
+    "answer_keys",
+    "submission_links",
+    "test_scores",
 }
 
 
