@@ -10,16 +10,18 @@ them. Every leaf carries a Vietnamese title (shown first to users) and an Englis
       InvalidXLSForm 400.4 · InvalidXForm 400.5 · FormValidationFailed 400.6 ·
       UnsupportedFileType 400.7 · EmptyFile 400.8 · UnknownXLSFormColumn 400.9 ·
       InvalidUnitsFile 400.10 · FormVersionMissing 400.11 · InvalidFormMedia 400.12 ·
-      InvalidAttachment 400.13 · InvalidAccount 400.14 · InvalidRosterFile 400.15
+      InvalidAttachment 400.13 · InvalidAccount 400.14 · InvalidRosterFile 400.15 ·
+      InvalidAnswerKey 400.16 · InvalidCourse 400.17
   * AuthenticationRequired 401.x       AuthenticationRequired 401.1
   * Forbidden              403.x       TokenInvalid 403.1 · FormNotAssigned 403.2 ·
                                        FormNotReadable 403.3 · RoleNotAllowed 403.4
   * NotFound               404.x       FormNotFound 404.1 · SubmissionNotFound 404.2 ·
-                                       FormVersionNotFound 404.3 · UserNotFound 404.4
+                                       FormVersionNotFound 404.3 · UserNotFound 404.4 ·
+                                       CourseNotFound 404.5 · PersonNotFound 404.6
   * Conflict               409.x       SubmissionConflict 409.1 · FormVersionExists 409.2 ·
                                        FormClosed 409.3 · SubmissionOutdated 409.4 ·
                                        SubmissionExists 409.5 · SubmissionDeleted 409.6 ·
-                                       UserExists 409.7
+                                       UserExists 409.7 · CourseExists 409.8
   * PayloadTooLarge        413.x       FileTooLarge 413.1 · BodyTooLarge 413.2
   * Unprocessable          422.x       InvalidRequest 422.1 · InvalidCursor 422.2 ·
                                        DecryptionFailed 422.3
@@ -179,6 +181,22 @@ class InvalidRosterFile(InvalidInput):
     title_en = "Invalid staff register file"
 
 
+class InvalidAnswerKey(InvalidInput):
+    """An answer key names items or choices the test form lacks; ``details['rows']``."""
+
+    code = "400.16"
+    title_vi = "Đáp án không khớp với bài kiểm tra"
+    title_en = "Invalid answer key"
+
+
+class InvalidCourse(InvalidInput):
+    """A course's values are inconsistent (dates reversed, unknown form…)."""
+
+    code = "400.17"
+    title_vi = "Thông tin khóa học không hợp lệ"
+    title_en = "Invalid course"
+
+
 class AuthenticationRequired(ServiceError):
     """No credentials, or wrong ones; the OpenRosa surface adds the Digest challenge."""
 
@@ -328,6 +346,22 @@ class UserNotFound(NotFound):
     title_en = "Account not found"
 
 
+class CourseNotFound(NotFound):
+    """No course with that code."""
+
+    code = "404.5"
+    title_vi = "Không tìm thấy khóa học"
+    title_en = "Course not found"
+
+
+class PersonNotFound(NotFound):
+    """No person with that code in the staff register."""
+
+    code = "404.6"
+    title_vi = "Không có trong danh sách cán bộ"
+    title_en = "Person not in the register"
+
+
 class Conflict(ServiceError):
     """The request contradicts what is already stored."""
 
@@ -391,6 +425,14 @@ class UserExists(Conflict):
     code = "409.7"
     title_vi = "Tài khoản đã tồn tại"
     title_en = "Account already exists"
+
+
+class CourseExists(Conflict):
+    """A course with that code exists already."""
+
+    code = "409.8"
+    title_vi = "Mã khóa học đã tồn tại"
+    title_en = "Course already exists"
 
 
 class Unavailable(ServiceError):

@@ -12,9 +12,20 @@ from server.cli.accounts import devices_cli, users_cli
 from server.cli.export import export_command
 from server.cli.forms import forms_cli
 from server.cli.roster import roster_cli
+from server.cli.training import courses_cli, keys_cli, pickers_cli, scores_cli
 from server.cli.units import units_cli
 
-GROUPS = (forms_cli, units_cli, users_cli, devices_cli, roster_cli)
+GROUPS = (
+    forms_cli,
+    units_cli,
+    users_cli,
+    devices_cli,
+    roster_cli,
+    courses_cli,
+    keys_cli,
+    scores_cli,
+    pickers_cli,
+)
 COMMANDS = (export_command,)
 
 

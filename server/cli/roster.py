@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from exports import Column, Table, write_csv, write_xlsx
 from server.cli.common import commit_or_fail, now
+from server.cli.training import refresh_and_report
 from server.domain import catalogue
 from server.domain.roster import COLUMNS
 from server.extensions import db
@@ -41,6 +42,8 @@ def import_command(path: str, dry_run: bool, as_of: str | None) -> None:
         )
         if dry_run:
             db.session.rollback()
+        else:
+            refresh_and_report()  # trainee labels show the unit people are in
         return changes
 
     changes = commit_or_fail(run)

@@ -162,7 +162,7 @@ def publish_form(
     if existing is not None:
         if existing.md5 != checked.md5:
             raise _version_exists(schema, existing.md5, checked.md5, filename)
-        changed = _store_media(session, existing, media_files, now)
+        changed = store_media(session, existing, media_files, now)
         status = "media_updated" if changed else "unchanged"
         logger.info("form %s version %s %s", schema.form_id, schema.version, status)
         return PublishResult(existing, status, warnings)
@@ -198,7 +198,7 @@ def publish_form(
         session.flush()
     except IntegrityError as exc:  # another process published the same version meanwhile
         raise _version_exists(schema, "?", checked.md5, filename) from exc
-    _store_media(session, version, media_files, now)
+    store_media(session, version, media_files, now)
     logger.info("published form %s version %s md5:%s", schema.form_id, schema.version, checked.md5)
     return PublishResult(version, "published", warnings)
 
@@ -278,10 +278,17 @@ def _select_media(
     return [by_name[name] for name in sorted(by_name)], warnings
 
 
-def _store_media(
+def store_media(
     session: Session, version: FormVersion, files: list[MediaFile], now: dt.datetime
 ) -> bool:
-    """Add or refresh media rows; return True if any content changed."""
+    """Add or refresh media rows of a version (flushes).
+
+    :param session: the database session.
+    :param version: the form version.
+    :param files: the files, by the names the XForm uses.
+    :param now: the time of the change.
+    :return: True if any content changed (new md5s make Collect fetch the files again).
+    """
     current = {m.filename: m for m in version.media}
     changed = False
     for item in files:

@@ -8,16 +8,18 @@ twice: at ``/`` (users, Digest) and at ``/key/<token>/`` (device tokens).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from urllib.parse import quote
 
 from flask import Response, current_app, g, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.errors import BodyTooLarge, MalformedSubmission, MissingSubmissionFile
 from server.extensions import db
 from server.services import openrosa as service
 from server.services.attachment_store import AttachmentStore
+from server.services.scoring import project_submission
 from server.services.submissions import IncomingFile, Origin, receive_submission
 from server.web.openrosa import bp
 from server.web.openrosa.responses import (
@@ -29,6 +31,7 @@ from server.web.openrosa.responses import (
 )
 
 XML = "text/xml; charset=utf-8"
+logger = logging.getLogger(__name__)
 
 
 def _base(token: str | None) -> str:
@@ -133,6 +136,7 @@ def submission(token: str | None = None):
             db.session.rollback()
             if attempt == 2:
                 raise
+    _project(receipt.submission)
     message = "Đã nhận bài nộp. / Submission received."
     if receipt.missing:
         message += (
@@ -140,6 +144,20 @@ def submission(token: str | None = None):
             f"{len(receipt.missing)} attachment(s) still missing; send again."
         )
     return Response(openrosa_response(message), status=201, content_type=XML)
+
+
+def _project(row) -> None:
+    """Link the stored submission to the registry and score it, in a transaction of its own.
+
+    The submission is already committed: if this fails it is logged and can be redone with
+    ``flask --app wsgi scores rebuild``; the device still gets its 201.
+    """
+    try:
+        project_submission(db.session, row, now=dt.datetime.now(dt.UTC))
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        logger.exception("could not project submission %s", row.instance_id)
 
 
 def _user_agent() -> str | None:

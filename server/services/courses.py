@@ -1,0 +1,165 @@
+"""Courses and enrolments.
+
+Enrolling someone who is not in post on the course's dates is allowed (people move; registers
+lag) but never silent: the warning is returned and shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.domain import catalogue
+from server.errors import CourseExists, CourseNotFound, InvalidCourse, PersonNotFound
+from server.models import Course, Enrolment, Form, Person, Posting
+
+
+@dataclass
+class CourseInput:
+    """What defines a course."""
+
+    code: str
+    title: str
+    course_type: str
+    start_date: dt.date
+    end_date: dt.date
+    pass_mark: int = 70
+    topics: Sequence[str] = ()
+    audience_level: str | None = None
+    venue_unit_code: str | None = None
+    organiser: str | None = None
+    trainers: Sequence[str] = ()
+    pre_form_id: str | None = None
+    post_form_id: str | None = None
+    satisfaction_form_id: str | None = None
+    certificate: str | None = None
+    objectives: Sequence[str] = ()
+
+
+@dataclass
+class EnrolResult:
+    """People enrolled, already enrolled, and warnings about the others."""
+
+    enrolled: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _check(session: Session, values: CourseInput) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    if not values.code.strip() or not values.title.strip():
+        problems["code"] = ["code and title are required"]
+    if values.end_date < values.start_date:
+        problems["end_date"] = [
+            f"{values.end_date:%d/%m/%Y} is before the start {values.start_date:%d/%m/%Y}"
+        ]
+    if values.course_type not in catalogue.COURSE_TYPES:
+        problems["course_type"] = [f"not one of {', '.join(catalogue.COURSE_TYPES)}"]
+    if not 0 <= values.pass_mark <= 100:
+        problems["pass_mark"] = ["must be 0-100 (percent)"]
+    unknown_topics = sorted(set(values.topics) - set(catalogue.TOPICS))
+    if unknown_topics:
+        problems["topics"] = [f"unknown topic(s) {', '.join(unknown_topics)}"]
+    if values.certificate and values.certificate not in catalogue.CERTIFICATES:
+        problems["certificate"] = ["not in the certificate catalogue"]
+    for name in ("pre_form_id", "post_form_id", "satisfaction_form_id"):
+        form_id = getattr(values, name)
+        if form_id and not session.execute(sa.select(Form.id).where(Form.form_id == form_id)
+                                           ).first():  # fmt: skip
+            problems[name] = [f"no form {form_id!r}"]
+    if len(values.objectives) > 3:
+        problems["objectives"] = ["at most 3 learning objectives"]
+    return problems
+
+
+def create_course(session: Session, values: CourseInput) -> Course:
+    """Create a course (flushes).
+
+    :raises InvalidCourse: naming every bad field (reversed dates, unknown form…).
+    :raises CourseExists: the code is taken.
+    """
+    problems = _check(session, values)
+    if problems:
+        fields = ", ".join(sorted(problems))
+        raise InvalidCourse(
+            f"course {values.code}: invalid {fields}: "
+            + "; ".join(f"{k}: {v[0]}" for k, v in sorted(problems.items())),
+            message_vi=f"Khóa học không hợp lệ: {fields}",
+            fields=problems,
+        )
+    if session.execute(sa.select(Course.id).where(Course.code == values.code)).first():
+        raise CourseExists(f"course {values.code} exists already", message_vi="Mã khóa học đã có.")
+    course = Course(
+        **{k: (list(v) if isinstance(v, tuple | list) else v) for k, v in values.__dict__.items()}
+    )
+    session.add(course)
+    session.flush()
+    return course
+
+
+def get_course(session: Session, code: str) -> Course:
+    """Return a course by code.
+
+    :raises CourseNotFound: if there is none.
+    """
+    course = session.execute(sa.select(Course).where(Course.code == code)).scalar_one_or_none()
+    if course is None:
+        raise CourseNotFound(f"no course {code}", message_vi=f"Không có khóa học {code}.")
+    return course
+
+
+def enrol(session: Session, course: Course, person_codes: Sequence[str]) -> EnrolResult:
+    """Enrol people by their codes (flushes).
+
+    :raises PersonNotFound: naming the codes that are not in the register.
+    """
+    people = {
+        p.code: p
+        for p in session.execute(sa.select(Person).where(Person.code.in_(person_codes))).scalars()
+    }
+    missing = sorted(set(person_codes) - set(people))
+    if missing:
+        raise PersonNotFound(
+            f"not in the register: {', '.join(missing)}",
+            message_vi=f"Không có trong danh sách cán bộ: {', '.join(missing)}",
+            person_codes=missing,
+        )
+    result = EnrolResult()
+    enrolled = set(
+        session.execute(
+            sa.select(Enrolment.person_id).where(Enrolment.course_id == course.id)
+        ).scalars()
+    )
+    for code in person_codes:
+        person = people[code]
+        if person.id in enrolled:
+            result.already.append(code)
+            continue
+        if not _in_post(session, person, course):
+            result.warnings.append(
+                f"{code} ({person.full_name}) không đương nhiệm trong thời gian khóa học / "
+                f"is not in post between {course.start_date:%d/%m/%Y} and "
+                f"{course.end_date:%d/%m/%Y}"
+            )
+        session.add(Enrolment(course_id=course.id, person_id=person.id))
+        enrolled.add(person.id)
+        result.enrolled.append(code)
+    session.flush()
+    return result
+
+
+def _in_post(session: Session, person: Person, course: Course) -> bool:
+    return (
+        session.execute(
+            sa.select(Posting.id).where(
+                Posting.person_id == person.id,
+                Posting.valid_from <= course.end_date,
+                sa.or_(Posting.valid_to.is_(None), Posting.valid_to >= course.start_date),
+            )
+        ).first()
+        is not None
+    )

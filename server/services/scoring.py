@@ -1,0 +1,242 @@
+"""Answer keys and the projections derived from test submissions: links and scores.
+
+A key belongs to one test form version. Importing a key replaces that version's key and
+re-scores every submission of the version in the same transaction; ``rebuild`` recomputes every
+link and score from the raw submissions, so these tables are never the source of truth.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.domain.scoring import KeyItem, find_answers, score
+from server.errors import EmptyFile, InvalidAnswerKey
+from server.models import (
+    AnswerKey,
+    Course,
+    ExamScore,
+    Form,
+    FormVersion,
+    Person,
+    Submission,
+    SubmissionLink,
+)
+
+_QTYPES = {"single": "select_one", "tf": "select_one", "multi": "select_multiple"}
+#: Answer names that pick a course and a person from the server-generated lists.
+COURSE_FIELD = "course_code"
+PERSON_FIELDS = ("trainee_id", "staff_id")
+
+
+@dataclass
+class KeyImport:
+    """What a key import did."""
+
+    items: int
+    rescored: int
+
+
+def import_answer_key(
+    form: Form,
+    filename: str,
+    content: bytes,
+    *,
+    session: Session,
+    now: dt.datetime,
+    version: str | None = None,
+) -> KeyImport:
+    """Replace the answer key of a test form version and re-score its submissions (flushes).
+
+    :param form: the test form.
+    :param filename: the key file's name (CSV: item_id, qtype, key, points, topic…).
+    :param content: the CSV bytes.
+    :param session: the database session.
+    :param now: the time of the change.
+    :param version: the form version keyed (default: the current one).
+    :return: items keyed and submissions re-scored.
+    :raises InvalidAnswerKey: every row naming an item or choice the form lacks, and bad values.
+    """
+    target = (
+        next((v for v in form.versions if v.version == version), None)
+        if version
+        else (form.versions[-1])
+    )
+    if target is None:
+        raise InvalidAnswerKey(f"form '{form.form_id}' has no version '{version}'", rows=[])
+    items = _parse_key(filename, content, target)
+    session.execute(sa.delete(AnswerKey).where(AnswerKey.form_version_id == target.id))
+    session.add_all(
+        AnswerKey(
+            form_version_id=target.id,
+            item=i.item,
+            qtype=i.qtype,
+            correct=list(i.correct),
+            points=i.points,
+            topic=topic,
+            competency=competency,
+        )
+        for i, topic, competency in items
+    )
+    session.flush()
+    rescored = rebuild(session, version_id=target.id, now=now)
+    return KeyImport(items=len(items), rescored=rescored)
+
+
+def _parse_key(filename: str, content: bytes, version: FormVersion) -> list[tuple]:
+    if not content.strip():
+        raise EmptyFile(f"{filename}: the file is empty", file=filename)
+    fields = {f["name"]: f for f in version.schema["fields"]}
+    reader = csv.DictReader(io.StringIO(content.decode("utf-8-sig")))
+    problems, items, seen = [], [], set()
+    for number, row in enumerate(reader, start=2):
+        item = (row.get("item_id") or "").strip()
+        qtype = (row.get("qtype") or "").strip()
+        correct = tuple((row.get("key") or "").split())
+        spec = fields.get(item)
+        try:
+            points = float(row.get("points") or 1)
+        except ValueError:
+            points = -1
+        if spec is None:
+            problems.append({"row": number, "error": f"item {item!r} is not in the form"})
+        elif qtype not in _QTYPES or spec["kind"] != _QTYPES[qtype]:
+            problems.append(
+                {
+                    "row": number,
+                    "error": f"{item}: qtype {qtype!r} does not fit a {spec['kind']} question",
+                }
+            )
+        elif not correct:
+            problems.append({"row": number, "error": f"{item}: no correct answer given"})
+        elif spec.get("choices") and set(correct) - {c["name"] for c in spec["choices"]}:
+            unknown = sorted(set(correct) - {c["name"] for c in spec["choices"]})
+            problems.append(
+                {"row": number, "error": f"{item}: choice(s) {unknown} not in the question"}
+            )
+        elif points <= 0:
+            problems.append({"row": number, "error": f"{item}: points must be a positive number"})
+        elif item in seen:
+            problems.append({"row": number, "error": f"{item}: keyed twice"})
+        else:
+            seen.add(item)
+            items.append(
+                (
+                    KeyItem(item, qtype, correct, points),
+                    (row.get("topic") or "").strip() or None,
+                    (row.get("competency") or "").strip() or None,
+                )
+            )
+    if problems or not items:
+        shown = "; ".join(f"row {p['row']}: {p['error']}" for p in problems[:5]) or "no items"
+        raise InvalidAnswerKey(
+            f"{filename}: {shown}",
+            message_vi="Đáp án không khớp với đề.",
+            rows=problems,
+            file=filename,
+        )
+    return items
+
+
+def _key_of(session: Session, version_id: int) -> list[KeyItem]:
+    return [
+        KeyItem(k.item, k.qtype, tuple(k.correct), k.points, k.status == "dropped")
+        for k in session.execute(
+            sa.select(AnswerKey).where(AnswerKey.form_version_id == version_id)
+        ).scalars()
+    ]
+
+
+def project_submission(
+    session: Session, row: Submission, *, now: dt.datetime, key: list[KeyItem] | None = None
+) -> None:
+    """Link a submission to the registry and score it when its version is keyed (flushes).
+
+    :param session: the database session.
+    :param row: the submission (current version; encrypted ones are skipped).
+    :param now: the computation time.
+    :param key: the version's key, if already loaded.
+    """
+    if row.is_encrypted:
+        return
+    data = row.data or {}
+    picked = find_answers(data, [COURSE_FIELD, *PERSON_FIELDS])
+    course_code = picked.get(COURSE_FIELD)
+    person_code = next((picked[f] for f in PERSON_FIELDS if picked.get(f)), None)
+    if person_code == "_notlisted":
+        person_code = None
+    course = (
+        session.execute(
+            sa.select(Course).where(Course.code == str(course_code))
+        ).scalar_one_or_none()
+        if course_code
+        else None
+    )
+    person = (
+        session.execute(
+            sa.select(Person.id).where(Person.code == str(person_code))
+        ).scalar_one_or_none()
+        if person_code
+        else None
+    )
+    link = session.get(SubmissionLink, row.id) or SubmissionLink(submission_id=row.id)
+    link.course_code = str(course_code) if course_code else None
+    link.person_code = str(person_code) if person_code else None
+    link.course_id = course.id if course else None
+    link.person_id = person
+    link.unknown_course = bool(course_code) and course is None
+    link.unknown_person = bool(person_code) and person is None
+    session.add(link)
+    key = _key_of(session, row.form_version_id) if key is None else key
+    if key:
+        result = score(find_answers(data, [k.item for k in key]), key)
+        phase = find_answers(data, ["phase"]).get("phase")
+        existing = session.get(ExamScore, row.id) or ExamScore(submission_id=row.id)
+        existing.phase, existing.raw, existing.maximum = phase, result.raw, result.maximum
+        existing.percent, existing.marks, existing.blank = (
+            result.percent,
+            result.marks,
+            result.blank,
+        )
+        existing.passed = result.passed(course.pass_mark if course else None)
+        existing.computed_at = now
+        session.add(existing)
+    session.flush()
+
+
+def rebuild(
+    session: Session, *, now: dt.datetime, version_id: int | None = None, form: Form | None = None
+) -> int:
+    """Recompute links and scores from the raw submissions (of one version, one form, or all).
+
+    :return: the number of submissions projected.
+    """
+    query = sa.select(Submission).where(
+        Submission.is_current.is_(True), Submission.deleted_at.is_(None)
+    )
+    if version_id is not None:
+        query = query.where(Submission.form_version_id == version_id)
+    if form is not None:
+        query = query.where(Submission.form_pk == form.id)
+    keys: dict[int, list[KeyItem]] = {}
+    count = 0
+    for row in session.execute(query.order_by(Submission.id)).scalars():
+        if row.form_version_id not in keys:
+            keys[row.form_version_id] = _key_of(session, row.form_version_id)
+            session.execute(
+                sa.delete(ExamScore).where(
+                    ExamScore.submission_id.in_(
+                        sa.select(Submission.id).where(
+                            Submission.form_version_id == row.form_version_id
+                        )
+                    )
+                )
+            )
+        project_submission(session, row, now=now, key=keys[row.form_version_id])
+        count += 1
+    return count
