@@ -20,6 +20,7 @@ from server.errors import EmptyFile, InvalidAnswerKey
 from server.models import (
     AnswerKey,
     Course,
+    Enrolment,
     ExamScore,
     Form,
     FormVersion,
@@ -206,7 +207,21 @@ def project_submission(
         existing.passed = result.passed(course.pass_mark if course else None)
         existing.computed_at = now
         session.add(existing)
+        if existing.passed and phase == "post" and course is not None and person is not None:
+            _complete(session, course, person, row)
     session.flush()
+
+
+def _complete(session: Session, course: Course, person_id: int, row: Submission) -> None:
+    """A passed post-test completes the enrolment (never undoes a completion recorded otherwise)."""
+    enrolment = session.execute(
+        sa.select(Enrolment).where(
+            Enrolment.course_id == course.id, Enrolment.person_id == person_id
+        )
+    ).scalar_one_or_none()
+    if enrolment is not None and enrolment.completion != "completed":
+        enrolment.completion, enrolment.source = "completed", "post_test"
+        enrolment.completed_on = (row.submitted_at or row.received_at).date()
 
 
 def rebuild(

@@ -228,6 +228,8 @@ def test_post_test_is_scored_on_the_server_and_rescored_when_the_key_changes(
         False,
     )
     assert link.person_id is not None and link.course_id is not None
+    enrolment = session.execute(sa.select(Enrolment)).scalar_one()
+    assert (enrolment.completion, enrolment.source) == ("completed", "post_test")
     changed = KEY_FILE.read_text(encoding="utf-8").replace(
         f",q01,single,{KEY['q01'][0]},",
         ",q01,single,{},".format(next(c for c in "abcd" if c != KEY["q01"][0])),
