@@ -7,6 +7,7 @@ ignoring case and Vietnamese accents ("Viên chức" = "vien chuc" = "vien_chuc"
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 Labels = dict[str, tuple[str, str]]
@@ -88,6 +89,7 @@ COURSE_TYPES: Labels = {
 TOPICS = tuple(f"TP{n:02d}" for n in range(1, 18))
 
 
+@functools.lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Lower-case text without accents or separators, for forgiving matching ("Viên-chức")."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
@@ -109,9 +111,19 @@ def lookup(labels: Labels, raw: str) -> str | None:
     :param raw: the cell's text.
     :return: the code, or None when nothing matches.
     """
-    wanted = fold(raw)
-    for code, (vi, en) in labels.items():
-        words = (code, vi, en, *ALIASES.get(code, ()))
-        if wanted in {fold(w) for w in words}:
-            return code
-    return None
+    return _index(id(labels), labels).get(fold(raw))
+
+
+_INDEXES: dict[int, dict[str, str]] = {}
+
+
+def _index(key: int, labels: Labels) -> dict[str, str]:
+    """Folded words → code, built once per code list (imports look up millions of cells)."""
+    index = _INDEXES.get(key)
+    if index is None:
+        index = {}
+        for code, (vi, en) in labels.items():
+            for word in (code, vi, en, *ALIASES.get(code, ())):
+                index.setdefault(fold(word), code)
+        _INDEXES[key] = index
+    return index

@@ -44,6 +44,8 @@ COLUMNS: dict[str, tuple[str, str, bool]] = {
 _HEADER_KEYS = {fold(h): key for key, (vi, en, _) in COLUMNS.items() for h in (vi, en)}
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _PHONE = re.compile(r"^\+?[0-9 .]{8,15}$")
+_DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_PROBLEMS = 500
 
 
@@ -253,11 +255,16 @@ def parse_date(value, column: str) -> dt.date | None:
     text = _text(value)
     if text.isdigit() and 1 <= int(text) < 80000 and len(text) != 4:
         return _EXCEL_EPOCH + dt.timedelta(days=int(text))
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
+    # Registers have a hundred thousand rows: parse the usual shapes directly, not strptime.
+    day_first = _DAY_FIRST.match(text)
+    try:
+        if day_first:
+            day, month, year = (int(g) for g in day_first.groups())
+            return dt.date(year, month, day)
+        if _ISO.match(text):
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
     raise ValueError(
         f"{COLUMNS.get(column, (column,))[0]} «{text}» không phải ngày / "
         f"{column} is not a date (dd/mm/yyyy)"

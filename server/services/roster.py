@@ -142,7 +142,14 @@ def _apply(
     }
     open_postings = {
         r.person_id: r
-        for r in session.execute(sa.select(Posting).where(Posting.valid_to.is_(None))).scalars()
+        for r in session.execute(
+            sa.select(
+                Posting.id,
+                Posting.person_id,
+                Posting.valid_from,
+                *[getattr(Posting, f) for f in _POSTING_FIELDS],
+            ).where(Posting.valid_to.is_(None))
+        )
     }
     certificates = {
         (c.person_id, c.code): c.issued_on
