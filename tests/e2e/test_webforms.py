@@ -355,7 +355,7 @@ def stored_submission(database_url: str, form_id: str, instance_id: str, **confi
     """What the server stored for one instanceID, as plain values (the only model-aware code)."""
     from server import create_app
     from server.extensions import db
-    from server.models import Form, Submission
+    from server.models import ExamScore, Form, Submission, SubmissionLink
 
     app = create_app(make_config(database_url, **config))
     with app.app_context():
@@ -373,10 +373,111 @@ def stored_submission(database_url: str, form_id: str, instance_id: str, **confi
                 "xml": bytes(row.xml),
                 "data": row.data,
                 "attachments": {a.name: a.sha256 for a in row.attachments},
+                "score": _plain(db.session.get(ExamScore, row.id), ("raw", "maximum", "phase")),
+                "link": _plain(
+                    db.session.get(SubmissionLink, row.id),
+                    ("course_id", "person_id", "unknown_course", "unknown_person"),
+                ),
             }
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def _plain(row, names: tuple[str, ...]) -> dict | None:
+    return None if row is None else {name: getattr(row, name) for name in names}
+
+
+REGISTRY_UNITS = """level,code,name,parent_code,valid_from
+province,52,Tỉnh Gia Lai,,2025-07-01
+commune,21583,Phường Quy Nhơn,52,2025-07-01
+"""
+REGISTRY_ROSTER = (
+    "Mã cán bộ,Họ và tên,Giới tính,Mã đơn vị hành chính,Tuyến,Loại hình,Nhóm đối tượng,"
+    "Ngày bắt đầu\n"
+    "p0003,Lê Thị Hồng Nhung,Nữ,21583,Tuyến xã,Viên chức,vc_commune,01/08/2025\n"
+    "gv01,Nguyễn Thị Thu Hà,Nữ,52,Tuyến tỉnh,Công chức,trainer,01/08/2025\n"
+    "gv02,Hoàng Văn Nam,Nam,52,Tuyến tỉnh,Viên chức,trainer,01/08/2025\n"
+    "gv03,Trần Văn Minh,Nam,52,Tuyến tỉnh,Công chức,trainer,01/08/2025\n"
+)
+OBJECTIVES = (
+    "Trình bày được chủ trương của Nghị quyết 21-NQ/TW về công tác dân số trong tình hình mới",
+    "Thực hiện được ghi chép ban đầu (Sổ A0, A0/CTV, P0/CTV) theo Thông tư 01/2022/TT-BYT",
+    "Tư vấn được về sàng lọc trước sinh, sơ sinh và kiểm soát mất cân bằng giới tính khi sinh",
+)
+
+
+def set_up_registry(env: dict, tmp_path: Path) -> None:
+    """Register the courses, people and keys the answers pick.
+
+    The tablets' lists then come from the server (pickers regenerate on every change) and the
+    tests get scored against the key.
+    """
+    (tmp_path / "units.csv").write_text(REGISTRY_UNITS, encoding="utf-8")
+    (tmp_path / "roster.csv").write_text(REGISTRY_ROSTER, encoding="utf-8")
+    flask(env, "units", "import", str(tmp_path / "units.csv"))
+    flask(env, "roster", "import", str(tmp_path / "roster.csv"))
+    forms = (
+        "--pre-form",
+        "kt_dscoban_pre",
+        "--post-form",
+        "kt_dscoban_post",
+        "--satisfaction-form",
+        "danhgia_khoahoc",
+    )
+    objectives = [arg for text in OBJECTIVES for arg in ("--objective", text)]
+    flask(
+        env,
+        "courses",
+        "create",
+        "DSCB-2026-01",
+        "--title",
+        "Kiến thức dân số cơ bản",
+        "--start",
+        "2026-11-12",
+        "--end",
+        "2026-11-14",
+        "--trainer",
+        "gv01",
+        "--trainer",
+        "gv02",
+        *forms,
+        *objectives,
+    )
+    flask(
+        env,
+        "courses",
+        "create",
+        "DSCB-2026-02",
+        "--title",
+        "Kiến thức dân số cơ bản",
+        "--start",
+        "2026-12-01",
+        "--end",
+        "2026-12-03",
+        "--trainer",
+        "gv03",
+        "--trainer",
+        "gv01",
+        *forms,
+        "--objective",
+        OBJECTIVES[0],
+    )
+    flask(env, "courses", "enrol", "DSCB-2026-01", "p0003")
+    key = str(ROOT / "forms" / "answer-keys" / "DSCOBAN-2026.1.csv")
+    flask(env, "keys", "import", "kt_dscoban_pre", key)
+    flask(env, "keys", "import", "kt_dscoban_post", key)
+
+
+def check_scored(stored: dict) -> None:
+    """Both tests are scored on the server against the key; the post-test's trainee resolves."""
+    assert stored["score"] is not None
+    assert stored["score"]["maximum"] == 25
+    assert stored["link"]["course_id"] is not None
+    if stored["form_id"] == "kt_dscoban_post":
+        assert stored["score"]["phase"] == "post"
+        assert stored["link"]["person_id"] is not None
+        assert not stored["link"]["unknown_person"]
 
 
 # --- The test ------------------------------------------------------------------------------------
@@ -403,6 +504,7 @@ def test_collect_fills_and_submits_every_standard_form(databases, backend, tmp_p
     try:
         flask(env, "db", "upgrade")
         flask(env, "forms", "publish", "forms", str(DATA / "forms" / "mini.md"))
+        set_up_registry(env, tmp_path)
         forms = [arg for form_id in FORM_IDS for arg in ("--form", form_id)]
         device = json.loads(flask(env, "devices", "create", "e2e-tablet", *forms, "--json"))
         server_url = device["url"]
@@ -418,5 +520,7 @@ def test_collect_fills_and_submits_every_standard_form(databases, backend, tmp_p
                 assert stored["form_id"] == form_id
                 assert stored["xml"] == report["xml"].encode("utf-8")
                 check(stored["data"], stored["attachments"])
+                if form_id.startswith("kt_"):
+                    check_scored(stored)
     finally:
         databases.drop(url)
