@@ -73,19 +73,27 @@ def set_password_command(username: str) -> None:
 
 @users_cli.command("assign")
 @click.argument("username")
-@click.option("--form", "form_ids", multiple=True, required=True, help="Form id; repeatable.")
-def assign_command(username: str, form_ids: tuple[str]) -> None:
-    """Assign forms to a user (added to those already assigned)."""
+@click.option("--form", "form_ids", multiple=True, help="Form id; repeatable.")
+@click.option(
+    "--unit",
+    "unit_codes",
+    multiple=True,
+    help="Unit code whose register a planner reads; repeatable.",
+)
+def assign_command(username: str, form_ids: tuple[str], unit_codes: tuple[str]) -> None:
+    """Assign forms (collectors, planners) and units (planners) to a user."""
 
     def assign():
         user = accounts.get_user(db.session, username)
         for form in accounts.forms_by_id(db.session, form_ids):
             if form not in user.forms:
                 user.forms.append(form)
+        user.unit_codes = sorted(set(user.unit_codes) | set(unit_codes))
         return user
 
     user = commit_or_fail(assign)
-    click.echo(f"{username}: {', '.join(f.form_id for f in user.forms)}")
+    units = f"; units: {', '.join(user.unit_codes)}" if user.unit_codes else ""
+    click.echo(f"{username}: {', '.join(f.form_id for f in user.forms)}{units}")
 
 
 @users_cli.command("disable")

@@ -50,6 +50,8 @@ class User(Base):
     #: The realm digest_ha1 was computed for; a different configured realm needs a new password.
     digest_realm: Mapped[str] = mapped_column(sa.String(100))
     is_active: Mapped[bool] = mapped_column(default=True)
+    #: Units whose staff register a planner reads (their sub-units included).
+    unit_codes: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     forms: Mapped[list[Form]] = relationship(secondary=user_forms, order_by=Form.form_id)

@@ -57,6 +57,10 @@ class Course(Base):
     objectives: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     #: open: offered on tablets; closed: gone from the pickers at the next form update.
     status: Mapped[str] = mapped_column(sa.String(8), default="open")
+    #: The user who created the course; trainers manage the courses they created.
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     enrolments: Mapped[list[Enrolment]] = relationship(back_populates="course")

@@ -14,7 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.domain import catalogue
-from server.errors import CourseExists, CourseNotFound, InvalidCourse, PersonNotFound
+from server.errors import (
+    CourseExists,
+    CourseNotFound,
+    InvalidCourse,
+    PersonNotFound,
+    RoleNotAllowed,
+)
 from server.models import Course, Enrolment, Form, Person, Posting
 
 
@@ -76,7 +82,9 @@ def _check(session: Session, values: CourseInput) -> dict[str, list[str]]:
     return problems
 
 
-def create_course(session: Session, values: CourseInput) -> Course:
+def create_course(
+    session: Session, values: CourseInput, *, created_by: int | None = None
+) -> Course:
     """Create a course (flushes).
 
     :raises InvalidCourse: naming every bad field (reversed dates, unknown form…).
@@ -93,9 +101,10 @@ def create_course(session: Session, values: CourseInput) -> Course:
         )
     if session.execute(sa.select(Course.id).where(Course.code == values.code)).first():
         raise CourseExists(f"course {values.code} exists already", message_vi="Mã khóa học đã có.")
-    course = Course(
-        **{k: (list(v) if isinstance(v, tuple | list) else v) for k, v in values.__dict__.items()}
-    )
+    fields = {
+        k: (list(v) if isinstance(v, tuple | list) else v) for k, v in values.__dict__.items()
+    }
+    course = Course(**fields, created_by_user_id=created_by)
     session.add(course)
     session.flush()
     return course
@@ -163,3 +172,43 @@ def _in_post(session: Session, person: Person, course: Course) -> bool:
         ).first()
         is not None
     )
+
+
+MANAGER_ROLES = {"admin", "trainer"}
+
+
+def check_manager(user, course: Course | None = None) -> None:
+    """Admins manage every course; trainers manage the courses they created.
+
+    :raises RoleNotAllowed: for anyone else.
+    """
+    if user.role == "admin":
+        return
+    if user.role == "trainer" and (course is None or course.created_by_user_id == user.id):
+        return
+    raise RoleNotAllowed(
+        "only administrators, and trainers for their own courses, manage courses",
+        message_vi="Chỉ quản trị viên hoặc giảng viên phụ trách được quản lý khóa học.",
+    )
+
+
+def update_enrolment(
+    session: Session, course: Course, person_code: str, *, values: dict
+) -> Enrolment:
+    """Record attendance or completion of one enrolment (flushes).
+
+    :raises PersonNotFound: if the person is not enrolled on the course.
+    """
+    enrolment = session.execute(
+        sa.select(Enrolment)
+        .join(Person, Person.id == Enrolment.person_id)
+        .where(Enrolment.course_id == course.id, Person.code == person_code)
+    ).scalar_one_or_none()
+    if enrolment is None:
+        raise PersonNotFound(f"{person_code} is not enrolled on {course.code}")
+    for name, value in values.items():
+        setattr(enrolment, name, value)
+    if values.get("completion") == "completed":
+        enrolment.source = "api"
+    session.flush()
+    return enrolment

@@ -310,3 +310,49 @@ def _roster_rows(session: Session, on: dt.date | None) -> Iterator[list]:
             posting.valid_from,
             posting.valid_to,
         ]
+
+
+def people_in_post(
+    session: Session, *, on: dt.date, unit_codes: set[str] | None, q: str | None, limit: int
+) -> list[dict]:
+    """People in post on a day, optionally within some units and matching a name or code.
+
+    :param session: the database session.
+    :param on: the day.
+    :param unit_codes: allowed unit codes (already expanded to sub-units); None = all.
+    :param q: part of the name or person code.
+    :param limit: at most this many, by person code.
+    :return: plain dicts for the API.
+    """
+    query = (
+        sa.select(Person, Posting, AdminUnit.code, AdminUnit.name)
+        .join(Posting, Posting.person_id == Person.id)
+        .join(AdminUnit, AdminUnit.id == Posting.unit_id)
+        .where(Posting.valid_from <= on, sa.or_(Posting.valid_to.is_(None), Posting.valid_to >= on))
+        .order_by(Person.code)
+        .limit(limit)
+    )
+    if unit_codes is not None:
+        query = query.where(AdminUnit.code.in_(unit_codes or {""}))
+    if q:
+        pattern = f"%{q.replace('%', '').replace('_', '')}%"
+        query = query.where(sa.or_(Person.full_name.ilike(pattern), Person.code.ilike(pattern)))
+    result = []
+    for person, posting, unit_code, unit_name in session.execute(query):
+        result.append(
+            {
+                "person_code": person.code,
+                "full_name": person.full_name,
+                "sex": person.sex,
+                "birth_year": person.birth_year,
+                "unit_code": unit_code,
+                "unit_name": unit_name,
+                "level": posting.level,
+                "employment_type": posting.employment_type,
+                "job_category": posting.job_category,
+                "in_post_from": posting.valid_from,
+                "in_post_to": posting.valid_to,
+                "certificates": sorted(c.code for c in person.certificates),
+            }
+        )
+    return result

@@ -255,3 +255,38 @@ def rebuild(
         project_submission(session, row, now=now, key=keys[row.form_version_id])
         count += 1
     return count
+
+
+def scores_of_form(session: Session, form: Form) -> list[dict]:
+    """Every current scored submission of a form, oldest first, with its registry link."""
+    query = (
+        sa.select(Submission.id, Submission.instance_id, ExamScore, SubmissionLink)
+        .join(ExamScore, ExamScore.submission_id == Submission.id)
+        .outerjoin(SubmissionLink, SubmissionLink.submission_id == Submission.id)
+        .where(
+            Submission.form_pk == form.id,
+            Submission.is_current.is_(True),
+            Submission.deleted_at.is_(None),
+        )
+        .order_by(Submission.received_at, Submission.id)
+    )
+    rows = []
+    for submission_id, instance_id, result, link in session.execute(query):
+        rows.append(
+            {
+                "submission_id": submission_id,
+                "instance_id": instance_id,
+                "phase": result.phase,
+                "course_code": link.course_code if link else None,
+                "person_code": link.person_code if link else None,
+                "unknown_course": bool(link and link.unknown_course),
+                "unknown_person": bool(link and link.unknown_person),
+                "raw": result.raw,
+                "maximum": result.maximum,
+                "percent": result.percent,
+                "passed": result.passed,
+                "marks": result.marks,
+                "blank": result.blank,
+            }
+        )
+    return rows

@@ -92,4 +92,11 @@ def authenticate() -> None:
     g.user = user
 
 
-from server.web.api import docs, exports, forms, submissions, units  # noqa: E402,F401  (routes)
+from server.web.api import (  # noqa: E402,F401  (routes attach to bp)
+    docs,
+    exports,
+    forms,
+    registry,
+    submissions,
+    units,
+)

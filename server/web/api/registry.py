@@ -1,0 +1,301 @@
+"""The registry over the API: staff register, courses, enrolments, answer keys, scores.
+
+Roles: administrators manage everything; trainers create courses and manage the ones they
+created (enrolments, keys); planners read the register of the units assigned to them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from flask import Response, g, jsonify, request
+
+from exports import write_xlsx
+from server.errors import InvalidRequest, RoleNotAllowed
+from server.extensions import db
+from server.models import Course
+from server.services import courses as courses_service
+from server.services import roster as roster_service
+from server.services import scoring
+from server.services.forms import get_form
+from server.services.pickers import refresh_pickers
+from server.services.submission_queries import check_readable, unit_codes_under
+from server.web.api import bp, json_body, operation, parse
+from server.web.api.registry_schemas import (
+    CourseDetailSchema,
+    CourseInputSchema,
+    CourseSchema,
+    CourseUpdateSchema,
+    EnrolInputSchema,
+    EnrolmentUpdateSchema,
+    EnrolResultSchema,
+    KeyResultSchema,
+    PersonSchema,
+    RosterChangesSchema,
+    RosterQuery,
+    ScoreSchema,
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _require(roles: set[str]) -> None:
+    if g.user.role not in roles:
+        raise RoleNotAllowed(
+            f"role {g.user.role} may not do this",
+            message_vi="Vai trò của bạn không được phép làm việc này.",
+        )
+
+
+def _upload(field: str = "file"):
+    upload = request.files.get(field)
+    if upload is None:
+        raise InvalidRequest(f"multipart field '{field}' is required", fields={field: ["required"]})
+    return upload
+
+
+@bp.get("/roster")
+@operation(
+    "People in post (planners: in their units), with their position of that day",
+    tags=("registry",),
+    query=RosterQuery,
+    response=PersonSchema(many=True),
+    errors=(403, 422),
+)
+def list_roster():
+    """List the staff register."""
+    args = parse(RosterQuery(), request.args)
+    scope: set[str] | None = None
+    if g.user.role == "planner":
+        scope = set()
+        for code in g.user.unit_codes:
+            scope |= unit_codes_under(db.session, code)
+    elif g.user.role not in {"admin", "trainer"}:
+        raise RoleNotAllowed("collectors do not read the staff register")
+    if args.get("unit"):
+        wanted = unit_codes_under(db.session, args["unit"])
+        scope = wanted if scope is None else scope & wanted
+    people = roster_service.people_in_post(
+        db.session,
+        on=args.get("on") or _now().date(),
+        unit_codes=scope,
+        q=args.get("q"),
+        limit=args["limit"],
+    )
+    return jsonify(PersonSchema(many=True).dump(people))
+
+
+@bp.post("/roster/import")
+@operation(
+    "Import the register (multipart: file .xlsx/.csv; dry_run=true to preview)",
+    tags=("registry",),
+    response=RosterChangesSchema,
+    errors=(400, 403),
+)
+def import_roster():
+    """Import the staff register (administrators)."""
+    _require({"admin"})
+    upload = _upload()
+    dry_run = request.form.get("dry_run", "").lower() in {"1", "true", "yes"}
+    changes = roster_service.import_roster(
+        upload.filename or "roster.csv",
+        upload.read(),
+        session=db.session,
+        now=_now(),
+        dry_run=dry_run,
+    )
+    if dry_run:
+        db.session.rollback()
+    else:
+        refresh_pickers(db.session, now=_now())
+        db.session.commit()
+    return jsonify(RosterChangesSchema().dump(changes))
+
+
+@bp.get("/roster/export.xlsx")
+@operation(
+    "The register in the import format (people in post today)",
+    tags=("registry",),
+    content_type=XLSX,
+    errors=(403,),
+)
+def export_roster():
+    """Download the register as XLSX (administrators and trainers)."""
+    _require({"admin", "trainer"})
+    buffer = io.BytesIO()
+    write_xlsx([roster_service.roster_table(db.session)], buffer)
+    response = Response(buffer.getvalue(), content_type=XLSX)
+    response.headers["Content-Disposition"] = "attachment; filename=danh_sach_can_bo.xlsx"
+    return response
+
+
+def _course_data(course, *, detail: bool = False) -> dict:
+    data = {
+        name: getattr(course, name)
+        for name in (
+            "code",
+            "title",
+            "course_type",
+            "status",
+            "start_date",
+            "end_date",
+            "pass_mark",
+            "topics",
+            "trainers",
+            "pre_form_id",
+            "post_form_id",
+            "satisfaction_form_id",
+            "objectives",
+        )
+    }
+    data["enrolled"] = len(course.enrolments)
+    if detail:
+        data["enrolments"] = [
+            {
+                "person_code": e.person.code,
+                "full_name": e.person.full_name,
+                "attendance": e.attendance,
+                "completion": e.completion,
+                "completed_on": e.completed_on,
+                "source": e.source,
+            }
+            for e in sorted(course.enrolments, key=lambda e: e.person.code)
+        ]
+    return data
+
+
+@bp.get("/courses")
+@operation("Courses, by start date", tags=("registry",), response=CourseSchema(many=True))
+def list_courses():
+    """List courses."""
+    courses = db.session.execute(db.select(Course).order_by(Course.start_date)).scalars()
+    return jsonify(CourseSchema(many=True).dump([_course_data(c) for c in courses]))
+
+
+@bp.post("/courses")
+@operation(
+    "Create a course (administrators, trainers)",
+    tags=("registry",),
+    body=CourseInputSchema,
+    response=CourseDetailSchema,
+    errors=(400, 403, 409, 422),
+)
+def create_course():
+    """Create a course."""
+    courses_service.check_manager(g.user)
+    values = parse(CourseInputSchema(), json_body())
+    course = courses_service.create_course(
+        db.session, courses_service.CourseInput(**values), created_by=g.user.id
+    )
+    refresh_pickers(db.session, now=_now())
+    db.session.commit()
+    return jsonify(CourseDetailSchema().dump(_course_data(course, detail=True))), 201
+
+
+@bp.get("/courses/<code>")
+@operation(
+    "A course with its enrolments", tags=("registry",), response=CourseDetailSchema, errors=(404,)
+)
+def get_course(code: str):
+    """Show one course."""
+    course = courses_service.get_course(db.session, code)
+    return jsonify(CourseDetailSchema().dump(_course_data(course, detail=True)))
+
+
+@bp.patch("/courses/<code>")
+@operation(
+    "Close or reopen a course, change its title or pass mark",
+    tags=("registry",),
+    body=CourseUpdateSchema,
+    response=CourseDetailSchema,
+    errors=(403, 404, 422),
+)
+def update_course(code: str):
+    """Change a course (its managers)."""
+    course = courses_service.get_course(db.session, code)
+    courses_service.check_manager(g.user, course)
+    for name, value in parse(CourseUpdateSchema(), json_body()).items():
+        setattr(course, name, value)
+    refresh_pickers(db.session, now=_now())
+    db.session.commit()
+    return jsonify(CourseDetailSchema().dump(_course_data(course, detail=True)))
+
+
+@bp.post("/courses/<code>/enrolments")
+@operation(
+    "Enrol people by person code; warns about people not in post on the dates",
+    tags=("registry",),
+    body=EnrolInputSchema,
+    response=EnrolResultSchema,
+    errors=(403, 404, 422),
+)
+def enrol(code: str):
+    """Enrol people on a course (its managers)."""
+    course = courses_service.get_course(db.session, code)
+    courses_service.check_manager(g.user, course)
+    values = parse(EnrolInputSchema(), json_body())
+    result = courses_service.enrol(db.session, course, values["person_codes"])
+    refresh_pickers(db.session, now=_now())
+    db.session.commit()
+    return jsonify(EnrolResultSchema().dump(result))
+
+
+@bp.patch("/courses/<code>/enrolments/<person_code>")
+@operation(
+    "Record attendance or completion",
+    tags=("registry",),
+    body=EnrolmentUpdateSchema,
+    response=CourseDetailSchema,
+    errors=(403, 404, 422),
+)
+def update_enrolment(code: str, person_code: str):
+    """Update one enrolment (the course's managers)."""
+    course = courses_service.get_course(db.session, code)
+    courses_service.check_manager(g.user, course)
+    values = parse(EnrolmentUpdateSchema(), json_body())
+    courses_service.update_enrolment(db.session, course, person_code, values=values)
+    db.session.commit()
+    return jsonify(CourseDetailSchema().dump(_course_data(course, detail=True)))
+
+
+@bp.post("/forms/<form_id>/answer-key")
+@operation(
+    "Upload the answer key of a test form version (multipart: file; version) and "
+    "re-score its submissions",
+    tags=("registry",),
+    response=KeyResultSchema,
+    errors=(400, 403, 404),
+)
+def upload_key(form_id: str):
+    """Replace an answer key (administrators, trainers)."""
+    courses_service.check_manager(g.user)
+    upload = _upload()
+    result = scoring.import_answer_key(
+        get_form(db.session, form_id),
+        upload.filename or "key.csv",
+        upload.read(),
+        session=db.session,
+        now=_now(),
+        version=request.form.get("version") or None,
+    )
+    db.session.commit()
+    return jsonify(KeyResultSchema().dump(result))
+
+
+@bp.get("/forms/<form_id>/scores")
+@operation(
+    "Server scores of a test form's submissions, with their course and trainee",
+    tags=("registry",),
+    response=ScoreSchema(many=True),
+    errors=(403, 404),
+)
+def form_scores(form_id: str):
+    """List the scores of a test form."""
+    form = get_form(db.session, form_id)
+    check_readable(g.user, form)
+    return jsonify(ScoreSchema(many=True).dump(scoring.scores_of_form(db.session, form)))
