@@ -8,11 +8,9 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from exports import Column, Table, write_csv, write_xlsx
+from exports import write_csv, write_xlsx
 from server.cli.common import commit_or_fail, now
 from server.cli.training import refresh_and_report
-from server.domain import catalogue
-from server.domain.roster import COLUMNS
 from server.extensions import db
 from server.services import roster as roster_service
 
@@ -71,38 +69,10 @@ def export_command(out: str, on: str | None) -> None:
     click.echo(f"→ {out}")
 
 
-def template_tables() -> list[Table]:
-    """An empty register sheet with the headers, and the code lists on a second sheet."""
-    headers = [Column(key, vi) for key, (vi, _, _) in COLUMNS.items()]
-    lists = [
-        ("Tuyến", catalogue.LEVELS),
-        ("Loại hình", catalogue.EMPLOYMENT),
-        ("Nhóm đối tượng", catalogue.STAFF_CATEGORIES),
-        ("Chức vụ lãnh đạo", catalogue.LEADERSHIP),
-        ("Trình độ chuyên môn", catalogue.EDUCATION),
-        ("Chuyên ngành", catalogue.EDUCATION_FIELDS),
-        ("Chứng chỉ", catalogue.CERTIFICATES),
-        ("Vai trò CTV", catalogue.CTV_ROLES),
-        ("Giới tính", catalogue.SEXES),
-    ]
-    rows = [[column, code, vi, en] for column, labels in lists for code, (vi, en) in labels.items()]
-    choices = Table(
-        "danh_muc",
-        [
-            Column("column", "Cột"),
-            Column("code", "Mã"),
-            Column("vi", "Tiếng Việt"),
-            Column("en", "English"),
-        ],
-        rows,
-    )
-    return [Table("danh_sach_can_bo", headers, []), choices]
-
-
 @roster_cli.command("template")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
 def template_command(out: str) -> None:
     """Write an empty register workbook with the headers and every code list."""
     with Path(out).open("wb") as handle:
-        write_xlsx(template_tables(), handle)
+        write_xlsx(roster_service.template_tables(), handle)
     click.echo(f"→ {out}")

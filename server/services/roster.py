@@ -356,3 +356,31 @@ def people_in_post(
             }
         )
     return result
+
+
+def template_tables() -> list[Table]:
+    """An empty register sheet with the headers, and the code lists on a second sheet."""
+    headers = [Column(key, vi) for key, (vi, _, _) in COLUMNS.items()]
+    lists = [
+        ("Tuyến", catalogue.LEVELS),
+        ("Loại hình", catalogue.EMPLOYMENT),
+        ("Nhóm đối tượng", catalogue.STAFF_CATEGORIES),
+        ("Chức vụ lãnh đạo", catalogue.LEADERSHIP),
+        ("Trình độ chuyên môn", catalogue.EDUCATION),
+        ("Chuyên ngành", catalogue.EDUCATION_FIELDS),
+        ("Chứng chỉ", catalogue.CERTIFICATES),
+        ("Vai trò CTV", catalogue.CTV_ROLES),
+        ("Giới tính", catalogue.SEXES),
+    ]
+    rows = [[column, code, vi, en] for column, labels in lists for code, (vi, en) in labels.items()]
+    choices = Table(
+        "danh_muc",
+        [
+            Column("column", "Cột"),
+            Column("code", "Mã"),
+            Column("vi", "Tiếng Việt"),
+            Column("en", "English"),
+        ],
+        rows,
+    )
+    return [Table("danh_sach_can_bo", headers, []), choices]

@@ -134,6 +134,21 @@ def export_roster():
     return response
 
 
+@bp.get("/roster/template.xlsx")
+@operation(
+    "An empty register workbook with the headers and every code list",
+    tags=("registry",),
+    content_type=XLSX,
+)
+def roster_template():
+    """Download the register template."""
+    buffer = io.BytesIO()
+    write_xlsx(roster_service.template_tables(), buffer)
+    response = Response(buffer.getvalue(), content_type=XLSX)
+    response.headers["Content-Disposition"] = "attachment; filename=mau_danh_sach_can_bo.xlsx"
+    return response
+
+
 def _course_data(course, *, detail: bool = False) -> dict:
     data = {
         name: getattr(course, name)

@@ -146,3 +146,16 @@ def test_answer_key_upload_and_scores(registry, client, runner):
     assert refused.get_json()["error"]["code"] == "400.16"
     assert client.get("/api/v1/forms/kt_dscoban_post/scores", headers=registry).get_json() == []
     assert find_user(db.session, "admin").role == "admin"
+
+
+def test_roster_template_and_export_downloads(registry, client):
+    import openpyxl
+
+    template = client.get("/api/v1/roster/template.xlsx", headers=registry)
+    assert openpyxl.load_workbook(io.BytesIO(template.data)).sheetnames == [
+        "danh_sach_can_bo",
+        "danh_muc",
+    ]
+    export = client.get("/api/v1/roster/export.xlsx", headers=registry)
+    rows = list(openpyxl.load_workbook(io.BytesIO(export.data)).active.iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == ["GL001", "GL002"]
