@@ -40,6 +40,27 @@ def cell(value: Any) -> str:
     return "'" + text if text.startswith(_DANGEROUS) else text
 
 
+#: Types the csv module already writes exactly as :func:`cell` would (None empty, int str(),
+#: float repr()): passed through untouched, which saves a call per cell.
+_NATIVE = frozenset({int, float, type(None)})
+_DANGEROUS_FIRST = frozenset(c for c in _DANGEROUS)
+
+
+def _cells(row) -> list:
+    """A row ready for ``csv.writer``: :func:`cell` for what the writer cannot render alone."""
+    out = []
+    append = out.append
+    for value in row:
+        kind = value.__class__
+        if kind in _NATIVE:
+            append(value)
+        elif kind is str:
+            append("'" + value if value and value[0] in _DANGEROUS_FIRST else value)
+        else:
+            append(cell(value))
+    return out
+
+
 def iter_csv(table: Table, *, chunk_rows: int = 2000) -> Iterator[bytes]:
     """Yield the CSV file in chunks, for streaming responses.
 
@@ -53,7 +74,7 @@ def iter_csv(table: Table, *, chunk_rows: int = 2000) -> Iterator[bytes]:
     writer.writerow([cell(h) for h in table.headers])
     pending = 0
     for row in table.rows:
-        writer.writerow([cell(v) for v in row])
+        writer.writerow(_cells(row))
         pending += 1
         if pending >= chunk_rows:
             yield buffer.getvalue().encode("utf-8")

@@ -2,20 +2,65 @@
 
 Strings are never turned into formulas, URLs or numbers (a phone number "0912…" keeps its zero;
 "=1+1" stays text). Times are shown in Vietnam time (UTC+7), which Excel cannot store as a zone.
+
+The worksheet XML is streamed straight into the ZIP container, a row at a time (inline strings,
+no shared-string table), so memory stays flat and each cell costs one string format instead of
+a library call chain. A table longer than Excel's 1,048,576 rows continues on further sheets
+(``name~2``…) with the header repeated, never silently cut.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+import zipfile
 from typing import IO, Any
-
-import xlsxwriter
 
 from exports.table import Table
 
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+#: Excel's last row: a sheet holds the header and 1,048,575 data rows.
+MAX_ROWS = 1_048_576
+_EPOCH = dt.datetime(1899, 12, 30)
+_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ESCAPED_LITERAL = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_STYLE_BOLD, _STYLE_DATE, _STYLE_DATETIME = 1, 2, 3
+_FLUSH_ROWS = 500
+
+_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_NS_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_STYLES = (
+    f"{_HEAD}<styleSheet {_NS}>"
+    '<numFmts count="2"><numFmt numFmtId="164" formatCode="dd/mm/yyyy"/>'
+    '<numFmt numFmtId="165" formatCode="dd/mm/yyyy hh:mm:ss"/></numFmts>'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
+    "</cellStyles></styleSheet>"
+)
+_SHEET_START = (
+    f'{_HEAD}<worksheet {_NS} {_NS_R}><sheetViews><sheetView {{selected}}workbookViewId="0">'
+    '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+    '<selection pane="bottomLeft"/></sheetView></sheetViews>'
+    '<sheetFormatPr defaultRowHeight="15"/><sheetData>'
+)
+_SHEET_END = (
+    '</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+    'footer="0.3"/></worksheet>'
+)
 
 
 def sheet_name(name: str, taken: set[str]) -> str:
@@ -35,43 +80,164 @@ def sheet_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def _column_letters(n: int) -> list[str]:
+    letters = []
+    for index in range(n):
+        name, index = "", index + 1
+        while index:
+            index, rest = divmod(index - 1, 26)
+            name = chr(65 + rest) + name
+        letters.append(name)
+    return letters
+
+
+def _xml(text: str) -> str:
+    """Text as XML character data; control characters as Excel's ``_xHHHH_`` escapes."""
+    if _NEEDS_ESCAPE.search(text) is None:
+        return text
+    text = _ESCAPED_LITERAL.sub(r"_x005F_x\1_", text)  # a literal "_x0041_" stays literal
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+
+
+def _string(ref: str, text: str) -> str:
+    escaped = _xml(text)
+    if escaped[:1].isspace() or escaped[-1:].isspace():
+        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escaped}</t></is></c>'
+    return f'<c r="{ref}" t="inlineStr"><is><t>{escaped}</t></is></c>'
+
+
+def _serial(value: dt.datetime) -> str:
+    delta = value - _EPOCH
+    return repr(delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400)
+
+
+def _cell(ref: str, value: Any, kind: str) -> str:
+    """One cell, typed as the old xlsxwriter path typed it."""
+    if kind in ("integer", "decimal") and isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return _string(ref, repr(value))
+        return f'<c r="{ref}"><v>{int(value) if isinstance(value, bool) else value!r}</v></c>'
+    if kind == "datetime" and isinstance(value, dt.datetime):
+        local = value.astimezone(VIETNAM).replace(tzinfo=None) if value.tzinfo else value
+        return f'<c r="{ref}" s="{_STYLE_DATETIME}"><v>{_serial(local)}</v></c>'
+    if kind == "date" and isinstance(value, dt.date):
+        day = dt.datetime(value.year, value.month, value.day)
+        return f'<c r="{ref}" s="{_STYLE_DATE}"><v>{_serial(day)}</v></c>'
+    if isinstance(value, list | tuple):
+        return _string(ref, " ".join(str(v) for v in value))
+    return _string(ref, str(value))
+
+
+class _Book:
+    """The ZIP container: sheets are streamed in, the workbook parts written at the end."""
+
+    def __init__(self, out: str | IO[bytes]):
+        self.archive = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True)
+        self.sheets: list[str] = []
+        self.taken: set[str] = set()
+
+    def sheet(self, name: str):
+        """Open the next worksheet part for writing; returns its binary handle."""
+        self.sheets.append(sheet_name(name, self.taken))
+        part = f"xl/worksheets/sheet{len(self.sheets)}.xml"
+        handle = self.archive.open(part, "w", force_zip64=True)
+        selected = 'tabSelected="1" ' if len(self.sheets) == 1 else ""
+        handle.write(_SHEET_START.replace("{selected}", selected).encode())
+        return handle
+
+    def close(self) -> None:
+        """Write the workbook, its relationships, styles and content types."""
+        n = len(self.sheets)
+        sheets = "".join(
+            f'<sheet name="{_xml(name)}" sheetId="{i}" r:id="rId{i}"/>'
+            for i, name in enumerate(self.sheets, start=1)
+        )
+        self.archive.writestr(
+            "xl/workbook.xml",
+            f"{_HEAD}<workbook {_NS} {_NS_R}><bookViews><workbookView/></bookViews>"
+            f"<sheets>{sheets}</sheets></workbook>",
+        )
+        rels = "".join(
+            f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+            for i in range(1, n + 1)
+        )
+        rels += f'<Relationship Id="rId{n + 1}" Type="{_REL}/styles" Target="styles.xml"/>'
+        package = "http://schemas.openxmlformats.org/package/2006/relationships"
+        self.archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'{_HEAD}<Relationships xmlns="{package}">{rels}</Relationships>',
+        )
+        self.archive.writestr("xl/styles.xml", _STYLES)
+        self.archive.writestr(
+            "_rels/.rels",
+            f'{_HEAD}<Relationships xmlns="{package}"><Relationship Id="rId1" '
+            f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        ml = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+        overrides = "".join(
+            f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{ml}.worksheet+xml"/>'
+            for i in range(1, n + 1)
+        )
+        self.archive.writestr(
+            "[Content_Types].xml",
+            f'{_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{ml}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/styles.xml" ContentType="{ml}.styles+xml"/>'
+            f"{overrides}</Types>",
+        )
+        self.archive.close()
+
+
 def write_xlsx(tables: list[Table], out: str | IO[bytes]) -> None:
     """Write tables as the sheets of one workbook.
 
     :param tables: the tables, first one first.
     :param out: a file path or binary file object.
     """
-    workbook = xlsxwriter.Workbook(out, {
-        "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-        "strings_to_urls": False, "in_memory": False,
-    })  # fmt: skip
-    bold = workbook.add_format({"bold": True})
-    formats = {
-        "date": workbook.add_format({"num_format": "dd/mm/yyyy"}),
-        "datetime": workbook.add_format({"num_format": "dd/mm/yyyy hh:mm:ss"}),
-    }
-    taken: set[str] = set()
-    for table in tables:
-        sheet = workbook.add_worksheet(sheet_name(table.name, taken))
-        sheet.write_row(0, 0, table.headers, bold)
-        sheet.freeze_panes(1, 0)
-        kinds = [c.kind for c in table.columns]
-        for r, row in enumerate(table.rows, start=1):
-            for c, value in enumerate(row):
-                if value is not None and value != "":
-                    _write(sheet, r, c, value, kinds[c], formats)
-    workbook.close()
+    book = _Book(out)
+    try:
+        for table in tables:
+            _write_table(book, table)
+    finally:
+        book.close()
 
 
-def _write(sheet, r: int, c: int, value: Any, kind: str, formats: dict) -> None:
-    if kind in ("integer", "decimal") and isinstance(value, int | float):
-        sheet.write_number(r, c, value)
-    elif kind == "datetime" and isinstance(value, dt.datetime):
-        local = value.astimezone(VIETNAM).replace(tzinfo=None) if value.tzinfo else value
-        sheet.write_datetime(r, c, local, formats["datetime"])
-    elif kind == "date" and isinstance(value, dt.date):
-        sheet.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), formats["date"])
-    elif isinstance(value, list | tuple):
-        sheet.write_string(r, c, " ".join(str(v) for v in value))
-    else:
-        sheet.write_string(r, c, str(value))
+def _write_table(book: _Book, table: Table) -> None:
+    kinds = [c.kind for c in table.columns]
+    letters = _column_letters(len(kinds))
+    header = "".join(
+        f'<c r="{letter}1" s="{_STYLE_BOLD}" t="inlineStr"><is><t>{_xml(str(h))}</t></is></c>'
+        for letter, h in zip(letters, table.headers, strict=True)
+    )
+    header_row = f'<row r="1">{header}</row>'
+    handle = book.sheet(table.name)
+    handle.write(header_row.encode())
+    r, part, pending = 1, 1, []
+    for row in table.rows:
+        if r == MAX_ROWS:  # full: continue on the next sheet, header repeated
+            handle.write(("".join(pending) + _SHEET_END).encode())
+            pending, part, r = [], part + 1, 1
+            handle.close()
+            handle = book.sheet(f"{table.name}~{part}")
+            handle.write(header_row.encode())
+        r += 1
+        rs = str(r)
+        cells = []
+        for c, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            ref = letters[c] + rs
+            if value.__class__ is str:
+                cells.append(_string(ref, value))
+            else:
+                cells.append(_cell(ref, value, kinds[c]))
+        pending.append(f'<row r="{rs}">{"".join(cells)}</row>')
+        if len(pending) >= _FLUSH_ROWS:
+            handle.write("".join(pending).encode())
+            pending = []
+    handle.write(("".join(pending) + _SHEET_END).encode())
+    handle.close()

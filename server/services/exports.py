@@ -167,23 +167,31 @@ def _typed(value: Any, kind: str) -> Any:
 
 def _values(data: dict, leaves: list[_Leaf], language: str | None) -> list[Any]:
     row: list[Any] = []
+    append = row.append
     for leaf in leaves:
-        value = _typed(_dig(data, leaf.path), leaf.kind)
+        value = data
+        for part in leaf.path:  # _dig, inlined: this runs for every cell of every row
+            if value.__class__ is not dict and not isinstance(value, dict):
+                value = None
+                break
+            value = value.get(part)
+        if value.__class__ is str and leaf.kind in ("date", "datetime"):
+            value = _typed(value, leaf.kind)
         if leaf.select_multiple:
             picked = value if isinstance(value, list) else ([] if value is None else [value])
             shown = picked
             if language:
                 labels = dict(leaf.choices)
                 shown = [labels.get(v, {}).get(language, v) for v in picked]
-            row.append(" ".join(shown) if picked else None)
-            row.extend(
-                (1 if name in picked else 0) if value is not None else None
-                for name, _ in leaf.choices
-            )
+            append(" ".join(shown) if picked else None)
+            if value is None:
+                row.extend([None] * len(leaf.choices))
+            else:
+                row.extend([1 if name in picked else 0 for name, _ in leaf.choices])
             continue
         if language and leaf.choices and isinstance(value, str):
             value = dict(leaf.choices).get(value, {}).get(language, value)
-        row.append(value)
+        append(value)
     return row
 
 

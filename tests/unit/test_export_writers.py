@@ -1,0 +1,74 @@
+"""The pure writers: CSV guard and rendering, XLSX types, escaping and the row limit."""
+
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+
+from exports import Column, Table, iter_csv, write_xlsx
+from exports import xlsx as xlsx_module
+
+
+def csv_text(table):
+    return b"".join(iter_csv(table)).decode("utf-8")
+
+
+def test_csv_renders_types_and_neutralises_formulas():
+    table = Table(
+        "t",
+        [Column("a", "a"), Column("b", "b", "integer")],
+        [
+            ["=1+1", 5],
+            ["+cmd", -3],
+            ["@x", 1.5],
+            ["-2", None],
+            [["tp01", "tp05"], True],
+            [dt.date(2026, 11, 23), 0],
+            ['Nguyễn, "Hoa"', 7],
+        ],
+    )
+    assert csv_text(table) == (
+        "\ufeffa,b\r\n'=1+1,5\r\n'+cmd,-3\r\n'@x,1.5\r\n'-2,\r\ntp01 tp05,1\r\n"
+        '2026-11-23,0\r\n"Nguyễn, ""Hoa""",7\r\n'
+    )
+
+
+def test_xlsx_types_escaping_and_no_formulas():
+    out = io.BytesIO()
+    table = Table(
+        "Bảng: 1/2",
+        [
+            Column("t", "text"),
+            Column("n", "n", "integer"),
+            Column("d", "d", "date"),
+            Column("w", "w", "datetime"),
+        ],
+        [
+            ["=SUM(A1)", 3, dt.date(2026, 11, 23), dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)],
+            ["a<b & c\x01", None, None, None],
+        ],
+    )
+    write_xlsx([table], out)
+    book = openpyxl.load_workbook(io.BytesIO(out.getvalue()))
+    sheet = book.worksheets[0]
+    assert sheet.title == "Bảng_ 1_2"
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1] == ("=SUM(A1)", 3, dt.datetime(2026, 11, 23), dt.datetime(2026, 11, 23, 9, 0))
+    assert sheet["A2"].data_type == "s"
+    assert rows[2][0].startswith("a<b & c")
+
+
+def test_xlsx_continues_on_a_new_sheet_past_the_row_limit(monkeypatch):
+    monkeypatch.setattr(xlsx_module, "MAX_ROWS", 4)
+    out = io.BytesIO()
+    write_xlsx([Table("t", [Column("n", "n", "integer")], [[i] for i in range(7)])], out)
+    book = openpyxl.load_workbook(io.BytesIO(out.getvalue()))
+    assert book.sheetnames == ["t", "t~2", "t~3"]
+    values = [[r[0] for r in s.iter_rows(values_only=True)] for s in book.worksheets]
+    assert values == [["n", 0, 1, 2], ["n", 3, 4, 5], ["n", 6]]
+
+
+def test_unknown_column_kind_is_refused():
+    with pytest.raises(ValueError, match="unknown kind"):
+        Column("x", "x", "money")
