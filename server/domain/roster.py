@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from server.domain import catalogue
 from server.domain.catalogue import fold, lookup
 from server.domain.units import nfc
+from server.domain.xlsx_reader import read_rows
 from server.errors import EmptyFile, InvalidRosterFile, UnsupportedFileType
 
 #: Column key -> (Vietnamese header, English header, required).
@@ -143,8 +144,6 @@ def read_roster(filename: str, content: bytes) -> RosterFile:
 
 
 def _xlsx_lines(filename: str, content: bytes) -> Iterator[list]:
-    import openpyxl
-
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except zipfile.BadZipFile as exc:
@@ -168,12 +167,12 @@ def _xlsx_lines(filename: str, content: bytes) -> Iterator[list]:
                     message_vi=f"Bảng có ô gộp ({where}); hãy bỏ gộp và điền đủ từng dòng.",
                     rows=[{"row": 0, "error": f"merged cells {where}"}],
                 )
-    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     try:
-        for values in book.worksheets[0].iter_rows(values_only=True):
-            yield list(values)
-    finally:
-        book.close()
+        yield from read_rows(content)
+    except KeyError as exc:
+        raise UnsupportedFileType(f"{filename}: the workbook has no readable worksheet") from exc
+    except ValueError as exc:  # a DTD or entities in the sheet: refused, never expanded
+        raise UnsupportedFileType(f"{filename}: {exc}") from exc
 
 
 def _csv_lines(filename: str, content: bytes) -> Iterator[list]:

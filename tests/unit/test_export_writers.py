@@ -72,3 +72,30 @@ def test_xlsx_continues_on_a_new_sheet_past_the_row_limit(monkeypatch):
 def test_unknown_column_kind_is_refused():
     with pytest.raises(ValueError, match="unknown kind"):
         Column("x", "x", "money")
+
+
+def test_xlsx_reader_reads_what_excel_stores_and_refuses_dtds():
+    import zipfile
+
+    from server.domain.xlsx_reader import read_rows
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Mã", "Ngày", "Số"])
+    sheet.append(["GL1", dt.datetime(2025, 9, 1), 3])
+    sheet["E3"] = "xa"  # a gap: missing cells come back as None
+    buffer = io.BytesIO()
+    book.save(buffer)
+    rows = list(read_rows(buffer.getvalue()))
+    assert rows[0] == ["Mã", "Ngày", "Số"]
+    assert rows[1] == ["GL1", 45901, 3]  # dates are serial numbers
+    assert rows[2] == [None, None, None, None, "xa"]
+    evil = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src, zipfile.ZipFile(evil, "w") as dst:
+        for item in src.namelist():
+            data = src.read(item)
+            if item == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<worksheet", b'<!DOCTYPE x [<!ENTITY a "b">]><worksheet', 1)
+            dst.writestr(item, data)
+    with pytest.raises(ValueError, match="DTD"):
+        list(read_rows(evil.getvalue()))
