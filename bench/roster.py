@@ -168,8 +168,8 @@ def bench(backend: str, register: Path, people: int, workdir: Path) -> dict:
             "import_s": seconds,
             "import_rss_mb": rss,
             "reimport_s": again,
-            "result": next(l for l in out.splitlines() if "added" in l),
-            "reimport": next(l for l in out2.splitlines() if "added" in l),
+            "result": next(line for line in out.splitlines() if "added" in line),
+            "reimport": next(line for line in out2.splitlines() if "added" in line),
             "pickers_s": float(picker.stdout.strip().splitlines()[-1]),
         }
     finally:
