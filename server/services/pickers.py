@@ -4,6 +4,10 @@ Each list is regenerated from the database and stored as media of the current ve
 form that references it. New content means a new md5 in the manifest, and ODK Collect fetches
 the file at its next "get blank forms": a course opened or a trainee enrolled reaches the
 tablets without a new form version. Personal data is limited to what a picker needs.
+
+The needs-assessment form's communes, former districts, hamlets, organisations and staff lists
+stay curated files for now: they encode which former district each 2025 commune came from and
+the health organisations of each unit, which the registry does not model yet.
 """
 
 from __future__ import annotations

@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.domain.scoring import KeyItem, find_answers, score
+from server.domain.xlsx_reader import read_rows
 from server.errors import EmptyFile, InvalidAnswerKey
 from server.models import (
     AnswerKey,
@@ -93,7 +95,7 @@ def _parse_key(filename: str, content: bytes, version: FormVersion) -> list[tupl
     if not content.strip():
         raise EmptyFile(f"{filename}: the file is empty", file=filename)
     fields = {f["name"]: f for f in version.schema["fields"]}
-    reader = csv.DictReader(io.StringIO(content.decode("utf-8-sig")))
+    reader = _key_rows(filename, content)
     problems, items, seen = [], [], set()
     for number, row in enumerate(reader, start=2):
         item = (row.get("item_id") or "").strip()
@@ -142,6 +144,24 @@ def _parse_key(filename: str, content: bytes, version: FormVersion) -> list[tupl
             file=filename,
         )
     return items
+
+
+def _key_rows(filename: str, content: bytes):
+    """Rows of a key file as dicts: CSV (UTF-8) or the first sheet of an XLSX workbook."""
+    if filename.lower().endswith(".xlsx"):
+        try:
+            rows = list(read_rows(content))
+        except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise InvalidAnswerKey(f"{filename}: not a readable .xlsx workbook", rows=[]) from exc
+        header = [str(h or "").strip() for h in (rows[0] if rows else [])]
+        return [
+            {h: ("" if v is None else str(v)) for h, v in zip(header, row, strict=False)}
+            for row in rows[1:]
+        ]
+    try:
+        return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+    except UnicodeDecodeError as exc:
+        raise InvalidAnswerKey(f"{filename}: not UTF-8 CSV (or use .xlsx)", rows=[]) from exc
 
 
 def _key_of(session: Session, version_id: int) -> list[KeyItem]:

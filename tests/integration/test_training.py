@@ -250,3 +250,33 @@ def test_unknown_codes_are_kept_and_flagged(programme, runner, session, client, 
     assert link.unknown_course and link.unknown_person
     assert link.course_id is None and link.person_id is None
     assert ok(runner.invoke(args=["scores", "rebuild"])).startswith("1 submission(s) projected")
+
+
+def test_answer_key_may_be_an_xlsx_workbook(programme, runner, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    rows = list(csv.reader(io.StringIO(KEY_FILE.read_text(encoding="utf-8"))))
+    for row in rows:
+        sheet.append(row)
+    path = tmp_path / "key.xlsx"
+    book.save(path)
+    out = ok(runner.invoke(args=["keys", "import", "kt_dscoban_post", str(path)]))
+    assert f"{len(KEY)} items keyed" in out
+
+
+def test_unit_pickers_come_from_the_registry(programme, runner, session):
+    ok(runner.invoke(args=["forms", "publish", str(ROOT / "forms" / "tna_dskhhgd.xlsx")]))
+    ok(runner.invoke(args=["pickers", "refresh"]))
+    version = session.execute(
+        sa.select(FormVersion)
+        .join(FormVersion.form)
+        .where(sa.text("forms.form_id = 'tna_dskhhgd'"))
+    ).scalar_one()
+    media = {m.filename: m.content.decode() for m in version.media}
+    assert media["communes.csv"].splitlines() == [
+        "name,label,province,district",
+        "21583,Phường Quy Nhơn,52,",
+    ]
+    assert media["provinces.csv"].splitlines() == ["name,label", "52,Tỉnh Gia Lai"]
