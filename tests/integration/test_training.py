@@ -275,8 +275,4 @@ def test_unit_pickers_come_from_the_registry(programme, runner, session):
         .where(sa.text("forms.form_id = 'tna_dskhhgd'"))
     ).scalar_one()
     media = {m.filename: m.content.decode() for m in version.media}
-    assert media["communes.csv"].splitlines() == [
-        "name,label,province,district",
-        "21583,Phường Quy Nhơn,52,",
-    ]
     assert media["provinces.csv"].splitlines() == ["name,label", "52,Tỉnh Gia Lai"]
