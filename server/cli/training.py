@@ -110,6 +110,21 @@ def enrol_command(code: str, person_codes: tuple[str]) -> None:
         click.secho(f"  cảnh báo / warning: {warning}", fg="yellow")
 
 
+@courses_cli.command("import-enrolments")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_enrolments_command(path: str) -> None:
+    """Enrol and record attendance/completion from a CSV (Mã khóa học, Mã cán bộ, …)."""
+    file = Path(path)
+
+    def run():
+        result = courses_service.import_enrolments(db.session, file.name, file.read_bytes())
+        refresh_and_report()
+        return result
+
+    result = commit_or_fail(run)
+    click.echo(f"{len(result.enrolled)} enrolled, {len(result.already)} updated")
+
+
 @courses_cli.command("close")
 @click.argument("code")
 @click.option("--reopen", is_flag=True, help="Open the course again.")

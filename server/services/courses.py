@@ -212,3 +212,96 @@ def update_enrolment(
         enrolment.source = "api"
     session.flush()
     return enrolment
+
+
+_ATTENDANCE = {
+    "enrolled": "enrolled",
+    "attended": "attended",
+    "absent": "absent",
+    "đăng ký": "enrolled",
+    "có mặt": "attended",
+    "vắng": "absent",
+}
+_COMPLETION = {
+    "in_progress": "in_progress",
+    "completed": "completed",
+    "not_completed": "not_completed",
+    "đang học": "in_progress",
+    "hoàn thành": "completed",
+    "đạt": "completed",
+    "không đạt": "not_completed",
+    "chưa hoàn thành": "not_completed",
+}
+
+
+def import_enrolments(session: Session, filename: str, content: bytes) -> EnrolResult:
+    """Enrol people and record attendance and completion from a CSV, all or nothing (flushes).
+
+    Columns: ``course_code`` (Mã khóa học), ``person_code`` (Mã cán bộ), optional
+    ``attendance`` (Điểm danh: có mặt / vắng) and ``completion`` (Hoàn thành: đạt / không đạt).
+
+    :raises InvalidCourse: listing every bad row (unknown course, person or value).
+    """
+    import csv
+    import io
+
+    from server.domain.catalogue import fold
+
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidCourse(f"{filename}: not UTF-8 CSV", rows=[]) from exc
+    aliases = {
+        "ma khoa hoc": "course_code",
+        "ma can bo": "person_code",
+        "diem danh": "attendance",
+        "hoan thanh": "completion",
+    }
+    reader = csv.reader(io.StringIO(text))
+    header = [aliases.get(fold(h), fold(h).replace(" ", "_")) for h in next(reader, [])]
+    rows = [dict(zip(header, r, strict=False)) for r in reader if any(c.strip() for c in r)]
+    courses = {c.code: c for c in session.execute(sa.select(Course)).scalars()}
+    people = dict(session.execute(sa.select(Person.code, Person.id)).all())
+    problems, plan = [], []
+    for number, row in enumerate(rows, start=2):
+        course = courses.get((row.get("course_code") or "").strip())
+        person = people.get((row.get("person_code") or "").strip())
+        attendance = _ATTENDANCE.get((row.get("attendance") or "enrolled").strip().lower())
+        completion = _COMPLETION.get((row.get("completion") or "in_progress").strip().lower())
+        if course is None or person is None or attendance is None or completion is None:
+            what = (
+                "course"
+                if course is None
+                else "person"
+                if person is None
+                else "attendance"
+                if attendance is None
+                else "completion"
+            )
+            problems.append({"row": number, "error": f"unknown {what}"})
+            continue
+        plan.append((course, person, attendance, completion))
+    if problems or not plan:
+        shown = "; ".join(f"row {p['row']}: {p['error']}" for p in problems[:5]) or "no rows"
+        raise InvalidCourse(
+            f"{filename}: {shown}", message_vi="Tệp học viên có lỗi.", rows=problems
+        )
+    result = EnrolResult()
+    for course, person_id, attendance, completion in plan:
+        enrolment = session.execute(
+            sa.select(Enrolment).where(
+                Enrolment.course_id == course.id, Enrolment.person_id == person_id
+            )
+        ).scalar_one_or_none()
+        if enrolment is None:
+            enrolment = Enrolment(course_id=course.id, person_id=person_id)
+            session.add(enrolment)
+            result.enrolled.append(str(person_id))
+        else:
+            result.already.append(str(person_id))
+        enrolment.attendance = attendance
+        if completion != "in_progress" or enrolment.completion == "in_progress":
+            enrolment.completion = completion
+            enrolment.source = "import" if completion == "completed" else enrolment.source
+    session.flush()
+    return result

@@ -276,3 +276,24 @@ def test_unit_pickers_come_from_the_registry(programme, runner, session):
     ).scalar_one()
     media = {m.filename: m.content.decode() for m in version.media}
     assert media["provinces.csv"].splitlines() == ["name,label", "52,Tỉnh Gia Lai"]
+
+
+def test_enrolments_and_completion_by_import(programme, runner, session, tmp_path):
+    path = tmp_path / "hoc_vien.csv"
+    path.write_text(
+        "Mã khóa học,Mã cán bộ,Điểm danh,Hoàn thành\n"
+        "DSCB-2026-09,GL001,Có mặt,Đạt\nDSCB-2026-09,GL002,Vắng,\n",
+        encoding="utf-8",
+    )
+    assert "2 enrolled, 0 updated" in ok(
+        runner.invoke(args=["courses", "import-enrolments", str(path)])
+    )
+    found = {
+        (e.attendance, e.completion, e.source)
+        for e in session.execute(sa.select(Enrolment)).scalars()
+    }
+    assert found == {("attended", "completed", "import"), ("absent", "in_progress", None)}
+    path.write_text("Mã khóa học,Mã cán bộ\nDSCB-2026-09,GL404\nNOPE,GL001\n", encoding="utf-8")
+    bad = runner.invoke(args=["courses", "import-enrolments", str(path)])
+    assert bad.exit_code == 1
+    assert "row 2: unknown person" in bad.output and "row 3: unknown course" in bad.output
