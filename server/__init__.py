@@ -33,6 +33,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.config.update(test_config)
     config.validate(app.config)
+    # The pages' session cookie: never readable by scripts, not sent on cross-site requests.
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     logging.getLogger("server").setLevel(app.config["LOG_LEVEL"])
 
     app.config["SQLALCHEMY_DATABASE_URI"] = database.prepare_url(

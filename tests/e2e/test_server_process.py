@@ -53,6 +53,10 @@ def test_gunicorn_serves_what_the_cli_published(databases, backend, tmp_path):
             ["flask", "--app", "wsgi", "forms", "publish", str(DATA / "forms" / "mini.md")], env
         )
         assert out.startswith("published     mini")
+        run(
+            ["flask", "--app", "wsgi", "users", "create", "admin", "--role", "admin"],
+            {**env, "TAPHUAN_PASSWORD": "mat-khau-dai"},
+        )
         port = free_port()
         log = (tmp_path / "gunicorn.log").open("wb")
         command = [
@@ -63,6 +67,10 @@ def test_gunicorn_serves_what_the_cli_published(databases, backend, tmp_path):
             f"127.0.0.1:{port}",
             "--workers",
             "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
             "wsgi:app",
         ]
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -76,10 +84,17 @@ def test_gunicorn_serves_what_the_cli_published(databases, backend, tmp_path):
                     assert server.poll() is None, (tmp_path / "gunicorn.log").read_text()
                     assert time.monotonic() < deadline, "gunicorn did not start in 30 s"
                     time.sleep(0.2)
+            assert page.url.endswith("/login?next=/")  # the pages need a signed-in user
+            browser = requests.Session()
+            page = browser.post(
+                f"http://127.0.0.1:{port}/login?next=/",
+                timeout=5,
+                data={"username": "admin", "password": "mat-khau-dai"},
+            )
             assert page.status_code == 200
             assert "Mẫu nhỏ" in page.text
             assert f"http://127.0.0.1:{port}/" in page.text
-            missing = requests.get(f"http://127.0.0.1:{port}/admin/forms/none", timeout=5)
+            missing = browser.get(f"http://127.0.0.1:{port}/admin/forms/none", timeout=5)
             assert missing.status_code == 404
             assert "404.1" in missing.text
         finally:

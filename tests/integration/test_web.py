@@ -2,10 +2,33 @@
 
 import shutil
 
-from tests.conftest import DATA
+import pytest
+
+from server.extensions import db
+from server.services.accounts import create_user
+from tests.conftest import DATA, NOW
 
 
-def test_index_lists_published_forms_and_units(client, runner, tmp_path):
+def sign_in(client, app, username="admin", role="admin"):
+    create_user(
+        username,
+        role=role,
+        password="mat-khau-dai",
+        realm=app.config["AUTH_REALM"],
+        session=db.session,
+        now=NOW,
+    )
+    db.session.commit()
+    return client.post("/login", data={"username": username, "password": "mat-khau-dai"})
+
+
+@pytest.fixture
+def signed_in(client, app):
+    assert sign_in(client, app).status_code == 302
+    return client
+
+
+def test_index_lists_published_forms_and_units(signed_in, client, runner, tmp_path):
     shutil.copy(DATA / "forms" / "mini.md", tmp_path / "mini.md")
     runner.invoke(args=["forms", "publish", str(tmp_path / "mini.md")])
     page = client.get("/")
@@ -20,12 +43,12 @@ def test_index_lists_published_forms_and_units(client, runner, tmp_path):
     assert "integer" in detail
 
 
-def test_index_without_forms_explains_how_to_publish(client):
+def test_index_without_forms_explains_how_to_publish(signed_in, client):
     html = client.get("/").get_data(as_text=True)
     assert "Chưa có biểu mẫu nào" in html
 
 
-def test_unknown_form_page_is_a_404_catalogue_page(client):
+def test_unknown_form_page_is_a_404_catalogue_page(signed_in, client):
     response = client.get("/admin/forms/khong-co")
     assert response.status_code == 404
     html = response.get_data(as_text=True)
@@ -40,13 +63,13 @@ def test_routing_errors_speak_json_under_api(client):
     assert client.get("/nothing").mimetype == "text/html"
 
 
-def test_method_not_allowed_is_rendered(client):
+def test_method_not_allowed_is_rendered(signed_in, client):
     response = client.post("/")
     assert response.status_code == 405
     assert "Phương thức không được phép" in response.get_data(as_text=True)
 
 
-def test_index_counts_current_submissions(client, runner, tmp_path):
+def test_index_counts_current_submissions(signed_in, client, runner, tmp_path):
     import io
     import json
 
@@ -64,3 +87,36 @@ def test_index_counts_current_submissions(client, runner, tmp_path):
         )
     html = client.get("/").get_data(as_text=True)
     assert '<td class="num">2</td>' in html
+
+
+def test_pages_need_a_signed_in_user(client, app):
+    response = client.get("/admin/forms/mini")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/login?next=/admin/forms/mini")
+    assert client.get("/login").status_code == 200
+    wrong = client.post("/login", data={"username": "admin", "password": "sai"})
+    assert wrong.status_code == 401
+    assert "Sai tên đăng nhập" in wrong.get_data(as_text=True)
+
+
+def test_sign_in_goes_back_only_to_local_pages_and_sign_out_ends_it(client, app):
+    create_user(
+        "gv",
+        role="trainer",
+        password="mat-khau-dai",
+        realm=app.config["AUTH_REALM"],
+        session=db.session,
+        now=NOW,
+    )
+    db.session.commit()
+    response = client.post(
+        "/login?next=https://evil.example/", data={"username": "gv", "password": "mat-khau-dai"}
+    )
+    assert response.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+    client.post("/logout")
+    assert client.get("/").status_code == 302
+
+
+def test_collectors_do_not_use_the_pages(client, app):
+    assert sign_in(client, app, "thu", role="collector").status_code == 401
