@@ -5,8 +5,8 @@ For every combination of backend × client concurrency × photo mix, this script
 1. creates a fresh database (a temp SQLite file, or ``CREATE DATABASE`` on the PostgreSQL
    server given by ``--postgres-url``), migrates it, publishes the benchmark form (an XLSForm in
    markdown, written below) and creates a device token, all through the CLI as ``make run`` does;
-2. starts gunicorn as ``scripts/serve`` does (``--bind 127.0.0.1:PORT --workers N wsgi:app``,
-   access log on), with worker count and class as options;
+2. starts gunicorn as ``scripts/serve`` does (``--bind 127.0.0.1:PORT``, workers, worker class
+   and threads read from ``scripts/serve``, access log on), each overridable by an option;
 3. posts ``--n`` Collect-shaped submissions over loopback from ``--concurrency`` threads (one
    keep-alive ``http.client`` connection each): ≈1.5 KB of XML with Vietnamese text, a third of
    them with a 200 KB JPEG-headed photo in the ``photos=third`` runs, and 5 % identical
@@ -36,6 +36,7 @@ import math
 import os
 import platform
 import random
+import re
 import shutil
 import signal
 import socket
@@ -1025,7 +1026,7 @@ def code_version() -> str:
     def git(*args: str) -> str:
         result = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True,
                                 text=True, timeout=30, check=False)  # fmt: skip
-        return result.stdout.strip() if result.returncode == 0 else "?"
+        return result.stdout.rstrip("\n") if result.returncode == 0 else "?"
 
     changed = [
         line[3:]
@@ -1034,6 +1035,32 @@ def code_version() -> str:
     ]
     dirty = f", {len(changed)} tracked file(s) modified: {' '.join(changed[:6])}" if changed else ""
     return f"{git('log', '-1', '--format=%h %ad %s', '--date=iso')[:90]}{dirty}"
+
+
+def serve_defaults() -> dict:
+    """Workers, worker class and threads as scripts/serve starts gunicorn.
+
+    $WORKERS and $THREADS are honoured as scripts/serve honours them; where it passes no
+    option, gunicorn's own default applies.
+    """
+    try:
+        text = (ROOT / "scripts" / "serve").read_text()
+    except OSError:
+        text = ""
+
+    def option(name: str, variable: str, default: str) -> str:
+        match = re.search(rf'--{name}[ =]"?(?:\$\{{{variable}:-([^}}]+)\}}|([\w.:]+))', text)
+        if match is None:
+            return default
+        if match.group(1) is not None:
+            return os.environ.get(variable, match.group(1))
+        return match.group(2)
+
+    return {
+        "workers": int(option("workers", "WORKERS", "1")),
+        "worker_class": option("worker-class", "WORKER_CLASS", "sync"),
+        "threads": int(option("threads", "THREADS", "0")),
+    }
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -1048,22 +1075,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="none,third",
         help="none: no attachment; third: a photo on every third instance",
     )
+    serve = serve_defaults()
     parser.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("WORKERS", "2")),
-        help="gunicorn workers (default $WORKERS or 2, as scripts/serve)",
+        default=serve["workers"],
+        help=f"gunicorn workers (default {serve['workers']}, as scripts/serve)",
     )
     parser.add_argument(
         "--worker-class",
-        default="sync",
-        help="gunicorn worker class (default sync, as scripts/serve)",
+        default=serve["worker_class"],
+        help=f"gunicorn worker class (default {serve['worker_class']}, as scripts/serve)",
     )
     parser.add_argument(
         "--threads",
         type=int,
-        default=0,
-        help="gunicorn --threads (for gthread; default: not passed)",
+        default=serve["threads"],
+        help=f"gunicorn --threads (default {serve['threads'] or 'not passed'}, as scripts/serve)",
     )
     parser.add_argument(
         "--no-access-log",
