@@ -14,6 +14,7 @@ from server.cli.common import fail, now
 from server.errors import ServiceError
 from server.extensions import db
 from server.services import forms as forms_service
+from server.services.pickers import registry_media
 
 forms_cli = AppGroup("forms", help="Publish and check XLSForm/XForm forms.")
 
@@ -90,6 +91,7 @@ def publish_command(paths: tuple[str, ...]) -> None:
                 session=db.session,
                 settings=_settings(),
                 media=media_for(path),
+                generated_media=registry_media(db.session),
                 now=now(),
             )
             db.session.commit()

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import logging
 import mimetypes
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -129,6 +130,7 @@ def publish_form(
     session: Session,
     settings: ValidationSettings,
     media: list[MediaFile] | None = None,
+    generated_media: Callable[[list[str]], list[MediaFile]] | None = None,
     now: dt.datetime,
 ) -> PublishResult:
     """Check a form and store it as a new immutable version (flushes, does not commit).
@@ -138,6 +140,9 @@ def publish_form(
     :param session: the database session.
     :param settings: size limit and ODK Validate settings.
     :param media: files offered as the form's media; only those the XForm references are kept.
+    :param generated_media: given the media names the XForm references, returns the files the
+        server makes itself (registry pickers); they replace offered files of the same name, so
+        sample lists beside a form never overwrite what the registry made.
     :param now: the publication time (aware UTC).
     :return: the stored (or already stored) version and what happened.
     :raises FormVersionExists: the version exists with different XML.
@@ -146,7 +151,12 @@ def publish_form(
     """
     checked = check_form(filename, content, settings=settings)
     schema = checked.schema
-    media_files, media_warnings = _select_media(schema, media or [], settings.max_bytes)
+    offered = media or []
+    if generated_media is not None:
+        generated = generated_media([m["filename"] for m in schema.media])
+        names = {item.filename for item in generated}
+        offered = [item for item in offered if item.filename not in names] + generated
+    media_files, media_warnings = _select_media(schema, offered, settings.max_bytes)
     warnings = checked.warnings + media_warnings
 
     form = session.execute(

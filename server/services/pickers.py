@@ -93,6 +93,23 @@ GENERATORS: dict[str, Callable[[Session], bytes]] = {
 }
 
 
+def registry_media(session: Session) -> Callable[[list[str]], list[MediaFile]]:
+    """The generator :func:`server.services.forms.publish_form` takes as ``generated_media``.
+
+    Publishing (``make run`` on every start, or an upload) offers the files beside a form; for
+    the lists the registry makes, those files are only samples and must never replace what the
+    tablets hold, so the registry's content is offered in their place.
+
+    :param session: the database session the lists are read from.
+    :return: a function from referenced media names to the generated files among them.
+    """
+
+    def generate(names: list[str]) -> list[MediaFile]:
+        return [MediaFile(name, GENERATORS[name](session)) for name in names if name in GENERATORS]
+
+    return generate
+
+
 def refresh_pickers(session: Session, *, now: dt.datetime) -> dict[str, list[str]]:
     """Regenerate every picker list and store it on the forms that use it (flushes).
 

@@ -10,7 +10,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from server.models import Enrolment, ExamScore, FormMedia, FormVersion, SubmissionLink
+from server.models import Enrolment, ExamScore, Form, FormMedia, FormVersion, SubmissionLink
 from tests.conftest import ROOT
 
 KEY_FILE = ROOT / "forms" / "answer-keys" / "DSCOBAN-2026.1.csv"
@@ -192,6 +192,44 @@ def test_picker_lists_follow_the_registry(programme, runner, session, client, to
     assert "GL001" not in media("trainees.csv").content.decode()
     assert ",closed," in media("courses.csv").content.decode()
     assert session.scalar(sa.select(sa.func.count(FormMedia.id))) >= 2
+
+
+def test_publishing_again_never_replaces_the_registry_lists(programme, runner, session):
+    """``make run`` re-publishes forms/ on every start; the sample CSVs there must not win."""
+    ok(runner.invoke(args=["courses", "enrol", "DSCB-2026-09", "GL001"]))
+    sample = (ROOT / "forms" / "kt_dscoban_post-media" / "trainees.csv").read_bytes()
+
+    def trainees():
+        session.expire_all()
+        return session.execute(
+            sa.select(FormMedia).where(FormMedia.filename == "trainees.csv")
+        ).scalar_one()
+
+    made = trainees().content
+    assert made != sample
+    assert b"GL001" in made
+    out = ok(runner.invoke(args=["forms", "publish", str(ROOT / "forms" / "kt_dscoban_post.xlsx")]))
+    assert out.startswith("unchanged ")
+    assert "media_updated" not in out
+    assert trainees().content == made
+
+
+def test_a_new_version_starts_with_the_registry_lists(programme, runner, session, tmp_path):
+    """A new form version published from files gets the registry's lists, not the samples."""
+    ok(runner.invoke(args=["courses", "enrol", "DSCB-2026-09", "GL001"]))
+    rows = session.execute(
+        sa.select(FormVersion.id, FormMedia.filename, FormMedia.md5).join(FormVersion.media)
+    ).all()
+    assert {r.filename for r in rows} >= {"courses.csv", "trainees.csv"}
+    media = {r.filename: r.md5 for r in rows}
+    ok(runner.invoke(args=["forms", "publish", str(ROOT / "forms" / "kt_dscoban_pre.xlsx")]))
+    pre = session.execute(
+        sa.select(FormMedia.filename, FormMedia.md5)
+        .join(FormVersion)
+        .join(Form, Form.id == FormVersion.form_pk)
+        .where(Form.form_id == "kt_dscoban_pre")
+    ).all()
+    assert dict(pre) == media
 
 
 def test_key_import_rejects_items_the_form_lacks(programme, runner, tmp_path):

@@ -10,6 +10,7 @@ from server.errors import FormNotFound, InvalidRequest, RoleNotAllowed
 from server.extensions import db
 from server.services import forms as forms_service
 from server.services.accounts import readable_form_pks
+from server.services.pickers import registry_media
 from server.services.review import set_form_state
 from server.services.submission_queries import check_readable
 from server.web.api import bp, json_body, operation, parse
@@ -90,6 +91,7 @@ def publish_form():
         session=db.session,
         settings=settings,
         media=media,
+        generated_media=registry_media(db.session),
         now=dt.datetime.now(dt.UTC),
     )
     db.session.commit()
