@@ -12,6 +12,8 @@ import json
 import os
 import sys
 import zlib
+from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import click
 from flask import current_app
@@ -155,6 +157,32 @@ def qr_payload(settings: dict) -> str:
     return base64.b64encode(zlib.compress(raw)).decode("ascii")
 
 
+#: Hosts a server may listen on that no tablet can use as an address.
+_UNREACHABLE_HOSTS = {"0.0.0.0", "::", "127.0.0.1", "localhost", "::1"}  # noqa: S104 (names only)
+
+
+def public_root(option: str | None, base_url: str, environ: Mapping[str, str]) -> tuple[str, str]:
+    """The server's public URL for device links, and where it came from (said on screen).
+
+    The CLI runs beside the server, not inside it, so it cannot ask the server where it
+    listens; it follows the same settings ``make run`` follows: ``--server-url``, then
+    ``TAPHUAN_BASE_URL``, then ``HOST``/``PORT`` (their defaults are ``make run``'s).
+
+    :param option: the ``--server-url`` value, if given.
+    :param base_url: the ``BASE_URL`` setting ('' when unset).
+    :param environ: the environment (``HOST``, ``PORT``).
+    :return: (URL without a trailing slash, a phrase naming its source).
+    """
+    if option:
+        return option.rstrip("/"), "--server-url"
+    if base_url:
+        return base_url.rstrip("/"), "TAPHUAN_BASE_URL"
+    host = environ.get("HOST") or "127.0.0.1"
+    port = environ.get("PORT") or "5000"
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}", f"HOST={host} PORT={port} (as make run serves)"
+
+
 @devices_cli.command("create")
 @click.argument("label")
 @click.option("--form", "form_ids", multiple=True, required=True, help="Form id; repeatable.")
@@ -167,7 +195,7 @@ def create_device_command(
     device, token = commit_or_fail(
         lambda: accounts.create_device(label, form_ids=form_ids, session=db.session, now=now())
     )
-    root = (server_url or current_app.config["BASE_URL"] or "http://127.0.0.1:5000").rstrip("/")
+    root, source = public_root(server_url, current_app.config["BASE_URL"], os.environ)
     url = f"{root}/key/{token}"
     settings = collect_settings(url, label)
     payload = {
@@ -175,6 +203,7 @@ def create_device_command(
         "label": device.label,
         "token": token,
         "url": url,
+        "url_source": source,
         "forms": [f.form_id for f in device.forms],
         "collect_settings": settings,
         "qr_text": qr_payload(settings),
@@ -184,6 +213,14 @@ def create_device_command(
         return
     click.echo(f"device {device.id} «{device.label}»: {', '.join(payload['forms'])}")
     click.echo(f"Server URL for ODK Collect / KoBoCollect: {url}")
+    click.echo(f"(địa chỉ lấy từ / address taken from {source})")
+    if urlsplit(root).hostname in _UNREACHABLE_HOSTS:
+        click.secho(
+            f"cảnh báo / warning: {urlsplit(root).hostname} cannot be reached from a tablet; "
+            "set TAPHUAN_BASE_URL (or --server-url) to this server's network address, "
+            "e.g. http://192.168.1.10:5000",
+            fg="yellow",
+        )
     click.echo(f"(the token is shown only now; revoke with: devices revoke {device.id})")
     click.echo(f"Collect settings (QR payload JSON): {json.dumps(settings, ensure_ascii=False)}")
     _print_qr(payload["qr_text"])

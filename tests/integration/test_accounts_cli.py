@@ -130,6 +130,26 @@ def test_devices_create_prints_url_settings_and_qr(published, runner, session, a
     assert "█" in human or "▀" in human or "▄" in human  # the QR code itself
 
 
+def test_devices_create_follows_the_server_address(published, runner, app, monkeypatch):
+    """Without --server-url: TAPHUAN_BASE_URL, else make run's HOST/PORT, said on screen."""
+    monkeypatch.setenv("HOST", "10.0.0.5")
+    monkeypatch.setenv("PORT", "8080")
+    out = runner.invoke(args=["devices", "create", "a", "--form", "mini"]).output
+    assert "Server URL for ODK Collect / KoBoCollect: http://10.0.0.5:8080/key/" in out
+    assert "HOST=10.0.0.5 PORT=8080" in out
+    assert "warning" not in out
+    monkeypatch.setenv("HOST", "0.0.0.0")  # noqa: S104 (a setting, nothing binds)
+    out = runner.invoke(args=["devices", "create", "b", "--form", "mini"]).output
+    assert "http://0.0.0.0:8080/key/" in out
+    assert "0.0.0.0 cannot be reached from a tablet; set TAPHUAN_BASE_URL" in out
+    app.config["BASE_URL"] = "https://taphuan.syt.example.vn/"
+    payload = json.loads(
+        runner.invoke(args=["devices", "create", "c", "--form", "mini", "--json"]).output
+    )
+    assert payload["url"] == f"https://taphuan.syt.example.vn/key/{payload['token']}"
+    assert payload["url_source"] == "TAPHUAN_BASE_URL"
+
+
 def test_devices_revoke_stops_the_token(published, runner, client):
     payload = json.loads(
         runner.invoke(args=["devices", "create", "t", "--form", "mini", "--json"]).output

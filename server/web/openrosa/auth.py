@@ -45,10 +45,24 @@ def authenticate(view_args: dict) -> Actor:
     raise _required("authentication is required")
 
 
+#: Vietnamese for each reason a request is not authenticated. The renderer puts the title
+#: ("Cần đăng nhập") in front, so these never repeat it, and only a wrong answer says "wrong".
+_WHY_VI = {
+    "authentication is required": "hãy nhập tên đăng nhập và mật khẩu của bạn.",
+    "unknown user or wrong realm": "tên đăng nhập hoặc mật khẩu không đúng.",
+    "wrong user name or password": "tên đăng nhập hoặc mật khẩu không đúng.",
+    "the password must be set again for this realm": (
+        "mật khẩu của tài khoản này cần được quản trị đặt lại."
+    ),
+    "stale or invalid nonce": "phiên xác thực đã hết hạn, hãy gửi lại.",
+    "the Digest uri does not match the request": "thông tin xác thực không khớp với yêu cầu.",
+    "only qop=auth is supported": "thiết bị dùng kiểu xác thực không được hỗ trợ (cần qop=auth).",
+    "malformed Basic credentials": "thông tin đăng nhập không đọc được.",
+}
+
+
 def _required(message: str, *, stale: bool = False) -> AuthenticationRequired:
-    return AuthenticationRequired(
-        message, message_vi="Cần đăng nhập: tên đăng nhập hoặc mật khẩu không đúng.", stale=stale
-    )
+    return AuthenticationRequired(message, message_vi=_WHY_VI[message], stale=stale)
 
 
 def raw_request_target() -> str:

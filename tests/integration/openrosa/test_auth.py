@@ -30,6 +30,10 @@ def test_anonymous_request_gets_a_digest_challenge_only_over_http(simple, client
     assert challenge.startswith('Digest realm="taphuan", qop="auth", algorithm=MD5, nonce="')
     assert b"<OpenRosaResponse" in response.data
     assert response.headers["X-OpenRosa-Version"] == "1.0"
+    text = response.data.decode()
+    assert "Cần đăng nhập: hãy nhập tên đăng nhập và mật khẩu của bạn." in text
+    assert text.count("Cần đăng nhập") == 1  # the heading once
+    assert "không đúng" not in text  # nothing was wrong: nothing was sent
 
 
 def test_basic_is_offered_and_accepted_over_https(simple, client, make_user):
@@ -62,6 +66,7 @@ def test_digest_wrong_password_is_refused(simple, digest, client):
     )
     assert response.status_code == 401
     assert "stale" not in challenges(response)[0]
+    assert "Cần đăng nhập: tên đăng nhập hoặc mật khẩu không đúng." in response.data.decode()
 
 
 def test_digest_uri_must_match_the_request_target(simple, digest, client):
