@@ -4,6 +4,10 @@ UTF-8 with a byte-order mark (Excel otherwise assumes the ANSI code page and gar
 CRLF line ends, every field quoted only when needed. A text cell that starts with ``=``, ``+``,
 ``-``, ``@``, tab or carriage return is prefixed with ``'`` (OWASP "CSV injection"), so a
 hostile answer such as ``=HYPERLINK(…)`` is shown as text; numbers are never touched.
+
+Dates are ISO ``YYYY-MM-DD``; times are ISO 8601 on the export clock (:data:`exports.table.CLOCK`,
+Vietnam time) with the offset written out, e.g. ``2026-11-23T16:30:00+07:00``: the same wall
+time the XLSX shows, and still unambiguous for programs that read the file.
 """
 
 from __future__ import annotations
@@ -14,14 +18,14 @@ import io
 from collections.abc import Iterator
 from typing import IO, Any
 
-from exports.table import Table
+from exports.table import CLOCK, Table
 
 BOM = "\ufeff"
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(value: Any) -> str:
-    """Render one value as CSV text (lists space-separated, dates ISO, None empty).
+    """Render one value as CSV text (lists space-separated, dates ISO, times on the clock).
 
     :param value: the value.
     :return: the text, neutralised against formula injection.
@@ -32,7 +36,11 @@ def cell(value: Any) -> str:
         return "1" if value else "0"
     if isinstance(value, int | float):
         return repr(value) if isinstance(value, float) else str(value)
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(CLOCK)
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, list | tuple):
         value = " ".join(str(v) for v in value)

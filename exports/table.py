@@ -4,15 +4,31 @@ A :class:`Table` is a name, ordered columns and an iterable of rows (sequences a
 columns). Rows are consumed once, lazily, so a table over a million submissions never sits in
 memory. Column ``kind`` tells writers how to store a value natively (a number in XLSX stays a
 number; a date becomes a real date).
+
+Every writer shows times on one clock, :data:`CLOCK` (Vietnam time): a spreadsheet cell cannot
+carry a zone, so the CSV must not show another one, and headers name it (:func:`clock_header`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 KINDS = ("text", "integer", "decimal", "date", "datetime")
+#: The clock of every exported time: Vietnam (Asia/Ho_Chi_Minh) has kept UTC+7 without daylight
+#: saving since 1975, so a fixed offset is exact for every date the programme can hold.
+CLOCK = dt.timezone(dt.timedelta(hours=7), "UTC+07:00")
+
+
+def clock_header(header: str) -> str:
+    """A datetime column's header naming the clock its values are on.
+
+    :param header: the plain header, e.g. ``submitted_at``.
+    :return: e.g. ``submitted_at (UTC+07:00)``.
+    """
+    return f"{header} ({CLOCK.tzname(None)})"
 
 
 @dataclass(frozen=True)

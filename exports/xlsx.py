@@ -1,7 +1,8 @@
 """XLSX with native numbers and dates, one sheet per table, written in constant memory.
 
 Strings are never turned into formulas, URLs or numbers (a phone number "0912…" keeps its zero;
-"=1+1" stays text). Times are shown in Vietnam time (UTC+7), which Excel cannot store as a zone.
+"=1+1" stays text). Times are shown on the export clock (:data:`exports.table.CLOCK`, Vietnam
+time), since an Excel cell cannot store a zone; the headers name it.
 
 The worksheet XML is streamed straight into the ZIP container, a row at a time (inline strings,
 no shared-string table), so memory stays flat and each cell costs one string format instead of
@@ -17,9 +18,8 @@ import re
 import zipfile
 from typing import IO, Any
 
-from exports.table import Table
+from exports.table import CLOCK, Table
 
-VIETNAM = dt.timezone(dt.timedelta(hours=7))
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 #: Excel's last row: a sheet holds the header and 1,048,575 data rows.
 MAX_ROWS = 1_048_576
@@ -119,7 +119,7 @@ def _cell(ref: str, value: Any, kind: str) -> str:
             return _string(ref, repr(value))
         return f'<c r="{ref}"><v>{int(value) if isinstance(value, bool) else value!r}</v></c>'
     if kind == "datetime" and isinstance(value, dt.datetime):
-        local = value.astimezone(VIETNAM).replace(tzinfo=None) if value.tzinfo else value
+        local = value.astimezone(CLOCK).replace(tzinfo=None) if value.tzinfo else value
         return f'<c r="{ref}" s="{_STYLE_DATETIME}"><v>{_serial(local)}</v></c>'
     if kind == "date" and isinstance(value, dt.date):
         day = dt.datetime(value.year, value.month, value.day)

@@ -1,11 +1,16 @@
 """Build export tables of a form's submissions: one main table, one table per repeat group.
 
 Columns are the union of every published version's fields in form order (a field that a
-version lacks is simply empty in its rows), then metadata. select_multiple questions get their
-space-separated value and one 0/1 column per choice. Repeats become their own tables keyed to
-their parent row the way ODK Central and KoBo do it (``KEY`` = parent key + ``/name[i]``,
-``PARENT_KEY``). Only current versions of submissions are exported (an edit replaces its
-original), deleted ones never.
+version lacks is simply empty in its rows), then the server's scores (test forms: those with an
+answer key), then metadata. select_multiple questions get their value (codes space-separated as
+ODK stores them; labels joined by "; ", since labels contain spaces) and one 0/1 column per
+choice. With labels, a question picked from a list file gets a ``<name>_label`` column beside
+its code (services/list_labels). Dates are dates and times are on the export clock, named in
+their headers (``submitted_at (UTC+07:00)``), the same in every format.
+
+Repeats become their own tables keyed to their parent row the way ODK Central and KoBo do it
+(``KEY`` = parent key + ``/name[i]``, ``PARENT_KEY``). Only current versions of submissions are
+exported (an edit replaces its original), deleted ones never.
 
 Rows are read from the database in batches and produced lazily; every table is its own pass,
 so memory stays flat whatever the number of submissions.
@@ -23,10 +28,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from exports import Column, Table, unique_keys
+from exports import CLOCK, Column, Table, clock_header, unique_keys
 from server.errors import DecryptionFailed
-from server.models import Device, Form, FormVersion, SubmissionAttachment, User
+from server.models import (
+    AnswerKey,
+    Device,
+    ExamScore,
+    Form,
+    FormVersion,
+    SubmissionAttachment,
+    User,
+)
 from server.services.decryption import SubmissionDecryptor
+from server.services.list_labels import ListLabels, load_list_labels
 from server.services.submission_queries import SubmissionFilters, submission_query
 
 logger = logging.getLogger(__name__)
@@ -34,17 +48,28 @@ logger = logging.getLogger(__name__)
 _SKIPPED_KINDS = {"group", "repeat", "note"}
 #: Nodes pyxform adds for table-list layouts; they never hold answers.
 _GENERATED_PREFIXES = ("generated_table_list_label_", "reserved_name_for_field_list_labels_")
-_COLUMN_KINDS = {"integer": "integer", "decimal": "decimal", "date": "date"}
+_COLUMN_KINDS = {"integer": "integer", "decimal": "decimal"}
+#: By XForms bind type, whatever the question kind: ``today`` is metadata but still a date.
+_TYPE_KINDS = {"date": "date", "dateTime": "datetime"}
 _LANGUAGE_TAGS = {"vi": "(vi)", "en": "(en)"}
+_SELECTS = ("select_one", "select_multiple")
 BATCH = 2000
 
+#: The server's marks of a test submission (test_scores), for forms with an answer key.
+SCORE_COLUMNS = (
+    Column("score_raw", "score_raw", "decimal"),
+    Column("score_max", "score_max", "decimal"),
+    Column("score_percent", "score_percent", "decimal"),
+    Column("score_passed", "score_passed", "integer"),
+    Column("score_key_version", "score_key_version"),
+)
 META_COLUMNS = (
     Column("instance_id", "instanceID"),
     Column("version", "version"),
     Column("submitted_by", "submitted_by"),
     Column("device_id", "device_id"),
-    Column("received_at", "received_at", "datetime"),
-    Column("submitted_at", "submitted_at", "datetime"),
+    Column("received_at", clock_header("received_at"), "datetime"),
+    Column("submitted_at", clock_header("submitted_at"), "datetime"),
     Column("review_state", "review_state"),
 )
 
@@ -66,6 +91,8 @@ class _Leaf:
     kind: str
     select_multiple: bool
     choices: tuple[tuple[str, dict[str, str]], ...]
+    #: The list file the question picks from (``courses.csv``), or None.
+    choice_file: str | None = None
 
 
 def union_fields(versions: Sequence[FormVersion]) -> list[dict[str, Any]]:
@@ -117,9 +144,7 @@ def _leaves(fields: list[dict[str, Any]], repeat: str | None, root: str) -> list
         ):
             continue  # layout nodes, and ids that the metadata columns already carry
         relative = spec["path"][len(prefix) + 1 :]
-        kind = _COLUMN_KINDS.get(spec["kind"]) or (
-            "datetime" if spec.get("type") == "dateTime" else "text"
-        )
+        kind = _COLUMN_KINDS.get(spec["kind"]) or _TYPE_KINDS.get(spec.get("type"), "text")
         choices = tuple((c["name"], c.get("labels") or {}) for c in spec.get("choices") or [])
         leaves.append(
             _Leaf(
@@ -128,15 +153,19 @@ def _leaves(fields: list[dict[str, Any]], repeat: str | None, root: str) -> list
                 kind,
                 spec["kind"] == "select_multiple",
                 choices,
+                spec.get("choice_file") if spec["kind"] in _SELECTS else None,
             )
         )
     return leaves
 
 
-def _columns(leaves: list[_Leaf]) -> list[Column]:
+def _columns(leaves: list[_Leaf], labelled: bool) -> list[Column]:
     columns = []
     for leaf in leaves:
-        columns.append(Column(leaf.header, leaf.header, leaf.kind))
+        header = clock_header(leaf.header) if leaf.kind == "datetime" else leaf.header
+        columns.append(Column(leaf.header, header, leaf.kind))
+        if labelled and leaf.choice_file:
+            columns.append(Column(f"{leaf.header}_label", f"{leaf.header}_label"))
         if leaf.select_multiple:
             columns.extend(
                 Column(f"{leaf.header}/{name}", f"{leaf.header}/{name}", "integer")
@@ -165,7 +194,9 @@ def _typed(value: Any, kind: str) -> Any:
         return value
 
 
-def _values(data: dict, leaves: list[_Leaf], language: str | None) -> list[Any]:
+def _values(data: dict, leaves: list[_Leaf], language: str | None,
+            labels: ListLabels | None = None, on: dt.date | None = None) -> list[Any]:  # fmt: skip
+    """One row's cells; ``labels`` (with the row's day ``on``) adds the list-file labels."""
     row: list[Any] = []
     append = row.append
     for leaf in leaves:
@@ -177,13 +208,16 @@ def _values(data: dict, leaves: list[_Leaf], language: str | None) -> list[Any]:
             value = value.get(part)
         if value.__class__ is str and leaf.kind in ("date", "datetime"):
             value = _typed(value, leaf.kind)
+        labelled = labels is not None and leaf.choice_file is not None
         if leaf.select_multiple:
             picked = value if isinstance(value, list) else ([] if value is None else [value])
             shown = picked
             if language:
-                labels = dict(leaf.choices)
-                shown = [labels.get(v, {}).get(language, v) for v in picked]
-            append(" ".join(shown) if picked else None)
+                names = dict(leaf.choices)
+                shown = [names.get(v, {}).get(language, v) for v in picked]
+            append(("; " if language else " ").join(str(v) for v in shown) if picked else None)
+            if labelled:
+                append(_picked_labels(labels, leaf.choice_file, picked, on))
             if value is None:
                 row.extend([None] * len(leaf.choices))
             else:
@@ -192,16 +226,28 @@ def _values(data: dict, leaves: list[_Leaf], language: str | None) -> list[Any]:
         if language and leaf.choices and isinstance(value, str):
             value = dict(leaf.choices).get(value, {}).get(language, value)
         append(value)
+        if labelled:
+            append(_picked_labels(labels, leaf.choice_file, value, on))
     return row
+
+
+def _picked_labels(labels: ListLabels, file: str, value: Any, on: dt.date) -> str | None:
+    """The name of a picked code (None if unknown), or the names of several joined by "; "."""
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, list):
+        return "; ".join(labels.label(file, str(v), on) or str(v) for v in value)
+    return labels.label(file, str(value), on)
 
 
 class _Reader:
     """Streams the current, matching submissions of a form with what the columns need."""
 
     def __init__(self, session: Session, form: Form, filters: SubmissionFilters,
-                 decryptor: SubmissionDecryptor | None = None):  # fmt: skip
+                 decryptor: SubmissionDecryptor | None = None, *,
+                 scored: bool = False):  # fmt: skip
         self.session, self.form, self.filters = session, form, filters
-        self.decryptor = decryptor
+        self.decryptor, self.scored = decryptor, scored
         self.versions = {v.id: v.version for v in form.versions}
         self.users = dict(session.execute(sa.select(User.id, User.username)).all())
         self.devices = {i: f"device:{i}" for i in session.execute(sa.select(Device.id)).scalars()}
@@ -214,12 +260,26 @@ class _Reader:
                    base.c.is_encrypted]  # fmt: skip
         if self.decryptor is not None:
             columns.append(base.c.xml)  # the envelope, only when it can be opened
-        query = (
-            sa.select(*columns)
-            .order_by(base.c.received_at, base.c.id)
-            .execution_options(yield_per=BATCH)
-        )
+        query = sa.select(*columns)
+        if self.scored:  # joined into the same pass: no query per row, still streamed
+            query = query.add_columns(
+                ExamScore.raw, ExamScore.maximum, ExamScore.percent, ExamScore.passed
+            ).outerjoin(ExamScore, ExamScore.submission_id == base.c.id)
+        query = query.order_by(base.c.received_at, base.c.id).execution_options(yield_per=BATCH)
         yield from self.session.execute(query)
+
+    def scores(self, row) -> list[Any]:
+        """The server's marks (empty for a submission that was not scored)."""
+        if row.maximum is None:
+            return [None] * len(SCORE_COLUMNS)
+        passed = None if row.passed is None else int(row.passed)
+        return [row.raw, row.maximum, round(row.percent, 2), passed,
+                self.versions.get(row.form_version_id)]  # fmt: skip
+
+    @staticmethod
+    def day(row) -> dt.date:
+        """The submission's day on the export clock (finished on the device, else received)."""
+        return _aware(row.submitted_at or row.received_at).astimezone(CLOCK).date()
 
     def data(self, row) -> dict[str, Any]:
         """The row's answers, decrypted first when the row is encrypted and a key was given."""
@@ -287,22 +347,33 @@ def build_export(session: Session, form: Form, filters: SubmissionFilters, *,
         require_plaintext(form)
     else:
         decryptor.check(form)
-    reader = _Reader(session, form, filters, decryptor)
+    scored = session.scalar(
+        sa.select(sa.exists().where(AnswerKey.form_version_id.in_([v.id for v in versions])))
+    )
+    reader = _Reader(session, form, filters, decryptor, scored=bool(scored))
+    labels = None
+    if language is not None:  # labels are for people reading; codes stay as the form has them
+        files = {f["choice_file"] for f in fields if f["kind"] in _SELECTS and f.get("choice_file")}
+        labels = load_list_labels(session, form, files, language) if files else None
 
     leaves = _leaves(fields, None, root)
+    scores = reader.scores if scored else lambda _row: []
 
     def main_rows() -> Iterator[list[Any]]:
         for row in reader.rows():
-            yield [*_values(reader.data(row), leaves, language), *reader.meta(row)]
+            on = reader.day(row) if labels is not None else None
+            yield [*_values(reader.data(row), leaves, language, labels, on), *scores(row),
+                   *reader.meta(row)]  # fmt: skip
 
-    main_columns = [*_columns(leaves), *META_COLUMNS]
+    main_columns = [*_columns(leaves, labels is not None),
+                    *(SCORE_COLUMNS if scored else ()), *META_COLUMNS]  # fmt: skip
     keys = unique_keys(c.key for c in main_columns)
     export.tables.append(Table(form.form_id, [Column(k, c.header, c.kind) for k, c in
                                               zip(keys, main_columns, strict=True)],
                                main_rows()))  # fmt: skip
     for spec in fields:
         if spec["kind"] == "repeat":
-            export.tables.append(_repeat_table(form, spec, fields, root, reader, language))
+            export.tables.append(_repeat_table(form, spec, fields, root, reader, language, labels))
     if storage_dir is not None:
         export.media = _media(session, form, filters, Path(storage_dir))
         if decryptor is not None:
@@ -312,17 +383,19 @@ def build_export(session: Session, form: Form, filters: SubmissionFilters, *,
 
 
 def _repeat_table(form: Form, repeat: dict, fields: list, root: str, reader: _Reader,
-                  language: str | None) -> Table:  # fmt: skip
+                  language: str | None, labels: ListLabels | None) -> Table:  # fmt: skip
     leaves = _leaves(fields, repeat["path"], root)
     chain = _repeat_chain(repeat, fields)
 
     def rows() -> Iterator[list[Any]]:
         for row in reader.rows():
+            on = reader.day(row) if labels is not None else None
             for parent_key, key, item in _instances(reader.data(row), row.instance_id, chain,
                                                     root):  # fmt: skip
-                yield [parent_key, key, *_values(item, leaves, language)]
+                yield [parent_key, key, *_values(item, leaves, language, labels, on)]
 
-    columns = [Column("PARENT_KEY", "PARENT_KEY"), Column("KEY", "KEY"), *_columns(leaves)]
+    columns = [Column("PARENT_KEY", "PARENT_KEY"), Column("KEY", "KEY"),
+               *_columns(leaves, labels is not None)]  # fmt: skip
     name = f"{form.form_id}-{repeat['path'][len(root) + 1 :].replace('/', '-')}"
     return Table(name, columns, rows())
 

@@ -6,7 +6,7 @@ import io
 import openpyxl
 import pytest
 
-from exports import Column, Table, iter_csv, write_xlsx
+from exports import Column, Table, clock_header, iter_csv, write_xlsx
 from exports import xlsx as xlsx_module
 
 
@@ -32,6 +32,31 @@ def test_csv_renders_types_and_neutralises_formulas():
         "\ufeffa,b\r\n'=1+1,5\r\n'+cmd,-3\r\n'@x,1.5\r\n'-2,\r\ntp01 tp05,1\r\n"
         '2026-11-23,0\r\n"Nguyễn, ""Hoa""",7\r\n'
     )
+
+
+def test_csv_times_are_on_the_export_clock_like_xlsx():
+    utc = dt.datetime(2026, 11, 30, 17, 0, 0, 250_000, tzinfo=dt.UTC)
+    device = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    table = Table(
+        "t",
+        [Column("w", clock_header("w"), "datetime"), Column("d", "d", "date")],
+        [[utc, dt.date(2026, 12, 1)], [device, None], [dt.datetime(2026, 12, 1, 8, 0), None]],
+    )
+    assert csv_text(table) == (
+        "\ufeffw (UTC+07:00),d\r\n2026-12-01T00:00:00+07:00,2026-12-01\r\n"
+        "2026-12-01T07:00:00+07:00,\r\n2026-12-01T08:00:00,\r\n"
+    )
+    out = io.BytesIO()
+    write_xlsx([table], out)
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(out.getvalue())).active.iter_rows(values_only=True)
+    )
+    assert rows[0] == ("w (UTC+07:00)", "d")
+    assert [r[0].replace(microsecond=0) for r in rows[1:]] == [
+        dt.datetime(2026, 12, 1, 0, 0),
+        dt.datetime(2026, 12, 1, 7, 0),
+        dt.datetime(2026, 12, 1, 8, 0),
+    ]
 
 
 def test_xlsx_types_escaping_and_no_formulas():

@@ -7,11 +7,15 @@ parameter is a 422 naming it instead of being silently ignored.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from server.models.forms import FORM_STATES
 from server.models.submissions import REVIEW_STATES
 from server.services.review import REVIEW_CHOICES
+from server.web.formatting import VIETNAM
 
 
 class ErrorBody(Schema):
@@ -84,14 +88,57 @@ class FormStateInput(Schema):
     state = fields.String(required=True, validate=validate.OneOf(FORM_STATES))
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class DayOrTime(fields.Field):
+    """One end of a time range: an ISO 8601 date-time, or a whole day in Vietnam time.
+
+    People filter by days of their own clock: ``received_to=2026-12-01`` has to include the
+    evening of 1 December in Vietnam, which a UTC day would cut off at 07:00. So a day is
+    Vietnam's day (from its 00:00; an end includes all of it). A date-time must name its offset:
+    without one it could be meant on either clock, and guessing would move the range by 7 hours.
+    """
+
+    default_error_messages = {  # noqa: RUF012 (marshmallow's own class attribute)
+        "invalid": "Not a day (YYYY-MM-DD) or an ISO 8601 date-time with offset "
+        "(2026-12-01T08:00:00+07:00)."
+    }
+
+    def __init__(self, *, end: bool = False, **kwargs):
+        help_ = (
+            "YYYY-MM-DD: a whole day in Vietnam time (UTC+7), "
+            + ("that day included" if end else "from its 00:00")
+            + "; or an ISO 8601 date-time with offset"
+        )
+        kwargs.setdefault("metadata", {"type": "string", "description": help_})
+        super().__init__(**kwargs)
+        self.end = end
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dt.datetime:
+        text = value.strip() if isinstance(value, str) else ""
+        try:
+            if _DAY.fullmatch(text):
+                start = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), VIETNAM)
+                return start + dt.timedelta(days=1) if self.end else start
+            if len(text) <= 10:  # compact or partial forms ("20261201") are too easy to misread
+                raise ValueError(text)
+            moment = dt.datetime.fromisoformat(text)
+            if moment.tzinfo is None:
+                raise ValueError(text)
+        except ValueError as exc:
+            raise self.make_error("invalid") from exc
+        return moment
+
+
 class SubmissionQuery(Schema):
     """Query parameters of the submission listing and exports."""
 
     version = fields.String()
-    received_from = fields.AwareDateTime(metadata={"description": "ISO 8601 with offset"})
-    received_to = fields.AwareDateTime()
-    submitted_from = fields.AwareDateTime()
-    submitted_to = fields.AwareDateTime()
+    received_from = DayOrTime()
+    received_to = DayOrTime(end=True)
+    submitted_from = DayOrTime()
+    submitted_to = DayOrTime(end=True)
     unit = fields.String(metadata={"description": "unit code; its sub-units are included"})
     submitter = fields.String(metadata={"description": "user name, device label or device:<id>"})
     review_state = fields.String(validate=validate.OneOf(REVIEW_STATES))

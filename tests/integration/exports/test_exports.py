@@ -36,11 +36,11 @@ EDITED = SECOND.replace("Lê Văn Bình", "Lê Văn Bình (sửa)").replace(
 
 MAIN_CSV = (
     "\ufeffname,age,topics,topics/tp01,topics/tp05,ok,dob,photo,instanceID,version,"
-    "submitted_by,device_id,received_at,submitted_at,review_state\r\n"
+    "submitted_by,device_id,received_at (UTC+07:00),submitted_at (UTC+07:00),review_state\r\n"
     "Nguyễn Thị Hoa,34,tp01 tp05,1,1,yes,1990-05-01,ảnh 1.jpg,uuid:e1,1,collector-bot,"
-    "collect:test,2026-11-23T09:30:00+00:00,,received\r\n"
+    "collect:test,2026-11-23T16:30:00+07:00,,received\r\n"
     "Lê Văn Bình (sửa),41,tp05,0,1,no,,,uuid:e2b,1,collector-bot,collect:test,"
-    "2026-11-23T09:32:00+00:00,,edited\r\n"
+    "2026-11-23T16:32:00+07:00,,edited\r\n"
 )
 REPEAT_CSV = (
     "\ufeffPARENT_KEY,KEY,tr/tr_name,tr/score\r\n"
@@ -69,7 +69,8 @@ def test_csv_with_vietnamese_and_english_labels(client, exported, token_for):  #
     admin = token_for()
     vi = client.get("/api/v1/forms/export_demo/submissions.csv?lang=vi", headers=admin)
     lines = vi.get_data(as_text=True).split("\r\n")
-    assert lines[1].startswith("Nguyễn Thị Hoa,34,Dân số cơ bản Truyền thông,1,1,Có,")
+    # Labels hold spaces, so several are joined by "; " (codes stay space-separated, as ODK has them)
+    assert lines[1].startswith("Nguyễn Thị Hoa,34,Dân số cơ bản; Truyền thông,1,1,Có,")
     en = client.get("/api/v1/forms/export_demo/submissions.csv?lang=en", headers=admin)
     assert (
         en.get_data(as_text=True)
@@ -144,8 +145,8 @@ def test_export_of_a_form_without_submissions_has_headers_only(client, publish, 
     publish("simple.md")
     response = client.get("/api/v1/forms/simple/submissions.csv", headers=token_for())
     assert response.get_data(as_text=True) == (
-        "\ufeffname,age,instanceID,version,submitted_by,device_id,received_at,submitted_at,"
-        "review_state\r\n"
+        "\ufeffname,age,instanceID,version,submitted_by,device_id,received_at (UTC+07:00),"
+        "submitted_at (UTC+07:00),review_state\r\n"
     )
     book = openpyxl.load_workbook(
         io.BytesIO(client.get("/api/v1/forms/simple/submissions.xlsx", headers=token_for("b")).data)
