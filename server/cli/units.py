@@ -9,7 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from server.cli.common import commit_or_fail, now
-from server.domain.units import official_data_version
+from server.domain.units import legacy_data_version, official_data_version
 from server.extensions import db
 from server.services import units as units_service
 
@@ -17,16 +17,28 @@ units_cli = AppGroup("units", help="Load and import administrative units.")
 
 
 @units_cli.command("load-official")
-def load_official_command() -> None:
-    """Load or refresh the official units (34 provinces, 3,321 communes) from vietnam-provinces."""
+@click.option(
+    "--history/--no-history",
+    default=True,
+    help="Also load the pre-reform units (until 30/06/2025) and their 2025 successors.",
+)
+def load_official_command(history: bool) -> None:
+    """Load or refresh the official units: 2025 (vietnam-provinces) and pre-reform."""
     result = commit_or_fail(
-        lambda: units_service.load_official_units(session=db.session, now=now())
+        lambda: units_service.load_official_units(session=db.session, now=now(), history=history)
     )
-
+    versions = f"vietnam-provinces {official_data_version()}"
+    if history:
+        versions += f", vietnamadminunits {legacy_data_version()}"
     click.echo(
-        f"official units ({official_data_version()}): {result.added} added, "
+        f"official units ({versions}): {result.added} added, "
         f"{result.updated} updated, {result.unchanged} unchanged"
     )
+    if history:
+        click.echo(
+            f"successors: {result.successors_added} added, {result.successors_updated} updated, "
+            f"{result.successors_removed} removed"
+        )
 
 
 @units_cli.command("import")

@@ -7,7 +7,7 @@ from server.models.forms import Form, FormMedia, FormVersion
 from server.models.roster import Person, PersonCertificate, Posting
 from server.models.submissions import Submission, SubmissionAttachment
 from server.models.training import AnswerKey, Course, Enrolment, ExamScore, SubmissionLink
-from server.models.units import AdminUnit
+from server.models.units import AdminUnit, UnitSuccessor
 
 __all__ = [
     "AdminUnit",
@@ -28,6 +28,7 @@ __all__ = [
     "Submission",
     "SubmissionAttachment",
     "SubmissionLink",
+    "UnitSuccessor",
     "User",
     "device_forms",
     "user_forms",

@@ -60,3 +60,36 @@ class AdminUnit(Base):
 
     def __repr__(self) -> str:
         return f"<AdminUnit {self.level} {self.code} {self.name!r} from {self.valid_from}>"
+
+
+class UnitSuccessor(Base):
+    """A former unit that became (part of) another unit on a given day.
+
+    The 2025 reform merged and divided units rather than renaming them, so the link is a table
+    (one former commune may feed two new ones; a new province has dozens of former districts),
+    not a column. Filters follow it backwards: a post-reform unit covers its predecessors.
+    """
+
+    __tablename__ = "unit_successors"
+    __table_args__ = (
+        sa.UniqueConstraint("predecessor_id", "successor_id"),
+        sa.CheckConstraint("predecessor_id <> successor_id", name="distinct_units"),
+        sa.CheckConstraint(f"source IN {SOURCES!r}", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    predecessor_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("admin_units.id", ondelete="CASCADE"), index=True
+    )
+    successor_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("admin_units.id", ondelete="CASCADE"), index=True
+    )
+    #: First day the successor stands for the predecessor (1 July 2025 for the reform).
+    valid_from: Mapped[dt.date] = mapped_column(sa.Date)
+    #: The successor that took the largest share of a divided unit: where reports count it once.
+    is_primary: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    #: "official" = from the vietnamadminunits mapping; "import" = a CSV import.
+    source: Mapped[str] = mapped_column(sa.String(16))
+
+    def __repr__(self) -> str:
+        return f"<UnitSuccessor {self.predecessor_id} -> {self.successor_id} {self.valid_from}>"

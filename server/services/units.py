@@ -1,4 +1,7 @@
-"""Loading administrative units: the official list, and local/historical CSV files.
+"""Loading administrative units (official lists, CSV files) and what a unit filter covers.
+
+The official load brings the 2025 units and, with their history, the pre-reform units and the
+mapping between them (``unit_successors``).
 
 Both paths go through :func:`upsert_units`, which is all-or-nothing: every row is checked and
 every parent resolved in memory first, and only a clean batch touches the session. Parents are
@@ -17,8 +20,20 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.domain.units import LEVEL_RANK, UnitRow, official_units, parse_units_csv, rows_error
-from server.models import AdminUnit
+from server.domain.units import (
+    LEVEL_RANK,
+    OFFICIAL_VALID_FROM,
+    UnitPeriod,
+    UnitRow,
+    UnitScope,
+    legacy_successions,
+    legacy_units,
+    official_units,
+    parse_units_csv,
+    rows_error,
+    unit_scope,
+)
+from server.models import AdminUnit, UnitSuccessor
 
 logger = logging.getLogger(__name__)
 _FAR_FUTURE = dt.date(9999, 12, 31)
@@ -31,22 +46,120 @@ class UnitsResult:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: Links former unit -> 2025 unit added, changed (primary flag) or removed.
+    successors_added: int = 0
+    successors_updated: int = 0
+    successors_removed: int = 0
 
 
-def load_official_units(*, session: Session, now: dt.datetime) -> UnitsResult:
-    """Load or refresh the official 2025 units (34 provinces, 3,321 communes). Idempotent.
+def load_official_units(*, session: Session, now: dt.datetime, history: bool = True) -> UnitsResult:
+    """Load or refresh the official units. Idempotent: a second run changes nothing.
+
+    The 2025 units (34 provinces, 3,321 communes) come from ``vietnam-provinces``; with
+    ``history``, also the pre-reform units (63 provinces, 696 districts, 10,035 communes, valid
+    until 30/06/2025) and the link from each to its 2025 unit(s), from ``vietnamadminunits``.
 
     :param session: the database session (flushed, not committed).
     :param now: the time of the load (aware UTC).
+    :param history: also load the pre-reform units and their successors.
     :return: the counts.
+    :raises InvalidUnitsFile: if a unit overlaps one imported from CSV with the same code.
     """
-    return upsert_units(
-        list(official_units()),
+    rows = list(official_units())
+    if history:
+        rows.extend(legacy_units())
+    result = upsert_units(
+        rows,
         source="official",
         session=session,
         now=now,
-        filename="vietnam-provinces",
+        filename="vietnam-provinces + vietnamadminunits" if history else "vietnam-provinces",
     )
+    if history:
+        _upsert_official_successors(session, result)
+    return result
+
+
+def _upsert_official_successors(session: Session, result: UnitsResult) -> None:
+    # Former units end on 30/06/2025 and 2025 units start on 01/07/2025, so (level, code) and
+    # the side of the reform pick exactly one unit each.
+    ids: dict[tuple[str, str, bool], int] = {
+        (level, code, start >= OFFICIAL_VALID_FROM): unit_id
+        for unit_id, level, code, start in session.execute(
+            sa.select(AdminUnit.id, AdminUnit.level, AdminUnit.code, AdminUnit.valid_from).where(
+                AdminUnit.source == "official"
+            )
+        )
+    }
+    wanted = {
+        (ids[(s.old_level, s.old_code, False)], ids[(s.new_level, s.new_code, True)]): s.is_primary
+        for s in legacy_successions()
+    }
+    existing = {
+        (r.predecessor_id, r.successor_id): r
+        for r in session.execute(
+            sa.select(UnitSuccessor.id, UnitSuccessor.predecessor_id, UnitSuccessor.successor_id,
+                      UnitSuccessor.is_primary).where(UnitSuccessor.source == "official")
+        )
+    }  # fmt: skip
+    inserts = [
+        {
+            "predecessor_id": old,
+            "successor_id": new,
+            "valid_from": OFFICIAL_VALID_FROM,
+            "is_primary": primary,
+            "source": "official",
+        }
+        for (old, new), primary in wanted.items()
+        if (old, new) not in existing
+    ]
+    updates = [
+        {"b_id": row.id, "is_primary": wanted[key]}
+        for key, row in existing.items()
+        if key in wanted and row.is_primary != wanted[key]
+    ]
+    removed = [row.id for key, row in existing.items() if key not in wanted]
+    if inserts:
+        session.execute(sa.insert(UnitSuccessor), inserts)
+    if updates:
+        table = UnitSuccessor.__table__
+        session.execute(
+            sa.update(table).where(table.c.id == sa.bindparam("b_id")),
+            updates,
+        )
+    if removed:
+        session.execute(sa.delete(UnitSuccessor).where(UnitSuccessor.id.in_(removed)))
+    session.flush()
+    result.successors_added = len(inserts)
+    result.successors_updated = len(updates)
+    result.successors_removed = len(removed)
+
+
+def load_unit_scope(session: Session, code: str) -> UnitScope:
+    """What a filter on a unit code covers, former units included (see ``UnitScope``).
+
+    :param session: the database session.
+    :param code: the unit code filtered on.
+    :return: the scope (empty if no unit has the code).
+    """
+    units = [
+        UnitPeriod(*row)
+        for row in session.execute(
+            sa.select(
+                AdminUnit.id,
+                AdminUnit.code,
+                AdminUnit.parent_id,
+                AdminUnit.valid_from,
+                AdminUnit.valid_to,
+            )
+        )
+    ]
+    successors: dict[int, set[int]] = defaultdict(set)
+    for old, new in session.execute(
+        sa.select(UnitSuccessor.predecessor_id, UnitSuccessor.successor_id)
+    ):
+        successors[old].add(new)
+    return unit_scope(units, successors, code)
 
 
 def import_units_csv(

@@ -11,6 +11,7 @@ from tests.conftest import make_config
 
 TABLES = {
     "admin_units",
+    "unit_successors",
     "forms",
     "form_versions",
     "form_media",
