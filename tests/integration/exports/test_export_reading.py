@@ -253,3 +253,18 @@ def test_malformed_day_or_time_is_422_naming_the_parameter(client, publish, toke
     response = client.get(f"/api/v1/forms/simple/submissions.csv?{query}", headers=token_for())
     assert response.status_code == 422
     assert query.split("=")[0] in response.get_json()["error"]["details"]["fields"]
+
+
+def test_an_unreadable_list_file_labels_nothing_but_the_export_works(
+    client,
+    publish,  # noqa: F811
+    submit,  # noqa: F811
+    token_for,  # noqa: F811
+):
+    publish("reading.md", content=FORM, media={"units.csv": b"name,label\nu_ccds_52,Ch\xe9\n"})
+    submit(answers("uuid:r1"))
+    response = client.get("/api/v1/forms/reading/submissions.csv?lang=vi", headers=token_for())
+    header, first = (line.split(",") for line in response.get_data(as_text=True).split("\r\n")[:2])
+    row = dict(zip(header, first, strict=True))
+    assert (row["unit_id"], row["unit_id_label"]) == ("u_ccds_52", "")
+    assert (row["course_code"], row["course_code_label"]) == ("DSCB-2026-09", "")
