@@ -25,6 +25,10 @@ from server.errors import InvalidXForm
 XF = "{http://www.w3.org/2002/xforms}"
 H = "{http://www.w3.org/1999/xhtml}"
 JR = "{http://openrosa.org/javarosa}"
+#: The longest version stored (the database column's size).
+MAX_VERSION_LENGTH = 255
+#: Collect reads ``<input query=…>`` choices (select_one_external) from this media file.
+EXTERNAL_ITEMSETS = "itemsets.csv"
 _INSTANCE_REF = re.compile(r"instance\(\s*'([^']+)'\s*\)")
 _ITEXT_REF = re.compile(r"jr:itext\(\s*'([^']+)'\s*\)")
 _MEDIA_URL = re.compile(r"^jr://(images|audio|video|file|file-csv)/(.+)$")
@@ -122,14 +126,14 @@ def read_xform(xml: bytes, *, what: str = "XForm") -> FormSchema:
     :return: the form's schema.
     :raises InvalidXForm: unsafe or malformed XML, or a document that is not an XForm.
     """
-    html = parse_xml_safely(xml, what=what)
-    head = html.find(f"{H}head")
-    model = head.find(f"{XF}model") if head is not None else None
-    if html.tag != f"{H}html" or model is None:
+    html = _without_namespaces(parse_xml_safely(xml, what=what))
+    head = html.find("head")
+    model = head.find("model") if head is not None else None
+    if html.tag != "html" or model is None:
         raise InvalidXForm(
             f"{what}: not an XForm (expected <h:html> with <h:head><model>)", reason="not_xform"
         )
-    primary = next((i for i in model.findall(f"{XF}instance") if "id" not in i.attrib), None)
+    primary = next((i for i in model.findall("instance") if "id" not in i.attrib), None)
     root = next(iter(primary), None) if primary is not None else None
     if root is None:
         raise InvalidXForm(f"{what}: the XForm has no primary instance", reason="not_xform")
@@ -139,13 +143,20 @@ def read_xform(xml: bytes, *, what: str = "XForm") -> FormSchema:
             f"{what}: the instance root <{_local(root.tag)}> has no id attribute",
             reason="no_form_id",
         )
-    title_el = head.find(f"{H}title")
+    version = read_version(root)
+    if len(version) > MAX_VERSION_LENGTH:
+        raise InvalidXForm(
+            f"{what}: the version is {len(version)} characters long; at most "
+            f"{MAX_VERSION_LENGTH} are accepted",
+            reason="version_too_long",
+        )
+    title_el = head.find("title")
     translations, default_language = _read_itext(model)
-    reader = _SchemaReader(model, html.find(f"{H}body"), translations, default_language)
-    submission = model.find(f"{XF}submission")
+    reader = _SchemaReader(model, html.find("body"), translations, default_language)
+    submission = model.find("submission")
     return FormSchema(
         form_id=form_id,
-        version=(root.get("version") or "").strip(),
+        version=version,
         title=(title_el.text or "").strip() if title_el is not None else "",
         root=_local(root.tag),
         is_encrypted=submission is not None and bool(submission.get("base64RsaPublicKey")),
@@ -154,6 +165,35 @@ def read_xform(xml: bytes, *, what: str = "XForm") -> FormSchema:
         fields=reader.read(root),
         media=_media_references(html),
     )
+
+
+def read_version(root: Element) -> str:
+    """Read a form version the way JavaRosa does.
+
+    JavaRosa asks kXML for the root's ``version`` attribute with no namespace, which kXML
+    answers with the first attribute whose *local* name is ``version``, whatever its
+    namespace: ``orx:version="3"`` is version 3. No such attribute is the empty version, as in
+    ODK Central.
+
+    :param root: the primary instance's root element.
+    :return: the version, stripped; "" when there is none.
+    """
+    for name, value in root.attrib.items():  # ElementTree keeps document order
+        if _local(name) == "version":
+            return value.strip()
+    return ""
+
+
+def _without_namespaces(html: Element) -> Element:
+    """Drop element namespaces: JavaRosa matches XForm elements by local name only.
+
+    Forms without the XForms default namespace (``<model>`` in no namespace) open in Collect,
+    so they must be read here too. Attribute namespaces (``jr:template``) are kept.
+    """
+    for element in html.iter():
+        if isinstance(element.tag, str) and element.tag.startswith("{"):
+            element.tag = _local(element.tag)
+    return html
 
 
 def _local(tag: str) -> str:
@@ -173,14 +213,14 @@ def _text(element: Element) -> str:
 def _read_itext(model: Element) -> tuple[dict[str, dict[str, str]], str | None]:
     translations: dict[str, dict[str, str]] = {}
     default = None
-    itext = model.find(f"{XF}itext")
-    for translation in itext.findall(f"{XF}translation") if itext is not None else []:
+    itext = model.find("itext")
+    for translation in itext.findall("translation") if itext is not None else []:
         lang = translation.get("lang", "")
         if translation.get("default"):
             default = lang
         texts = translations.setdefault(lang, {})
-        for text in translation.findall(f"{XF}text"):
-            for value in text.findall(f"{XF}value"):
+        for text in translation.findall("text"):
+            for value in text.findall("value"):
                 if value.get("form") in (None, "long"):
                     texts[text.get("id", "")] = _text(value)
     return translations, default
@@ -194,6 +234,8 @@ def _media_references(html: Element) -> list[dict[str, str]]:
             match = _MEDIA_URL.match(value)
             if match:
                 found.setdefault(match.group(2), match.group(1))
+        if element.tag == "input" and element.get("query") is not None:
+            found.setdefault(EXTERNAL_ITEMSETS, "file-csv")
     return [{"filename": name, "type": kind} for name, kind in sorted(found.items())]
 
 
@@ -209,8 +251,8 @@ class _SchemaReader:
     ):
         self.translations = translations
         self.default_language = default_language
-        self.binds = {b.get("nodeset"): b for b in model.findall(f"{XF}bind")}
-        self.instances = {i.get("id"): i for i in model.findall(f"{XF}instance") if i.get("id")}
+        self.binds = {b.get("nodeset"): b for b in model.findall("bind")}
+        self.instances = {i.get("id"): i for i in model.findall("instance") if i.get("id")}
         self.controls: dict[str, Element] = {}
         self.repeats: set[str] = set()
         for element in body.iter() if body is not None else []:
@@ -292,7 +334,7 @@ class _SchemaReader:
         return "text"
 
     def _labels(self, control: Element | None) -> dict[str, str]:
-        label = control.find(f"{XF}label") if control is not None else None
+        label = control.find("label") if control is not None else None
         return self._label_of(label)
 
     def _label_of(self, label: Element | None) -> dict[str, str]:
@@ -309,17 +351,17 @@ class _SchemaReader:
         return {self.default_language or "default": text} if text else {}
 
     def _choices(self, result: Field, control: Element) -> None:
-        items = control.findall(f"{XF}item")
+        items = control.findall("item")
         if items:
             result.choices = [
                 {
-                    "name": (item.findtext(f"{XF}value") or "").strip(),
-                    "labels": self._label_of(item.find(f"{XF}label")),
+                    "name": (item.findtext("value") or "").strip(),
+                    "labels": self._label_of(item.find("label")),
                 }
                 for item in items
             ]
             return
-        itemset = control.find(f"{XF}itemset")
+        itemset = control.find("itemset")
         match = _INSTANCE_REF.search(itemset.get("nodeset", "")) if itemset is not None else None
         if not match:
             return
@@ -331,10 +373,10 @@ class _SchemaReader:
         if src:
             result.choice_file = src.group(2)
             return
-        result.choices = [self._instance_item(item) for item in instance.iter(f"{XF}item")]
+        result.choices = [self._instance_item(item) for item in instance.iter("item")]
 
     def _instance_item(self, item: Element) -> dict[str, Any]:
-        itext_id = (item.findtext(f"{XF}itextId") or "").strip()
+        itext_id = (item.findtext("itextId") or "").strip()
         if itext_id:
             labels = {
                 lang: texts[itext_id]
@@ -342,6 +384,6 @@ class _SchemaReader:
                 if itext_id in texts
             }
         else:
-            label = (item.findtext(f"{XF}label") or "").strip()
+            label = (item.findtext("label") or "").strip()
             labels = {self.default_language or "default": label} if label else {}
-        return {"name": (item.findtext(f"{XF}name") or "").strip(), "labels": labels}
+        return {"name": (item.findtext("name") or "").strip(), "labels": labels}

@@ -21,15 +21,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.domain.odk_validate import validate_xform
-from server.domain.xforms import FormSchema, read_xform
-from server.domain.xlsform import XFORM_TYPE, convert_xlsform, detect_file_type
+from server.domain.xforms import EXTERNAL_ITEMSETS, FormSchema, read_xform
+from server.domain.xlsform import XFORM_TYPE, convert_xlsform, detect_file_type, stamp_version
 from server.errors import (
     FileTooLarge,
     FormNotFound,
     FormValidationFailed,
     FormVersionExists,
-    FormVersionMissing,
     InvalidFormMedia,
+    ServiceError,
     ValidatorUnavailable,
 )
 from server.models import Form, FormMedia, FormVersion, Submission
@@ -64,6 +64,8 @@ class CheckedForm:
     xml: bytes
     schema: FormSchema
     warnings: list[str] = field(default_factory=list)
+    #: ``itemsets.csv`` pyxform built from the external_choices sheet, if any.
+    itemsets: bytes | None = None
 
     @property
     def md5(self) -> str:
@@ -80,39 +82,65 @@ class PublishResult:
     warnings: list[str]
 
 
-def check_form(filename: str, content: bytes, *, settings: ValidationSettings) -> CheckedForm:
+def check_form(
+    filename: str,
+    content: bytes,
+    *,
+    settings: ValidationSettings,
+    stamp: Callable[[str], str] | None = None,
+    now: dt.datetime | None = None,
+) -> CheckedForm:
     """Convert (if needed) and validate a form without storing anything.
 
+    Every problem found is reported at once: column typos, then pyxform's error or ODK
+    Validate's errors (each mapped back to its XLSForm row). One problem is raised as its own
+    catalogue error; several are raised as the first one's kind with every message, listed
+    in ``details["problems"]``.
+
     :param filename: the file's name; its extension says XLSForm or XForm, checked against
-        the content.
+        the content; its stem is the form id of an XLSForm without ``settings.form_id``.
     :param content: the file's bytes.
     :param settings: size limit and ODK Validate settings.
+    :param stamp: chooses the version of an XLSForm without ``settings.version`` (given the
+        form id); by default today's ``yyyymmdd01``.
+    :param now: the time a default stamp is taken from (aware; default: now).
     :return: the checked form with its XForm bytes, schema and warnings.
     :raises FileTooLarge: the file exceeds ``settings.max_bytes``.
     :raises EmptyFile, UnsupportedFileType, InvalidXLSForm, UnknownXLSFormColumn,
-        InvalidXForm, FormVersionMissing, FormValidationFailed, ValidatorUnavailable:
+        InvalidXForm, FormValidationFailed, ValidatorUnavailable:
         as their names say; each message names the file.
     """
     _check_size(filename, content, settings.max_bytes)
     file_type = detect_file_type(filename, content)
     warnings: list[str] = []
+    problems: list[ServiceError] = []
+    conversion = None
     if file_type == XFORM_TYPE:
         xml = content
     else:
-        conversion = convert_xlsform(filename, content, file_type)
-        xml, warnings = conversion.xform, conversion.warnings
-    schema = read_xform(xml, what=filename)
-    if not schema.version:
-        raise FormVersionMissing(
-            f"{filename}: form '{schema.form_id}' has no version; set settings.version "
-            "(e.g. 2026112301) so that each published version stays immutable",
-            file=filename,
-            form_id=schema.form_id,
+        when = now or dt.datetime.now(dt.UTC)
+        conversion = convert_xlsform(
+            filename, content, file_type, stamp=stamp or (lambda _: stamp_version([], when))
         )
+        xml, warnings = conversion.xform, conversion.warnings
+        if conversion.column_error is not None:
+            problems.append(conversion.column_error)
+    schema = read_xform(xml, what=filename)
+    rows = conversion.rows if conversion is not None else {}
     try:
-        warnings += validate_xform(xml, java=settings.java, timeout=settings.timeout)
-    except (FormValidationFailed, ValidatorUnavailable) as exc:
-        raise type(exc)(f"{filename}: {exc.message}", file=filename, **exc.details) from exc
+        warnings += validate_xform(
+            xml, java=settings.java, timeout=settings.timeout, locate=rows.get
+        )
+    except FormValidationFailed as exc:
+        problems.append(
+            FormValidationFailed(f"{filename}: {exc.message}", file=filename, **exc.details)
+        )
+    except ValidatorUnavailable as exc:
+        raise ValidatorUnavailable(
+            f"{filename}: {exc.message}", file=filename, **exc.details
+        ) from exc
+    if problems:
+        raise _all_problems(filename, problems)
     return CheckedForm(
         filename=filename,
         file_type=file_type,
@@ -120,6 +148,21 @@ def check_form(filename: str, content: bytes, *, settings: ValidationSettings) -
         xml=xml,
         schema=schema,
         warnings=warnings,
+        itemsets=conversion.itemsets if conversion is not None else None,
+    )
+
+
+def _all_problems(filename: str, problems: list[ServiceError]) -> ServiceError:
+    """One error for everything wrong with a form, so it is fixed in one round."""
+    if len(problems) == 1:
+        return problems[0]
+    listed = [
+        {"code": p.code, "message": p.message.removeprefix(f"{filename}: ")} for p in problems
+    ]
+    return type(problems[0])(
+        f"{filename}: {len(problems)} problems:\n" + "\n".join(f"- {p['message']}" for p in listed),
+        file=filename,
+        problems=listed,
     )
 
 
@@ -149,9 +192,17 @@ def publish_form(
     :raises InvalidFormMedia, FileTooLarge: for a bad media file.
     :raises ServiceError: every error of :func:`check_form`.
     """
-    checked = check_form(filename, content, settings=settings)
+    checked = check_form(
+        filename,
+        content,
+        settings=settings,
+        stamp=lambda form_id: _stamp(session, form_id, content, now),
+        now=now,
+    )
     schema = checked.schema
-    offered = media or []
+    offered = list(media or [])
+    if checked.itemsets is not None and all(m.filename != EXTERNAL_ITEMSETS for m in offered):
+        offered.append(MediaFile(EXTERNAL_ITEMSETS, checked.itemsets))
     if generated_media is not None:
         generated = generated_media([m["filename"] for m in schema.media])
         names = {item.filename for item in generated}
@@ -213,6 +264,29 @@ def publish_form(
     return PublishResult(version, "published", warnings)
 
 
+def _stamp(session: Session, form_id: str, source: bytes, now: dt.datetime) -> str:
+    """Choose the version of an XLSForm that has none.
+
+    An identical file gets the version it got before (publishing it again is a no-op);
+    anything else gets a new ``yyyymmddnn`` above the form's other versions.
+    """
+    form_pk = session.execute(sa.select(Form.id).where(Form.form_id == form_id)).scalar()
+    if form_pk is None:
+        return stamp_version([], now)
+    same = session.execute(
+        sa.select(FormVersion.version)
+        .where(FormVersion.form_pk == form_pk, FormVersion.source == source)
+        .order_by(FormVersion.id.desc())
+        .limit(1)
+    ).scalar()
+    if same is not None:
+        return same
+    existing = session.execute(
+        sa.select(FormVersion.version).where(FormVersion.form_pk == form_pk)
+    ).scalars()
+    return stamp_version(list(existing), now)
+
+
 def list_forms(session: Session) -> list[Form]:
     """Return every form with its versions, ordered by form_id.
 
@@ -248,10 +322,22 @@ def _check_size(filename: str, content: bytes, max_bytes: int) -> None:
 
 
 def _version_exists(schema: FormSchema, old_md5: str, new_md5: str, filename: str):
+    if schema.version:
+        how = (
+            f"form '{schema.form_id}' version '{schema.version}' is already published with "
+            "different content; published versions never change: raise settings.version "
+            "(in an XForm, the version attribute of the instance root) and publish again"
+        )
+    else:
+        how = (
+            f"form '{schema.form_id}' was published without a version and this file has none "
+            "either; published versions never change, so a changed form needs a version: add "
+            f'version="{stamp_version([], dt.datetime.now(dt.UTC))}" to the instance root '
+            f'<{schema.root} id="{schema.form_id}"> (or fill settings.version in the XLSForm) '
+            "and publish again"
+        )
     return FormVersionExists(
-        f"{filename}: form '{schema.form_id}' version '{schema.version}' is already published "
-        "with different content; published versions never change: raise settings.version "
-        "and publish again",
+        f"{filename}: {how}",
         file=filename,
         form_id=schema.form_id,
         version=schema.version,
