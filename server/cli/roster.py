@@ -40,7 +40,7 @@ def import_command(path: str, dry_run: bool, as_of: str | None) -> None:
         )
         if dry_run:
             db.session.rollback()
-        else:
+        elif changes.changed:
             refresh_and_report()  # trainee labels show the unit people are in
         return changes
 
@@ -51,6 +51,8 @@ def import_command(path: str, dry_run: bool, as_of: str | None) -> None:
         f"moved, {changes.closed} closed, {changes.unchanged} unchanged, "
         f"{changes.certificates_added} certificate(s) added"
     )
+    if not changes.changed:
+        click.echo("không có thay đổi / nothing changed")
     for sample in changes.samples[:20] if dry_run else []:
         click.echo(f"  dòng / row {sample['row']}: {sample['person_code']} {sample['change']}")
 

@@ -209,8 +209,12 @@ def _columns(filename: str, header: list) -> dict[str, int]:
         if unknown:
             parts.append(f"cột lạ / unknown column(s): {', '.join(unknown)}")
         text = "; ".join(parts)
+        # The problem travels in the rows (printed by the CLI, returned by the API), not in
+        # the message too.
         raise InvalidRosterFile(
-            f"{filename}: row 1 (header): {text}", message_vi=text, rows=[{"row": 1, "error": text}]
+            f"{filename}: the header row cannot be used",
+            message_vi="Dòng tiêu đề có lỗi.",
+            rows=[{"row": 1, "error": text}],
         )
     return columns
 

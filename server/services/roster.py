@@ -22,7 +22,7 @@ from exports import Column, Table
 from server.domain import catalogue
 from server.domain.roster import COLUMNS, RosterRow, read_roster
 from server.errors import InvalidRosterFile
-from server.models import AdminUnit, Person, PersonCertificate, Posting
+from server.models import AdminUnit, Person, PersonCertificate, Posting, UnitSuccessor
 
 #: Which unit levels a staff level may be attached to, most specific first.
 UNIT_LEVELS = {
@@ -50,6 +50,13 @@ class RosterChanges:
     #: The first changes, for people to check: {"row", "person_code", "change"}.
     samples: list[dict] = field(default_factory=list)
 
+    @property
+    def changed(self) -> bool:
+        """Whether the import changes anything at all."""
+        return bool(
+            self.added or self.updated or self.moved or self.closed or self.certificates_added
+        )
+
     def note(self, row: RosterRow, change: str) -> None:
         """Count a change and keep a few examples."""
         setattr(self, change, getattr(self, change) + 1)
@@ -68,19 +75,61 @@ def _units_by_code(session: Session) -> dict[str, list[tuple]]:
     return units
 
 
-def _resolve_unit(row: RosterRow, units: dict, on: dt.date) -> int:
+def _replacing_units(session: Session) -> set[int]:
+    """Units that replaced former ones (the 2025 units mapped from pre-reform units)."""
+    return set(session.scalars(sa.select(UnitSuccessor.successor_id).distinct()))
+
+
+def _resolve_unit(
+    row: RosterRow, units: dict, *, start: dt.date, today: dt.date, replacing: set[int]
+) -> int:
+    """The unit a row's code names: the one in force on the row's last day in post.
+
+    A register lists people with today's codes and the day they started, often years before
+    the 2025 reform: the code means the unit it names on the row's last day (its end date, or
+    today for someone still in post). That unit may be younger than the position when the code
+    existed at the start too (a reused code) or when it replaced former units; otherwise the
+    start date is wrong. A code that names no unit on the last day is a former one (a closed
+    position, or a register kept in pre-reform codes) and means the unit it named at the start.
+    """
     allowed = UNIT_LEVELS[row.level]
-    matches = [
-        (allowed.index(level), unit_id)
-        for unit_id, level, start, end in units.get(row.unit_code, [])
-        if level in allowed and start <= on and (end is None or on <= end)
-    ]
-    if not matches:
-        raise ValueError(
-            f"mã đơn vị {row.unit_code} không có (cấp {', '.join(allowed)}) vào ngày "
-            f"{on:%d/%m/%Y} / unit code not found for this level on that date"
+
+    def in_force(day: dt.date) -> list[tuple]:
+        return sorted(
+            (allowed.index(level), unit_id, begin)
+            for unit_id, level, begin, end in units.get(row.unit_code, [])
+            if level in allowed and begin <= day and (end is None or day <= end)
         )
-    return min(matches)[1]
+
+    last_day = row.in_post_to or max(start, today)
+    at_end = in_force(last_day)
+    if at_end:
+        _, unit_id, begin = at_end[0]
+        if begin <= start or unit_id in replacing or in_force(start):
+            return unit_id
+        raise ValueError(
+            f"mã đơn vị {row.unit_code} chỉ có từ ngày {begin:%d/%m/%Y}, sau ngày bắt đầu "
+            f"{start:%d/%m/%Y} / unit code only exists from {begin:%d/%m/%Y}"
+        )
+    at_start = in_force(start)
+    if at_start:
+        return at_start[0][1]
+    raise ValueError(
+        f"mã đơn vị {row.unit_code} không có (cấp {', '.join(allowed)}) vào ngày "
+        f"{start:%d/%m/%Y} / unit code not found for this level on that date"
+    )
+
+
+def _bad_rows(filename: str, problems: list[dict]) -> InvalidRosterFile:
+    # The rows travel in details (the CLI prints them, the API returns them): the message
+    # only counts them, so that nobody reads the same list twice.
+    problems.sort(key=lambda p: p["row"])
+    return InvalidRosterFile(
+        f"{filename}: {len(problems)} bad row(s), nothing was imported",
+        message_vi=f"{len(problems)} dòng có lỗi, chưa nhập gì.",
+        rows=problems[:500],
+        file=filename,
+    )
 
 
 def import_roster(
@@ -94,6 +143,9 @@ def import_roster(
 ) -> RosterChanges:
     """Import a register file (flushes unless ``dry_run``).
 
+    Importing the same file again changes nothing; importing a corrected one changes exactly
+    the corrected rows.
+
     :param filename: the file's name (.xlsx or .csv).
     :param content: its bytes.
     :param session: the database session.
@@ -103,26 +155,31 @@ def import_roster(
     :return: the changes.
     :raises InvalidRosterFile: every bad row (unknown unit, bad date, duplicate code…).
     """
-    as_of = as_of or now.date()
+    today = now.date()
+    as_of = as_of or today
     parsed = read_roster(filename, content)
     problems = list(parsed.problems)
     units = _units_by_code(session)
+    replacing = _replacing_units(session)
     unit_of: dict[int, int] = {}
     for row in parsed.rows:
         try:
-            unit_of[row.row] = _resolve_unit(row, units, row.in_post_from or as_of)
+            unit_of[row.row] = _resolve_unit(
+                row, units, start=row.in_post_from or as_of, today=today, replacing=replacing
+            )
         except ValueError as exc:
             problems.append({"row": row.row, "error": str(exc)})
     if problems:
-        problems.sort(key=lambda p: p["row"])
-        shown = "; ".join(f"dòng {p['row']}: {p['error']}" for p in problems[:5])
-        raise InvalidRosterFile(
-            f"{filename}: {len(problems)} bad row(s), nothing was imported: {shown}",
-            message_vi=f"{len(problems)} dòng có lỗi, chưa nhập gì.",
-            rows=problems[:500],
-            file=filename,
-        )
-    return _apply(parsed.rows, unit_of, session=session, now=now, as_of=as_of, dry_run=dry_run)
+        raise _bad_rows(filename, problems)
+    return _apply(
+        parsed.rows,
+        unit_of,
+        session=session,
+        now=now,
+        as_of=as_of,
+        dry_run=dry_run,
+        filename=filename,
+    )
 
 
 def _apply(
@@ -133,6 +190,7 @@ def _apply(
     now: dt.datetime,
     as_of: dt.date,
     dry_run: bool,
+    filename: str,
 ) -> RosterChanges:
     persons = {
         r.code: r
@@ -140,17 +198,19 @@ def _apply(
             sa.select(Person.id, Person.code, *[getattr(Person, f) for f in _PERSON_FIELDS])
         )
     }
-    open_postings = {
-        r.person_id: r
-        for r in session.execute(
-            sa.select(
-                Posting.id,
-                Posting.person_id,
-                Posting.valid_from,
-                *[getattr(Posting, f) for f in _POSTING_FIELDS],
-            ).where(Posting.valid_to.is_(None))
-        )
-    }
+    # Every position, not only the open ones: a leaver's closed position is what an unchanged
+    # file must be compared with.
+    postings: dict[int, list] = defaultdict(list)
+    for r in session.execute(
+        sa.select(
+            Posting.id,
+            Posting.person_id,
+            Posting.valid_from,
+            Posting.valid_to,
+            *[getattr(Posting, f) for f in _POSTING_FIELDS],
+        ).order_by(Posting.person_id, Posting.valid_from)
+    ):
+        postings[r.person_id].append(r)
     certificates = {
         (c.person_id, c.code): c.issued_on
         for c in session.execute(
@@ -160,7 +220,8 @@ def _apply(
         )
     }
     changes = RosterChanges(dry_run=dry_run)
-    new_people, person_updates, posting_inserts, closes, new_certs = [], [], [], [], []
+    new_people, person_updates, posting_inserts, posting_updates, new_certs = [], [], [], [], []
+    problems: list[dict] = []
     for row in rows:
         start = row.in_post_from or as_of
         wanted = {
@@ -187,29 +248,91 @@ def _apply(
         if any(getattr(existing, f) != v for f, v in details.items()):
             person_updates.append({"b_id": existing.id, **details, "updated_at": now})
             change = "updated"
-        current = open_postings.get(existing.id)
-        if current is None or any(getattr(current, f) != v for f, v in wanted.items()):
-            if current is not None and start > current.valid_from:
-                closes.append((current.id, start - dt.timedelta(days=1)))
-            elif current is not None:  # same or earlier start: a correction of the position
-                closes.append((current.id, None))
-            posting_inserts.append(
-                (row.person_code, {**wanted, "valid_from": start, "valid_to": row.in_post_to})
-            )
-            change = "moved"
-        elif row.in_post_to is not None:
-            closes.append((current.id, row.in_post_to))
-            change = "closed"
+        try:
+            step = _position_change(row, wanted, start, as_of, postings[existing.id])
+        except ValueError as exc:
+            problems.append({"row": row.row, "error": str(exc)})
+            continue
+        if step is not None:
+            kind, updates, insert = step
+            posting_updates.extend(updates)
+            if insert is not None:
+                posting_inserts.append((row.person_code, insert))
+            change = kind if kind != "updated" or change == "unchanged" else change
         new_certs.extend(
             (row.person_code, c.code, c.issued_on)
             for c in row.certificates
             if (existing.id, c.code) not in certificates
         )
         changes.note(row, change)
+    if problems:
+        raise _bad_rows(filename, problems)
     changes.certificates_added = len(new_certs)
     if not dry_run:
-        _write(session, new_people, person_updates, posting_inserts, closes, new_certs)
+        _write(session, new_people, person_updates, posting_inserts, posting_updates, new_certs)
     return changes
+
+
+def _same(posting, wanted: dict) -> bool:
+    return all(getattr(posting, f) == v for f, v in wanted.items())
+
+
+def _position_change(
+    row: RosterRow, wanted: dict, start: dt.date, as_of: dt.date, history: list
+) -> tuple[str, list[dict], dict | None] | None:
+    """How a row changes a person's positions: None, or (kind, updates, insert).
+
+    :raises ValueError: the row's end date is before the start of the position it closes.
+    """
+    new = {**wanted, "valid_from": start, "valid_to": row.in_post_to}
+    if not history:
+        return "moved", [], new
+    latest = history[-1]
+    same_start = next((p for p in history if p.valid_from == start), None)
+    if same_start is not None:  # the row states a known position (again, or corrected)
+        # An older position stays closed whatever the row says; the last one ends as the row
+        # says, so leaving and coming back are corrections too.
+        end = row.in_post_to if same_start is latest else same_start.valid_to
+        if _same(same_start, wanted) and end == same_start.valid_to:
+            return None
+        kind = "moved" if not _same(same_start, wanted) else "closed" if end else "updated"
+        return kind, [{"b_id": same_start.id, **new, "valid_to": end}], None
+    if _same(latest, wanted):
+        previous = history[-2] if len(history) > 1 else None
+        begin = latest.valid_from
+        if row.in_post_from is not None and (
+            previous is None or start > (previous.valid_to or previous.valid_from)
+        ):
+            begin = start  # a corrected start of the same position
+        if row.in_post_to is None and latest.valid_to is not None and as_of > latest.valid_to:
+            return "moved", [], new  # back in the same position after leaving
+        if row.in_post_to is not None and row.in_post_to < begin:
+            raise ValueError(
+                f"ngày kết thúc {row.in_post_to:%d/%m/%Y} trước ngày bắt đầu {begin:%d/%m/%Y} "
+                "của vị trí hiện tại / in_post_to is before the current position started"
+            )
+        if (begin, row.in_post_to) == (latest.valid_from, latest.valid_to):
+            return None
+        kind = "closed" if row.in_post_to is not None and begin == latest.valid_from else "updated"
+        return kind, [{"b_id": latest.id, **new, "valid_from": begin}], None
+    if start > latest.valid_from:  # a move: the last position ends the day before
+        updates = []
+        if latest.valid_to is None or latest.valid_to >= start:
+            close = start - dt.timedelta(days=1)
+            updates.append(
+                {"b_id": latest.id, **_values(latest), "valid_to": close},
+            )
+        return "moved", updates, new
+    # An earlier start than the last position, with other details: a correction of it.
+    return "moved", [{"b_id": latest.id, **new}], None
+
+
+def _values(posting) -> dict:
+    return {
+        **{f: getattr(posting, f) for f in _POSTING_FIELDS},
+        "valid_from": posting.valid_from,
+        "valid_to": posting.valid_to,
+    }
 
 
 def _batches(items: list) -> Iterator[list]:
@@ -218,7 +341,7 @@ def _batches(items: list) -> Iterator[list]:
 
 
 def _write(
-    session: Session, new_people, person_updates, posting_inserts, closes, new_certs
+    session: Session, new_people, person_updates, posting_inserts, posting_updates, new_certs
 ) -> None:
     for batch in _batches(new_people):
         session.execute(sa.insert(Person), batch)
@@ -226,16 +349,11 @@ def _write(
         statement = sa.update(Person.__table__).where(Person.__table__.c.id == sa.bindparam("b_id"))
         for batch in _batches(person_updates):
             session.execute(statement, batch)
-    corrected = [pid for pid, end in closes if end is None]
-    if corrected:  # a new position with the same start replaces the open one
-        for batch in _batches(corrected):
-            session.execute(sa.delete(Posting).where(Posting.id.in_(batch)))
-    ended = [{"b_id": pid, "valid_to": end} for pid, end in closes if end is not None]
-    if ended:
+    if posting_updates:  # before the inserts: a closed position makes room for the next one
         statement = sa.update(Posting.__table__).where(
             Posting.__table__.c.id == sa.bindparam("b_id")
         )
-        for batch in _batches(ended):
+        for batch in _batches(posting_updates):
             session.execute(statement, batch)
     codes = {code for code, _ in posting_inserts} | {code for code, _, _ in new_certs}
     ids = {}
@@ -313,13 +431,13 @@ def _roster_rows(session: Session, on: dt.date | None) -> Iterator[list]:
 
 
 def people_in_post(
-    session: Session, *, on: dt.date, unit_codes: set[str] | None, q: str | None, limit: int
+    session: Session, *, on: dt.date, unit_ids: set[int] | None, q: str | None, limit: int
 ) -> list[dict]:
     """People in post on a day, optionally within some units and matching a name or code.
 
     :param session: the database session.
     :param on: the day.
-    :param unit_codes: allowed unit codes (already expanded to sub-units); None = all.
+    :param unit_ids: allowed units (already expanded to sub-units and former units); None = all.
     :param q: part of the name or person code.
     :param limit: at most this many, by person code.
     :return: plain dicts for the API.
@@ -332,8 +450,8 @@ def people_in_post(
         .order_by(Person.code)
         .limit(limit)
     )
-    if unit_codes is not None:
-        query = query.where(AdminUnit.code.in_(unit_codes or {""}))
+    if unit_ids is not None:
+        query = query.where(Posting.unit_id.in_(sorted(unit_ids)))
     if q:
         pattern = f"%{q.replace('%', '').replace('_', '')}%"
         query = query.where(sa.or_(Person.full_name.ilike(pattern), Person.code.ilike(pattern)))

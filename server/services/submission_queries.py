@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.errors import FormNotReadable
-from server.models import AdminUnit, Device, Form, FormVersion, Submission, User
+from server.models import Device, Form, FormVersion, Submission, User
 from server.services.accounts import readable_form_pks
+from server.services.units import load_unit_scope
 
 
 @dataclass(frozen=True)
@@ -55,24 +56,47 @@ def check_readable(user: User, form: Form) -> None:
         )
 
 
-def unit_codes_under(session: Session, code: str) -> set[str]:
-    """The unit code and the codes of every unit below it (any period).
+#: Vietnam time: a submission's day, compared with the validity of units, is its local day.
+VIETNAM = dt.timezone(dt.timedelta(hours=7))
+
+
+def unit_clause(session: Session, code: str) -> sa.ColumnElement[bool]:
+    """The condition "this submission's unit falls under the unit code", across the reform.
+
+    A submission holds a unit code and a day (when it was finished on the device, or else
+    received). The code covers its sub-units and, for a 2025 unit, the former units that
+    became part of it; a reused code or a former code counts by the day (see
+    :class:`server.domain.units.UnitScope`).
+
+    :param session: the database session (to read the units).
+    :param code: the unit code filtered on.
+    :return: a WHERE clause on Submission.
+    """
+    scope = load_unit_scope(session, code)
+    if not scope.covered:  # a code we do not know: match it literally
+        return Submission.unit_code == code
+    day = sa.func.coalesce(Submission.submitted_at, Submission.received_at)
+    clauses = []
+    for codes, first, last in sorted(scope.code_windows(), key=lambda w: sorted(w[0])):
+        parts = [Submission.unit_code.in_(sorted(codes))]
+        if first is not None:
+            parts.append(day >= dt.datetime.combine(first, dt.time(), VIETNAM))
+        if last is not None:
+            end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), VIETNAM)
+            parts.append(day < end)
+        clauses.append(sa.and_(*parts))
+    return sa.or_(*clauses)
+
+
+def unit_ids_under(session: Session, code: str, on: dt.date) -> set[int]:
+    """The units under which a posting counts for a filter on ``code`` on day ``on``.
 
     :param session: the database session.
-    :param code: a unit code.
-    :return: codes, including ``code`` itself.
+    :param code: the unit code filtered on.
+    :param on: the day.
+    :return: unit ids: the unit, its sub-units and former units (see ``UnitScope``).
     """
-    codes = {code}
-    frontier = [
-        u.id for u in session.execute(sa.select(AdminUnit).where(AdminUnit.code == code)).scalars()
-    ]
-    while frontier:
-        children = session.execute(
-            sa.select(AdminUnit.id, AdminUnit.code).where(AdminUnit.parent_id.in_(frontier))
-        ).all()
-        codes.update(c.code for c in children)
-        frontier = [c.id for c in children]
-    return codes
+    return load_unit_scope(session, code).ids_on(on)
 
 
 def submission_query(session: Session, form: Form, filters: SubmissionFilters) -> sa.Select:
@@ -101,7 +125,7 @@ def submission_query(session: Session, form: Form, filters: SubmissionFilters) -
         if high is not None:
             query = query.where(column < high)
     if filters.unit:
-        query = query.where(Submission.unit_code.in_(unit_codes_under(session, filters.unit)))
+        query = query.where(unit_clause(session, filters.unit))
     if filters.submitter:
         query = query.where(_submitter_clause(filters.submitter))
     if filters.review_state:

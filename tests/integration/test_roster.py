@@ -176,9 +176,9 @@ def test_merged_cells_are_refused(units, runner, tmp_path):
     ("text", "expected"),
     [
         (HEADER.replace("Giới tính,", "") + "x\n", "missing column(s): Giới tính"),
-        (HEADER + ROWS + ROWS.splitlines()[0] + "\n", "dòng 4: mã cán bộ GL001 trùng"),
-        (HEADER + ROWS.replace("21583", "99999"), "dòng 2: mã đơn vị 99999 không có"),
-        (HEADER + ROWS.replace("01/08/2025", "mùng 1 tháng 8"), "dòng 2: Ngày bắt đầu «mùng 1"),
+        (HEADER + ROWS + ROWS.splitlines()[0] + "\n", "row 4: mã cán bộ GL001 trùng"),
+        (HEADER + ROWS.replace("21583", "99999"), "row 2: mã đơn vị 99999 không có"),
+        (HEADER + ROWS.replace("01/08/2025", "mùng 1 tháng 8"), "row 2: Ngày bắt đầu «mùng 1"),
         (HEADER + ROWS.replace("vc_std:2019", "bằng lái xe"), "chứng chỉ «bằng lái xe»"),
         (HEADER + ROWS.replace("Viên chức", "Nhân viên"), "Loại hình «Nhân viên»"),
     ],
@@ -210,7 +210,7 @@ def test_ten_thousand_rows_with_one_bad_row(units, runner, session, tmp_path):
     result = runner.invoke(args=["roster", "import", write(tmp_path, HEADER + "\n".join(lines))])
     assert result.exit_code == 1
     assert "1 bad row(s), nothing was imported" in result.output
-    assert "dòng 7346: năm sinh «1890»" in result.output
+    assert "row 7346: năm sinh «1890»" in result.output
     assert session.scalar(sa.select(sa.func.count(Person.id))) == 0
     assert session.scalar(sa.select(sa.func.count(Posting.id))) == 0
     assert session.scalar(sa.select(sa.func.count(PersonCertificate.id))) == 0

@@ -20,7 +20,7 @@ from server.services import roster as roster_service
 from server.services import scoring
 from server.services.forms import get_form
 from server.services.pickers import refresh_pickers
-from server.services.submission_queries import check_readable, unit_codes_under
+from server.services.submission_queries import check_readable, unit_ids_under
 from server.web.api import bp, json_body, operation, parse
 from server.web.api.registry_schemas import (
     CourseDetailSchema,
@@ -70,20 +70,21 @@ def _upload(field: str = "file"):
 def list_roster():
     """List the staff register."""
     args = parse(RosterQuery(), request.args)
-    scope: set[str] | None = None
+    on = args.get("on") or _now().date()
+    scope: set[int] | None = None
     if g.user.role == "planner":
         scope = set()
         for code in g.user.unit_codes:
-            scope |= unit_codes_under(db.session, code)
+            scope |= unit_ids_under(db.session, code, on)
     elif g.user.role not in {"admin", "trainer"}:
         raise RoleNotAllowed("collectors do not read the staff register")
     if args.get("unit"):
-        wanted = unit_codes_under(db.session, args["unit"])
+        wanted = unit_ids_under(db.session, args["unit"], on)
         scope = wanted if scope is None else scope & wanted
     people = roster_service.people_in_post(
         db.session,
-        on=args.get("on") or _now().date(),
-        unit_codes=scope,
+        on=on,
+        unit_ids=scope,
         q=args.get("q"),
         limit=args["limit"],
     )
