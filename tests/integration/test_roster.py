@@ -225,3 +225,39 @@ def test_template_has_headers_and_code_lists(runner, tmp_path):
     assert headers[:3] == ("Mã cán bộ", "Họ và tên", "Giới tính")
     codes = {row[1] for row in book["danh_muc"].iter_rows(min_row=2, values_only=True)}
     assert {"vien_chuc", "ctv_dual", "cdnn_iii", "village"} <= codes
+
+
+LEAVER = "GL003,Lê Văn Tư,Nam,1975,23584,Tuyến xã,Hợp đồng,other,,,,01/08/2025,31/10/2025\n"
+
+
+def test_reimporting_an_unchanged_register_with_a_leaver_changes_nothing(
+    units, runner, session, tmp_path
+):
+    path = write(tmp_path, HEADER + ROWS + LEAVER)
+    first = runner.invoke(args=["roster", "import", path])
+    assert "3 added" in first.output, first.output
+    again = runner.invoke(args=["roster", "import", path])
+    assert again.exit_code == 0, again.output
+    assert "0 added, 0 updated, 0 moved, 0 closed, 3 unchanged" in again.output
+    assert "không có thay đổi / nothing changed" in again.output
+    assert session.scalar(sa.select(sa.func.count(Posting.id))) == 3
+
+
+def test_reimporting_a_corrected_register_changes_exactly_the_corrections(
+    units, runner, session, tmp_path
+):
+    runner.invoke(args=["roster", "import", write(tmp_path, HEADER + ROWS + LEAVER)])
+    corrected = (ROWS + LEAVER).replace("31/10/2025", "30/11/2025")  # the leaver's end date
+    corrected = corrected.replace("Nguyễn Thị Hoa", "Nguyễn Thị Hòa")  # a name
+    corrected = corrected.replace("Dân số; Gia đình,2025-08-01", "Dân số,2025-08-01")  # roles
+    result = runner.invoke(args=["roster", "import", write(tmp_path, HEADER + corrected, "v2.csv")])
+    assert result.exit_code == 0, result.output
+    assert "0 added, 1 updated, 1 moved, 1 closed, 0 unchanged" in result.output
+    session.expire_all()
+    found = people(session)
+    assert found["GL001"].full_name == "Nguyễn Thị Hòa"
+    (ctv,) = found["GL002"].postings  # corrected in place, no second position
+    assert ctv.ctv_roles == ["pop"]
+    (leaver,) = found["GL003"].postings
+    assert leaver.valid_to == dt.date(2025, 11, 30)
+    assert session.scalar(sa.select(sa.func.count(Posting.id))) == 3
