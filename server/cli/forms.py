@@ -18,7 +18,7 @@ from server.services.pickers import registry_media
 
 forms_cli = AppGroup("forms", help="Publish and check XLSForm/XForm forms.")
 
-FORM_SUFFIXES = (".xlsx", ".xls", ".csv", ".md", ".xml")
+FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".md", ".xml")
 #: Files in a forms directory that are documentation, not forms.
 NOT_FORMS = {"readme.md", "changelog.md"}
 
@@ -78,6 +78,11 @@ def _read(path: Path) -> bytes:
         raise click.ClickException(f"{path}: {exc.strerror}") from exc
 
 
+def _version_label(version: str) -> str:
+    """``v2026112301``, or a word for the empty version of an XForm published without one."""
+    return f"v{version}" if version else "(no version)"
+
+
 @forms_cli.command("publish")
 @click.argument("paths", nargs=-1, required=True)
 def publish_command(paths: tuple[str, ...]) -> None:
@@ -102,7 +107,7 @@ def publish_command(paths: tuple[str, ...]) -> None:
             continue
         version = result.form_version
         click.echo(
-            f"{result.status:<13} {version.form.form_id} v{version.version} "
+            f"{result.status:<13} {version.form.form_id} {_version_label(version.version)} "
             f"md5:{version.md5} ({len(version.media)} media) ← {path}"
         )
         for warning in result.warnings:
@@ -125,7 +130,7 @@ def check_command(paths: tuple[str, ...]) -> None:
             continue
         schema = checked.schema
         click.echo(
-            f"ok {schema.form_id} v{schema.version} md5:{checked.md5} "
+            f"ok {schema.form_id} {_version_label(schema.version)} md5:{checked.md5} "
             f"({len(schema.fields)} fields, media: "
             f"{', '.join(m['filename'] for m in schema.media) or '-'}) ← {path}"
         )

@@ -10,7 +10,6 @@ from server.errors import (
     FileTooLarge,
     FormValidationFailed,
     FormVersionExists,
-    FormVersionMissing,
     InvalidFormMedia,
     InvalidXForm,
     InvalidXLSForm,
@@ -172,14 +171,6 @@ BAD_INPUTS = [
         "broken.md: ",
     ),
     (
-        "noversion.md",
-        MINI.replace(b"| version    |", b"| style      |").replace(
-            b"| 2026010101 |", b"| pages      |"
-        ),
-        FormVersionMissing,
-        "has no version",
-    ),
-    (
         "dupname.md",
         MINI.replace(b"| integer       | age  ", b"| integer       | ok   "),
         InvalidXLSForm,
@@ -235,7 +226,9 @@ def test_invalid_xpath_is_caught_by_odk_validate_and_nothing_is_stored(session):
         b"| survey |\n| | type | name | label | constraint |\n| | integer | n | N | . > > 3 |\n"
         b"| settings |\n| | form_id | version |\n| | xp | 1 |\n"
     )
-    with pytest.raises(FormValidationFailed, match=r"xp\.md: .*invalid constraint") as info:
+    with pytest.raises(
+        FormValidationFailed, match=r"xp\.md: row 2 \(question 'n'\): the constraint expression"
+    ) as info:
         publish(session, "xp.md", form)
     session.rollback()
     assert info.value.details["file"] == "xp.md"
@@ -249,3 +242,50 @@ def test_missing_java_refuses_to_publish(session):
         publish(session, "picker.md", picker("7"), settings=settings)
     session.rollback()
     assert session.scalar(sa.select(sa.func.count(Form.id))) == 0
+
+
+NO_VERSION = MINI.replace(b"| version    |", b"| style      |").replace(
+    b"| 2026010101 |", b"| pages      |"
+)
+
+
+def test_xlsform_without_version_is_stamped_and_republishing_it_is_a_no_op(session):
+    first = publish(session, "mini.md", NO_VERSION)
+    session.commit()
+    assert first.status == "published"
+    assert first.form_version.version == "2026112301"  # NOW in Vietnam time, then 01
+    assert b'version="2026112301"' in first.form_version.xml
+    assert any("stamped version 2026112301" in w for w in first.warnings)
+    again = publish(session, "mini.md", NO_VERSION)
+    assert again.status == "unchanged"
+    changed = publish(session, "mini.md", NO_VERSION.replace(b"Full name", b"Your name"))
+    assert changed.form_version.version == "2026112302"
+
+
+def test_stamped_version_is_above_every_yyyymmddnn_version(session):
+    publish(session)  # 2026010101
+    session.commit()
+    later = MINI.replace(b"2026010101", b"2099123199")
+    publish(session, "mini.md", later)
+    stamped = publish(session, "mini.md", NO_VERSION)
+    assert stamped.form_version.version == "2099123200"
+
+
+def test_every_problem_of_a_form_is_reported_at_once(session):
+    form = (
+        b"| survey |\n| | type | name | label | relevnt | constraint |\n"
+        b"| | integer | n | N | | . > > 3 |\n"
+    )
+    with pytest.raises(UnknownXLSFormColumn) as info:
+        publish(session, "all.md", form)
+    problems = info.value.details["problems"]
+    assert [p["code"] for p in problems] == ["400.9", "400.6"]
+    assert "row 2 (question 'n')" in problems[1]["message"]
+
+
+def test_external_choices_publish_their_itemsets_csv(session):
+    result = publish(
+        session, "ext.md", (DATA / "forms" / "compat" / "external_choices.md").read_bytes()
+    )
+    media = {m.filename: m.content for m in result.form_version.media}
+    assert media["itemsets.csv"].startswith(b'"list_name","name","label","province"')

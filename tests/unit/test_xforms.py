@@ -156,3 +156,43 @@ def test_read_xform_refuses_non_xforms(xml, reason):
     with pytest.raises(InvalidXForm) as info:
         read_xform(xml)
     assert info.value.details["reason"] == reason
+
+
+def _xform(
+    root_attributes: str, namespace: str = 'xmlns="http://www.w3.org/2002/xforms" '
+) -> bytes:
+    return (
+        f'<h:html {namespace}xmlns:h="http://www.w3.org/1999/xhtml" '
+        'xmlns:orx="http://openrosa.org/xforms"><h:head><h:title>T</h:title><model>'
+        f"<instance><data {root_attributes}><q/></data></instance>"
+        '<bind nodeset="/data/q" type="int"/></model></h:head>'
+        '<h:body><input ref="/data/q"><label>Q</label></input></h:body></h:html>'
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("attributes", "version"),
+    [
+        ('id="f" version="3"', "3"),
+        ('id="f"', ""),  # no version: the empty version, as in ODK Central
+        ('id="f" orx:version="5"', "5"),  # JavaRosa reads version in any namespace
+        ('id="f" orx:version="5" version="6"', "5"),  # ... and takes the first one
+    ],
+)
+def test_read_xform_reads_the_version_as_javarosa_does(attributes, version):
+    assert read_xform(_xform(attributes)).version == version
+
+
+def test_read_xform_accepts_a_form_without_the_xforms_default_namespace():
+    schema = read_xform(_xform('id="f" version="1"', namespace=""))
+    assert (schema.form_id, schema.title) == ("f", "T")
+    assert [(f.path, f.kind, f.labels) for f in schema.fields] == [
+        ("/data/q", "integer", {"default": "Q"})
+    ]
+
+
+def test_read_xform_expects_itemsets_csv_for_external_selects():
+    xml = _xform('id="f" version="1"').replace(
+        b'<input ref="/data/q">', b'<input ref="/data/q" query="instance(\'x\')/root/item">'
+    )
+    assert read_xform(xml).media == [{"filename": "itemsets.csv", "type": "file-csv"}]
