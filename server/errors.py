@@ -9,7 +9,7 @@ them. Every leaf carries a Vietnamese title (shown first to users) and an Englis
       MalformedSubmission 400.1 · MissingSubmissionFile 400.2 · InvalidHeader 400.3 ·
       InvalidXLSForm 400.4 · InvalidXForm 400.5 · FormValidationFailed 400.6 ·
       UnsupportedFileType 400.7 · EmptyFile 400.8 · UnknownXLSFormColumn 400.9 ·
-      InvalidUnitsFile 400.10 · FormVersionMissing 400.11 · InvalidFormMedia 400.12 ·
+      InvalidUnitsFile 400.10 · (400.11 retired) · InvalidFormMedia 400.12 ·
       InvalidAttachment 400.13 · InvalidAccount 400.14 · InvalidRosterFile 400.15 ·
       InvalidAnswerKey 400.16 · InvalidCourse 400.17
   * AuthenticationRequired 401.x       AuthenticationRequired 401.1
@@ -139,14 +139,6 @@ class InvalidUnitsFile(InvalidInput):
     code = "400.10"
     title_vi = "Tệp đơn vị hành chính có lỗi"
     title_en = "Invalid administrative units file"
-
-
-class FormVersionMissing(InvalidInput):
-    """The form has no version; versions are what keep published forms immutable."""
-
-    code = "400.11"
-    title_vi = "Biểu mẫu thiếu phiên bản"
-    title_en = "Form version missing"
 
 
 class InvalidFormMedia(InvalidInput):

@@ -47,11 +47,11 @@ class FormVersion(Base):
     __table_args__ = (
         sa.UniqueConstraint("form_pk", "version"),
         sa.CheckConstraint("length(md5) = 32", name="md5_length"),
-        sa.CheckConstraint("length(version) > 0", name="version_not_blank"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     form_pk: Mapped[int] = mapped_column(sa.ForeignKey("forms.id", ondelete="RESTRICT"), index=True)
+    #: As JavaRosa reads it; '' for an XForm published without one (as ODK Central stores it).
     version: Mapped[str] = mapped_column(sa.String(255))
     title: Mapped[str] = mapped_column(sa.String(255))
     #: The XForm exactly as served; formList's hash is the md5 of these bytes.

@@ -57,12 +57,6 @@ EXPECTED = {
 }
 
 
-def blank_versions_storable() -> bool:
-    """False while the schema still has the check ``length(version) > 0`` on form_versions."""
-    checks = sa.inspect(db.engine).get_check_constraints("form_versions")
-    return not any("version_not_blank" in (c.get("name") or "") for c in checks)
-
-
 def submission_for(version: FormVersion, filename: str) -> bytes:
     """The smallest submission Collect sends for the version: root, id, version, instanceID."""
     schema = version.schema
@@ -79,11 +73,6 @@ def submission_for(version: FormVersion, filename: str) -> bytes:
 
 @pytest.mark.parametrize("filename", FILES)
 def test_corpus_form_is_published_and_takes_a_submission(app, client, filename):
-    if filename == "xform_no_version.xml" and not blank_versions_storable():
-        pytest.skip(
-            "the schema's check length(version) > 0 refuses the empty version ODK Central "
-            "stores; a migration dropping ck_form_versions_version_not_blank enables this"
-        )
     result = publish_form(
         filename, (CORPUS / filename).read_bytes(), session=db.session, settings=SETTINGS, now=NOW
     )
