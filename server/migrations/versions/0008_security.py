@@ -1,0 +1,49 @@
+"""security: session versions, sign-in throttling, Digest nonce counters
+
+Revision ID: 0008
+Revises: 0006
+Create Date: 2026-12-03
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "0008"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("session_version", sa.Integer(), server_default="1", nullable=False)
+        )
+    op.create_table(
+        "auth_throttle",
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("window_started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("failures >= 0", name=op.f("ck_auth_throttle_failures_not_negative")),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_auth_throttle")),
+    )
+    op.create_table(
+        "digest_nonce_uses",
+        sa.Column("nonce", sa.String(length=80), nullable=False),
+        sa.Column("nc", sa.BigInteger(), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("nonce", "nc", name=op.f("pk_digest_nonce_uses")),
+    )
+    op.create_index(
+        op.f("ix_digest_nonce_uses_issued_at"), "digest_nonce_uses", ["issued_at"], unique=False
+    )
+
+
+def downgrade():
+    op.drop_index(op.f("ix_digest_nonce_uses_issued_at"), table_name="digest_nonce_uses")
+    op.drop_table("digest_nonce_uses")
+    op.drop_table("auth_throttle")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("session_version")
