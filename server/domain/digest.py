@@ -4,10 +4,9 @@ Collect never sends credentials first: it answers a ``WWW-Authenticate`` challen
 sending the same nonce with an increasing ``nc`` (okhttp-digest). So nonces must stay valid for
 some minutes, and an expired one is answered with ``stale=true`` so Collect retries silently.
 
-Nonces are stateless: ``<issued-at>.<hmac(secret, issued-at)>``. Any app process can verify
-them without shared storage; the cost is that an ``nc`` is not tracked per nonce, so within the
-nonce lifetime a captured request could be replayed (the same trade-off as a Basic header over
-TLS; use https in production).
+Nonces are signed, not stored: ``<issued-at>.<hmac(secret, issued-at)>``, so any app process
+can verify them. Replay is stopped by the (nonce, nc) pairs the server records
+(``services/nonce_counters``): ``qop=auth`` is required, and each pair is good for one request.
 """
 
 from __future__ import annotations
@@ -78,6 +77,8 @@ class NonceCheck:
 
     valid: bool
     stale: bool = False
+    #: When the nonce was issued (seconds since the epoch), for a valid one.
+    issued_at: int = 0
 
 
 def make_nonce(secret: str, now: float) -> str:
@@ -106,7 +107,7 @@ def check_nonce(nonce: str, *, secret: str, now: float, lifetime: int) -> NonceC
     age = now - int(issued)
     if age < -60 or age > lifetime:
         return NonceCheck(valid=False, stale=True)
-    return NonceCheck(valid=True)
+    return NonceCheck(valid=True, issued_at=int(issued))
 
 
 def _sign(secret: str, text: str) -> str:

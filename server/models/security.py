@@ -39,3 +39,21 @@ class DigestNonceUse(Base):
     nc: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     #: When the nonce was issued (from its signed text): rows die with the nonce's lifetime.
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class WebSession(Base):
+    """A signed-in page session. The cookie carries its random id; the row is what makes it valid.
+
+    A signed cookie alone cannot be taken back: signing out would end only the browser's copy.
+    With the row, signing out deletes it and a copied cookie is dead at once.
+    """
+
+    __tablename__ = "web_sessions"
+
+    #: sha256 of the random id in the cookie (a database dump does not yield live cookies).
+    id_sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: The user's ``session_version`` at sign-in; an older one is refused.
+    user_version: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

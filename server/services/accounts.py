@@ -11,6 +11,7 @@ Who sees which form over OpenRosa:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 import unicodedata
@@ -103,7 +104,7 @@ def create_user(
 
 
 def set_password(user: User, password: str, *, realm: str) -> None:
-    """Replace a user's password (both the hash and the Digest HA1).
+    """Replace a user's password (both the hash and the Digest HA1); ends their page sessions.
 
     :param user: the user.
     :param password: the new password, at least 8 characters.
@@ -111,6 +112,32 @@ def set_password(user: User, password: str, *, realm: str) -> None:
     :raises InvalidAccount: if the password is too short.
     """
     _set_password(user, password, realm)
+    _end_sessions(user)
+
+
+def set_role(user: User, role: str) -> None:
+    """Change a user's role; their page sessions end (what they may see changed).
+
+    :param user: the user.
+    :param role: admin, trainer, planner or collector.
+    :raises InvalidAccount: for an unknown role.
+    """
+    if role not in ROLES:
+        raise InvalidAccount(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if role != user.role:
+        user.role = role
+        _end_sessions(user)
+
+
+def disable_user(user: User) -> None:
+    """Disable a user: passwords, tokens and page sessions stop working at once."""
+    user.is_active = False
+    _end_sessions(user)
+
+
+def _end_sessions(user: User) -> None:
+    # A copied session cookie names the version it was made at; any other is refused.
+    user.session_version = (user.session_version or 1) + 1
 
 
 def _set_password(user: User, password: str, realm: str) -> None:
@@ -147,9 +174,18 @@ def check_basic(session: Session, username: str, password: str) -> User | None:
     :return: the active user, or None when the name or password is wrong.
     """
     user = find_user(session, username)
-    if user is None or not user.is_active or not check_password_hash(user.password_hash, password):
+    # An unknown name costs the same hash check as a known one: timing must not tell which
+    # user names exist.
+    stored = user.password_hash if user is not None else _decoy_hash()
+    if not check_password_hash(stored, password) or user is None or not user.is_active:
         return None
     return user
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    """A hash of a random password, made the way real ones are (same method and cost)."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def forms_by_id(session: Session, form_ids: Sequence[str]) -> list[Form]:

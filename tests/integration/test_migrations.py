@@ -34,6 +34,7 @@ TABLES = {
     "test_scores",
     "auth_throttle",
     "digest_nonce_uses",
+    "web_sessions",
 }
 
 

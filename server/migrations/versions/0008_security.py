@@ -39,9 +39,27 @@ def upgrade():
     op.create_index(
         op.f("ix_digest_nonce_uses_issued_at"), "digest_nonce_uses", ["issued_at"], unique=False
     )
+    op.create_table(
+        "web_sessions",
+        sa.Column("id_sha256", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("user_version", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_web_sessions_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id_sha256", name=op.f("pk_web_sessions")),
+    )
+    op.create_index(op.f("ix_web_sessions_user_id"), "web_sessions", ["user_id"], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f("ix_web_sessions_user_id"), table_name="web_sessions")
+    op.drop_table("web_sessions")
     op.drop_index(op.f("ix_digest_nonce_uses_issued_at"), table_name="digest_nonce_uses")
     op.drop_table("digest_nonce_uses")
     op.drop_table("auth_throttle")
