@@ -9,7 +9,7 @@ from flask import g
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def form_token(client, path: str = "/login") -> str:
+def form_token(client, path: str = "/login", **kwargs) -> str:
     """The CSRF token the page at ``path`` puts in its forms (the session cookie is kept).
 
     The test's app context outlives requests, so Flask's ``g`` would hand every page the
@@ -17,7 +17,7 @@ def form_token(client, path: str = "/login") -> str:
     requests each start afresh, and so does this.
     """
     g.pop("csrf_token", None)
-    html = client.get(path).get_data(as_text=True)
+    html = client.get(path, **kwargs).get_data(as_text=True)
     match = _TOKEN.search(html)
     assert match, f"no CSRF token on {path}"
     return match.group(1)

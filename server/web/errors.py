@@ -13,7 +13,7 @@ import time
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from server.domain.digest import make_nonce
 from server.errors import AuthenticationRequired, BodyTooLarge, ServiceError
@@ -139,6 +139,10 @@ def render_http_error(error: HTTPException):
     if _wants_json():
         body = {"error": {"code": str(status), "message": error.description, "details": {}}}
         response = jsonify(body)
+    elif isinstance(error, SecurityError):
+        # A Host outside TAPHUAN_ALLOWED_HOSTS: no URL can be built for it, so no page either.
+        text = f"{title_vi} / {title_en}: {error.description}\n"
+        response = Response(text, content_type="text/plain; charset=utf-8")
     else:
         response = render_template(
             "errors/error.html",
