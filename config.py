@@ -212,8 +212,7 @@ def validate(values: Mapping[str, Any]) -> None:
         raise ConfigError(f"{PREFIX}AUTH_REALM: must be non-empty and contain no quote")
     if not values["STORAGE_DIR"]:
         raise ConfigError(f"{PREFIX}STORAGE_DIR: must not be empty")
-    for key in ("SESSION_HOURS", "AUTH_MAX_FAILURES", "AUTH_MAX_FAILURES_PER_ADDRESS",
-                "AUTH_LOCK_SECONDS", "SUBMISSION_MAX_DEPTH", "SUBMISSION_MAX_ELEMENTS"):  # fmt: skip
+    for key in _AT_LEAST_ONE:
         if values[key] < 1:
             raise ConfigError(f"{PREFIX}{key}: must be at least 1")
     hosts = [h.strip() for h in values["ALLOWED_HOSTS"].split(",") if h.strip()]
@@ -221,6 +220,17 @@ def validate(values: Mapping[str, Any]) -> None:
         raise ConfigError(f"{PREFIX}ALLOWED_HOSTS: host names only, separated by commas")
     if values["FORMS_VALIDATE_TIMEOUT"] < 1:
         raise ConfigError(f"{PREFIX}FORMS_VALIDATE_TIMEOUT: must be at least 1 second")
+
+
+#: Counts and durations where 0 would switch a protection off or lock everyone out.
+_AT_LEAST_ONE = (
+    "SESSION_HOURS",
+    "AUTH_MAX_FAILURES",
+    "AUTH_MAX_FAILURES_PER_ADDRESS",
+    "AUTH_LOCK_SECONDS",
+    "SUBMISSION_MAX_DEPTH",
+    "SUBMISSION_MAX_ELEMENTS",
+)
 
 
 def _is_reserved(env_name: str) -> bool:
