@@ -14,15 +14,16 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 
+from server.domain.policy import Action
 from server.errors import TooManyAttempts
 from server.extensions import db
 from server.services import page_sessions, throttle
 from server.services.accounts import check_basic
+from server.services.permissions import allowed
 from server.web.admin import bp
 from server.web.security import throttle_policy
 
 PUBLIC_ENDPOINTS = {"admin.login", "admin.logout"}
-PAGE_ROLES = {"admin", "trainer", "planner"}
 
 
 def _now() -> dt.datetime:
@@ -33,7 +34,7 @@ def _now() -> dt.datetime:
 def require_login():
     """Send anyone not signed in to the login page (and back afterwards)."""
     user = page_sessions.user_for_session(db.session, session.get("sid"), now=_now())
-    if user is not None and user.role not in PAGE_ROLES:
+    if user is not None and not allowed(user, Action.USE_PAGES):
         user = None
     g.user = user
     if request.endpoint in PUBLIC_ENDPOINTS:
@@ -72,7 +73,7 @@ def login():
         try:
             throttle.check_not_locked(db.engine, keys, now=_now())
             user = check_basic(db.session, username, request.form.get("password", ""))
-            if user is None or user.role not in PAGE_ROLES:
+            if user is None or not allowed(user, Action.USE_PAGES):
                 throttle.record_failure(db.engine, keys, now=_now(), policy=throttle_policy())
         except TooManyAttempts as exc:
             response = current_app.make_response(
@@ -80,7 +81,7 @@ def login():
             )
             response.headers["Retry-After"] = str(exc.details["retry_after"])
             return response
-        if user is not None and user.role in PAGE_ROLES:
+        if user is not None and allowed(user, Action.USE_PAGES):
             throttle.clear_account(db.engine, username)
             session.clear()
             session.permanent = True
