@@ -15,7 +15,7 @@ them. Every leaf carries a Vietnamese title (shown first to users) and an Englis
   * AuthenticationRequired 401.x       AuthenticationRequired 401.1
   * Forbidden              403.x       TokenInvalid 403.1 · FormNotAssigned 403.2 ·
                                        FormNotReadable 403.3 · RoleNotAllowed 403.4 ·
-                                       RequestForgery 403.5
+                                       RequestForgery 403.5 · EditNotAllowed 403.6
   * NotFound               404.x       FormNotFound 404.1 · SubmissionNotFound 404.2 ·
                                        FormVersionNotFound 404.3 · UserNotFound 404.4 ·
                                        CourseNotFound 404.5 · PersonNotFound 404.6
@@ -247,6 +247,14 @@ class RequestForgery(Forbidden):
     code = "403.5"
     title_vi = "Biểu mẫu đã hết hạn hoặc không gửi từ trang này"
     title_en = "Form expired or sent from another site"
+
+
+class EditNotAllowed(Forbidden):
+    """A ``deprecatedID`` edit of a submission someone else sent."""
+
+    code = "403.6"
+    title_vi = "Không được sửa bài nộp của người khác"
+    title_en = "Not your submission to edit"
 
 
 class PayloadTooLarge(ServiceError):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 from dataclasses import dataclass
 
 _PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
@@ -82,14 +83,17 @@ class NonceCheck:
 
 
 def make_nonce(secret: str, now: float) -> str:
-    """Issue a signed nonce.
+    """Issue a signed nonce: ``<issued-at>.<random>.<signature>``.
+
+    The random part makes every challenge's nonce unique, also two in the same second, so
+    the (nonce, nc) pairs recorded against replay never collide between clients.
 
     :param secret: the app's secret key.
     :param now: the current time (seconds since the epoch).
     :return: the nonce text.
     """
-    issued = str(int(now))
-    return f"{issued}.{_sign(secret, issued)}"
+    body = f"{int(now)}.{secrets.token_hex(8)}"
+    return f"{body}.{_sign(secret, body)}"
 
 
 def check_nonce(nonce: str, *, secret: str, now: float, lifetime: int) -> NonceCheck:
@@ -101,8 +105,11 @@ def check_nonce(nonce: str, *, secret: str, now: float, lifetime: int) -> NonceC
     :param lifetime: seconds a nonce stays usable.
     :return: valid, or invalid with ``stale`` set when only its age is wrong.
     """
-    issued, _, signature = nonce.partition(".")
-    if not issued.isdigit() or not hmac.compare_digest(signature, _sign(secret, issued)):
+    body, _, signature = nonce.rpartition(".")
+    issued, _, salt = body.partition(".")
+    if not issued.isdigit() or len(salt) != 16 or len(nonce) > 80:
+        return NonceCheck(valid=False)
+    if not hmac.compare_digest(signature, _sign(secret, body)):
         return NonceCheck(valid=False)
     age = now - int(issued)
     if age < -60 or age > lifetime:

@@ -114,6 +114,7 @@ def publish_form():
 )
 def update_form(form_id: str):
     """Change a form's state (administrators)."""
+    require(g.user, Action.FORM_STATE)
     form = forms_service.get_form(db.session, form_id)
     values = parse(FormStateInput(), json_body())
     set_form_state(db.session, g.user, form, state=values["state"], now=dt.datetime.now(dt.UTC))

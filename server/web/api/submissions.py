@@ -97,6 +97,7 @@ def get_submission(submission_id: int):
 )
 def review_submission(submission_id: int):
     """Review a submission (administrators and trainers)."""
+    require(g.user, Action.SUBMISSION_REVIEW)
     row = review.get_submission(db.session, g.user, submission_id)
     values = parse(ReviewInput(), json_body())
     review.review_submission(
@@ -114,6 +115,7 @@ def review_submission(submission_id: int):
 )
 def delete_submission(submission_id: int):
     """Soft-delete a submission (administrators)."""
+    require(g.user, Action.SUBMISSION_DELETE)
     row = review.get_submission(db.session, g.user, submission_id)
     review.delete_submission(db.session, g.user, row, now=_now())
     db.session.commit()
@@ -129,6 +131,7 @@ def delete_submission(submission_id: int):
 )
 def restore_submission(submission_id: int):
     """Undo a soft delete (administrators)."""
+    require(g.user, Action.SUBMISSION_DELETE)
     row = review.get_submission(db.session, g.user, submission_id)
     review.restore_submission(db.session, g.user, row, now=_now())
     db.session.commit()

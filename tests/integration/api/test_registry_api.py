@@ -63,8 +63,12 @@ def test_dry_run_import_over_the_api(registry, client):
 
 
 def test_planners_read_only_their_units_and_collectors_nothing(
-    registry, client, token_for, legacy_token_for, runner
-):  # noqa: F811
+    registry,
+    client,
+    token_for,  # noqa: F811
+    legacy_token_for,
+    runner,
+):
     planner = token_for("lan", role="planner")
     assert client.get("/api/v1/roster", headers=planner).get_json() == []
     runner.invoke(args=["users", "assign", "lan", "--unit", "23584"])
