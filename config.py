@@ -113,8 +113,26 @@ SETTINGS: tuple[Setting, ...] = (
             "Digest realm; stored password digests depend on it (reset passwords if changed)."),
     Setting("DIGEST_NONCE_SECONDS", 300, parse_int,
             "How long a Digest nonce may be reused (with increasing nc) before it is stale."),
-    Setting("PROXY_HOPS", 1, parse_int,
-            "Reverse proxies in front whose X-Forwarded-Proto/Host are trusted; 0 = none."),
+    Setting("PROXY_HOPS", 0, parse_int,
+            "Reverse proxies in front whose X-Forwarded-For/Proto/Host are trusted; 0 = none "
+            "(set 1 behind one nginx that sets them; never when clients reach the app directly)."),
+    Setting("ALLOWED_HOSTS", "", parse_str,
+            "Comma-separated host names the service answers to (e.g. taphuan.syt.gov.vn); "
+            "other Host headers get 400. Empty = any host."),
+    Setting("SESSION_HOURS", 12, parse_int,
+            "How long a page sign-in lasts, in hours, before the user must sign in again."),
+    Setting("AUTH_MAX_FAILURES", 10, parse_int,
+            "Wrong passwords for one account (page sign-in, Digest, Basic) before it is locked "
+            "for AUTH_LOCK_SECONDS (answer 429)."),
+    Setting("AUTH_MAX_FAILURES_PER_ADDRESS", 50, parse_int,
+            "Wrong passwords from one network address, any account, before it is locked."),
+    Setting("AUTH_LOCK_SECONDS", 900, parse_int,
+            "Length of a lock, and of the window in which failures are counted, in seconds."),
+    Setting("SUBMISSION_MAX_DEPTH", 100, parse_int,
+            "Deepest element nesting accepted in a submission's XML (Collect's forms stay far "
+            "below; deeper is refused as 400.1)."),
+    Setting("SUBMISSION_MAX_ELEMENTS", 1_000_000, parse_int,
+            "Most XML elements accepted in one submission (refused as 400.1 beyond)."),
     Setting("LOG_LEVEL", "INFO", parse_log_level,
             "Logging level of the service: DEBUG, INFO, WARNING, ERROR or CRITICAL."),
 )
@@ -194,8 +212,25 @@ def validate(values: Mapping[str, Any]) -> None:
         raise ConfigError(f"{PREFIX}AUTH_REALM: must be non-empty and contain no quote")
     if not values["STORAGE_DIR"]:
         raise ConfigError(f"{PREFIX}STORAGE_DIR: must not be empty")
+    for key in _AT_LEAST_ONE:
+        if values[key] < 1:
+            raise ConfigError(f"{PREFIX}{key}: must be at least 1")
+    hosts = [h.strip() for h in values["ALLOWED_HOSTS"].split(",") if h.strip()]
+    if any("/" in h or " " in h for h in hosts):
+        raise ConfigError(f"{PREFIX}ALLOWED_HOSTS: host names only, separated by commas")
     if values["FORMS_VALIDATE_TIMEOUT"] < 1:
         raise ConfigError(f"{PREFIX}FORMS_VALIDATE_TIMEOUT: must be at least 1 second")
+
+
+#: Counts and durations where 0 would switch a protection off or lock everyone out.
+_AT_LEAST_ONE = (
+    "SESSION_HOURS",
+    "AUTH_MAX_FAILURES",
+    "AUTH_MAX_FAILURES_PER_ADDRESS",
+    "AUTH_LOCK_SECONDS",
+    "SUBMISSION_MAX_DEPTH",
+    "SUBMISSION_MAX_ELEMENTS",
+)
 
 
 def _is_reserved(env_name: str) -> bool:

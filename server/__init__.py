@@ -26,15 +26,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     :return: the configured app. No I/O happens here beyond reading settings.
     :raises config.ConfigError: for unknown, malformed or missing settings.
     """
-    app = Flask(__name__, instance_relative_config=True, template_folder="web/templates")
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="web/templates",
+        static_folder="web/static",
+    )
     app.config.from_mapping(config.DEFAULTS)
     if test_config is None:
         app.config.update(config.load_config(os.environ, app.instance_path))
     else:
         app.config.update(test_config)
     config.validate(app.config)
-    # The pages' session cookie: never readable by scripts, not sent on cross-site requests.
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     logging.getLogger("server").setLevel(app.config["LOG_LEVEL"])
 
     app.config["SQLALCHEMY_DATABASE_URI"] = database.prepare_url(
@@ -48,6 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+    web.install_security(app)
     web.register_blueprints(app)
     web.register_error_handlers(app)
     cli.register(app)

@@ -14,7 +14,8 @@ them. Every leaf carries a Vietnamese title (shown first to users) and an Englis
       InvalidAnswerKey 400.16 · InvalidCourse 400.17
   * AuthenticationRequired 401.x       AuthenticationRequired 401.1
   * Forbidden              403.x       TokenInvalid 403.1 · FormNotAssigned 403.2 ·
-                                       FormNotReadable 403.3 · RoleNotAllowed 403.4
+                                       FormNotReadable 403.3 · RoleNotAllowed 403.4 ·
+                                       RequestForgery 403.5 · EditNotAllowed 403.6
   * NotFound               404.x       FormNotFound 404.1 · SubmissionNotFound 404.2 ·
                                        FormVersionNotFound 404.3 · UserNotFound 404.4 ·
                                        CourseNotFound 404.5 · PersonNotFound 404.6
@@ -25,7 +26,8 @@ them. Every leaf carries a Vietnamese title (shown first to users) and an Englis
   * PayloadTooLarge        413.x       FileTooLarge 413.1 · BodyTooLarge 413.2
   * Unprocessable          422.x       InvalidRequest 422.1 · InvalidCursor 422.2 ·
                                        DecryptionFailed 422.3
-  * Unavailable            503.x       ValidatorUnavailable 503.1
+  * TooManyAttempts        429.1
+  * Unavailable            503.x       ValidatorUnavailable 503.1 · DatabaseUnavailable 503.2
 """
 
 from __future__ import annotations
@@ -239,6 +241,22 @@ class RoleNotAllowed(Forbidden):
     title_en = "Your role does not allow this"
 
 
+class RequestForgery(Forbidden):
+    """A page form came without this session's CSRF token, or from another site."""
+
+    code = "403.5"
+    title_vi = "Biểu mẫu đã hết hạn hoặc không gửi từ trang này"
+    title_en = "Form expired or sent from another site"
+
+
+class EditNotAllowed(Forbidden):
+    """A ``deprecatedID`` edit of a submission someone else sent."""
+
+    code = "403.6"
+    title_vi = "Không được sửa bài nộp của người khác"
+    title_en = "Not your submission to edit"
+
+
 class PayloadTooLarge(ServiceError):
     """The body or file is larger than the configured limit."""
 
@@ -434,6 +452,23 @@ class Unavailable(ServiceError):
     http_status = 503
     title_vi = "Dịch vụ chưa sẵn sàng"
     title_en = "Service unavailable"
+
+
+class TooManyAttempts(ServiceError):
+    """Too many wrong passwords for an account or from an address; ``retry_after`` seconds."""
+
+    code = "429.1"
+    http_status = 429
+    title_vi = "Quá nhiều lần đăng nhập sai"
+    title_en = "Too many failed sign-ins"
+
+
+class DatabaseUnavailable(Unavailable):
+    """The database is down or busy past its timeout; nothing was stored, try again."""
+
+    code = "503.2"
+    title_vi = "Máy chủ đang bận"
+    title_en = "Service busy"
 
 
 class ValidatorUnavailable(Unavailable):

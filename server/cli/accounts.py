@@ -23,6 +23,7 @@ from server.cli.common import commit_or_fail, now
 from server.extensions import db
 from server.models.accounts import ROLES
 from server.services import accounts
+from server.services.page_sessions import end_all_sessions
 
 users_cli = AppGroup("users", help="Create and manage user accounts.")
 devices_cli = AppGroup("devices", help="Create, list and revoke device tokens for tablets.")
@@ -105,11 +106,40 @@ def disable_command(username: str) -> None:
 
     def disable():
         user = accounts.get_user(db.session, username)
-        user.is_active = False
+        accounts.disable_user(user)
         return user
 
     commit_or_fail(disable)
     click.echo(f"disabled {username}")
+
+
+@users_cli.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+def set_role_command(username: str, role: str) -> None:
+    """Change a user's role; their page sessions end at once."""
+
+    def change():
+        user = accounts.get_user(db.session, username)
+        accounts.set_role(user, role)
+        return user
+
+    commit_or_fail(change)
+    click.echo(f"{username}: {role}")
+
+
+@users_cli.command("sign-out")
+@click.argument("username")
+def sign_out_command(username: str) -> None:
+    """End every page session of a user (a lost laptop, a shared computer)."""
+
+    def sign_out():
+        user = accounts.get_user(db.session, username)
+        end_all_sessions(db.session, user)
+        return user
+
+    commit_or_fail(sign_out)
+    click.echo(f"signed out everywhere: {username}")
 
 
 @users_cli.command("token")

@@ -4,10 +4,9 @@ Collect never sends credentials first: it answers a ``WWW-Authenticate`` challen
 sending the same nonce with an increasing ``nc`` (okhttp-digest). So nonces must stay valid for
 some minutes, and an expired one is answered with ``stale=true`` so Collect retries silently.
 
-Nonces are stateless: ``<issued-at>.<hmac(secret, issued-at)>``. Any app process can verify
-them without shared storage; the cost is that an ``nc`` is not tracked per nonce, so within the
-nonce lifetime a captured request could be replayed (the same trade-off as a Basic header over
-TLS; use https in production).
+Nonces are signed, not stored: ``<issued-at>.<hmac(secret, issued-at)>``, so any app process
+can verify them. Replay is stopped by the (nonce, nc) pairs the server records
+(``services/nonce_counters``): ``qop=auth`` is required, and each pair is good for one request.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 from dataclasses import dataclass
 
 _PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
@@ -78,17 +78,22 @@ class NonceCheck:
 
     valid: bool
     stale: bool = False
+    #: When the nonce was issued (seconds since the epoch), for a valid one.
+    issued_at: int = 0
 
 
 def make_nonce(secret: str, now: float) -> str:
-    """Issue a signed nonce.
+    """Issue a signed nonce: ``<issued-at>.<random>.<signature>``.
+
+    The random part makes every challenge's nonce unique, also two in the same second, so
+    the (nonce, nc) pairs recorded against replay never collide between clients.
 
     :param secret: the app's secret key.
     :param now: the current time (seconds since the epoch).
     :return: the nonce text.
     """
-    issued = str(int(now))
-    return f"{issued}.{_sign(secret, issued)}"
+    body = f"{int(now)}.{secrets.token_hex(8)}"
+    return f"{body}.{_sign(secret, body)}"
 
 
 def check_nonce(nonce: str, *, secret: str, now: float, lifetime: int) -> NonceCheck:
@@ -100,13 +105,16 @@ def check_nonce(nonce: str, *, secret: str, now: float, lifetime: int) -> NonceC
     :param lifetime: seconds a nonce stays usable.
     :return: valid, or invalid with ``stale`` set when only its age is wrong.
     """
-    issued, _, signature = nonce.partition(".")
-    if not issued.isdigit() or not hmac.compare_digest(signature, _sign(secret, issued)):
+    body, _, signature = nonce.rpartition(".")
+    issued, _, salt = body.partition(".")
+    if not issued.isdigit() or len(salt) != 16 or len(nonce) > 80:
+        return NonceCheck(valid=False)
+    if not hmac.compare_digest(signature, _sign(secret, body)):
         return NonceCheck(valid=False)
     age = now - int(issued)
     if age < -60 or age > lifetime:
         return NonceCheck(valid=False, stale=True)
-    return NonceCheck(valid=True)
+    return NonceCheck(valid=True, issued_at=int(issued))
 
 
 def _sign(secret: str, text: str) -> str:

@@ -5,6 +5,7 @@ from server.models.audit import ApiToken, AuditEvent
 from server.models.base import Base
 from server.models.forms import Form, FormMedia, FormVersion
 from server.models.roster import Person, PersonCertificate, Posting
+from server.models.security import AuthThrottle, DigestNonceUse, WebSession
 from server.models.submissions import Submission, SubmissionAttachment
 from server.models.training import AnswerKey, Course, Enrolment, ExamScore, SubmissionLink
 from server.models.units import AdminUnit, UnitSuccessor
@@ -14,9 +15,11 @@ __all__ = [
     "AnswerKey",
     "ApiToken",
     "AuditEvent",
+    "AuthThrottle",
     "Base",
     "Course",
     "Device",
+    "DigestNonceUse",
     "Enrolment",
     "ExamScore",
     "Form",
@@ -30,6 +33,7 @@ __all__ = [
     "SubmissionLink",
     "UnitSuccessor",
     "User",
+    "WebSession",
     "device_forms",
     "user_forms",
 ]

@@ -53,6 +53,9 @@ class User(Base):
     #: Units whose staff register a planner reads (their sub-units included).
     unit_codes: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Page sessions carry the version they were signed in at; bumping it (sign out, password,
+    #: role or state change) ends every session of the user at once, wherever it was copied.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     forms: Mapped[list[Form]] = relationship(secondary=user_forms, order_by=Form.form_id)
 

@@ -1,16 +1,14 @@
 """Users and device tokens: creating them, checking their credentials, and what they may reach.
 
-Who sees which form over OpenRosa:
-
-* admin and trainer: every form (trainers run tests on their own tablets);
-* collector: only the forms assigned to them;
-* planner: none (planners read reports, they do not collect);
-* a device token: only its forms, until it is revoked.
+Who sees which form over OpenRosa is the permission policy's ``openrosa.collect``
+(``server/domain/policy.py``): admins and trainers every form, collectors and device tokens
+their assigned forms, planners none.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 import unicodedata
@@ -22,13 +20,13 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.domain.digest import compute_ha1
+from server.domain.policy import Action, form_scope
 from server.errors import FormNotFound, InvalidAccount, UserExists, UserNotFound
 from server.models import ApiToken, Device, Form, User
 from server.models.accounts import ROLES
+from server.services.permissions import require, subject_of
 
 MIN_PASSWORD_LENGTH = 8
-#: Roles that may collect on every form without an assignment.
-ALL_FORMS_ROLES = {"admin", "trainer"}
 
 
 @dataclass(frozen=True)
@@ -45,15 +43,14 @@ class Actor:
             return f"user:{self.user.username}"
         return f"device:{self.device.id}" if self.device else "anonymous"
 
-    def form_pks(self) -> set[int] | None:
+    @property
+    def who(self) -> User | Device | None:
+        """The user or device the permission policy judges."""
+        return self.user if self.user is not None else self.device
+
+    def form_pks(self) -> frozenset[int] | None:
         """Primary keys of the forms this actor may list and submit to; None = all forms."""
-        if self.device is not None:
-            return {f.id for f in self.device.forms}
-        if self.user is not None and self.user.role in ALL_FORMS_ROLES:
-            return None
-        if self.user is not None and self.user.role == "collector":
-            return {f.id for f in self.user.forms}
-        return set()
+        return form_scope(subject_of(self.who), Action.COLLECT)
 
     def may_use(self, form: Form) -> bool:
         """Whether the actor may download and submit this form."""
@@ -103,7 +100,7 @@ def create_user(
 
 
 def set_password(user: User, password: str, *, realm: str) -> None:
-    """Replace a user's password (both the hash and the Digest HA1).
+    """Replace a user's password (both the hash and the Digest HA1); ends their page sessions.
 
     :param user: the user.
     :param password: the new password, at least 8 characters.
@@ -111,6 +108,32 @@ def set_password(user: User, password: str, *, realm: str) -> None:
     :raises InvalidAccount: if the password is too short.
     """
     _set_password(user, password, realm)
+    _end_sessions(user)
+
+
+def set_role(user: User, role: str) -> None:
+    """Change a user's role; their page sessions end (what they may see changed).
+
+    :param user: the user.
+    :param role: admin, trainer, planner or collector.
+    :raises InvalidAccount: for an unknown role.
+    """
+    if role not in ROLES:
+        raise InvalidAccount(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if role != user.role:
+        user.role = role
+        _end_sessions(user)
+
+
+def disable_user(user: User) -> None:
+    """Disable a user: passwords, tokens and page sessions stop working at once."""
+    user.is_active = False
+    _end_sessions(user)
+
+
+def _end_sessions(user: User) -> None:
+    # A copied session cookie names the version it was made at; any other is refused.
+    user.session_version = (user.session_version or 1) + 1
 
 
 def _set_password(user: User, password: str, realm: str) -> None:
@@ -147,9 +170,18 @@ def check_basic(session: Session, username: str, password: str) -> User | None:
     :return: the active user, or None when the name or password is wrong.
     """
     user = find_user(session, username)
-    if user is None or not user.is_active or not check_password_hash(user.password_hash, password):
+    # An unknown name costs the same hash check as a known one: timing must not tell which
+    # user names exist.
+    stored = user.password_hash if user is not None else _decoy_hash()
+    if not check_password_hash(stored, password) or user is None or not user.is_active:
         return None
     return user
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    """A hash of a random password, made the way real ones are (same method and cost)."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def forms_by_id(session: Session, form_ids: Sequence[str]) -> list[Form]:
@@ -228,24 +260,6 @@ def list_devices(session: Session) -> list[Device]:
     return list(session.execute(sa.select(Device).order_by(Device.id.desc())).scalars())
 
 
-#: Roles that may read every form's submissions; planners read the forms assigned to them.
-READ_ALL_ROLES = {"admin", "trainer"}
-REVIEW_ROLES = {"admin", "trainer"}
-
-
-def readable_form_pks(user: User) -> set[int] | None:
-    """Forms whose submissions the user may read through the API; None = all.
-
-    :param user: the user.
-    :return: form primary keys, or None for every form.
-    """
-    if user.role in READ_ALL_ROLES:
-        return None
-    if user.role == "planner":
-        return {f.id for f in user.forms}
-    return set()
-
-
 def create_api_token(user: User, *, label: str, session: Session, now: dt.datetime) -> str:
     """Issue an API token for a user (flushes); only its hash is stored.
 
@@ -254,7 +268,9 @@ def create_api_token(user: User, *, label: str, session: Session, now: dt.dateti
     :param session: the database session.
     :param now: creation time.
     :return: the token, to be shown once.
+    :raises RoleNotAllowed: for a role that has no API (collectors use ODK Collect only).
     """
+    require(user, Action.USE_API)
     token = secrets.token_urlsafe(32)
     session.add(
         ApiToken(user_id=user.id, label=label, token_sha256=hash_token(token), created_at=now)

@@ -19,7 +19,6 @@ from server.errors import (
     CourseNotFound,
     InvalidCourse,
     PersonNotFound,
-    RoleNotAllowed,
 )
 from server.models import Course, Enrolment, Form, Person, Posting
 
@@ -174,22 +173,28 @@ def _in_post(session: Session, person: Person, course: Course) -> bool:
     )
 
 
-MANAGER_ROLES = {"admin", "trainer"}
+def people_posted_in(
+    session: Session, person_ids: set[int], unit_ids: set[int], on: dt.date
+) -> set[int]:
+    """Which of these people held a position in one of these units on a day.
 
-
-def check_manager(user, course: Course | None = None) -> None:
-    """Admins manage every course; trainers manage the courses they created.
-
-    :raises RoleNotAllowed: for anyone else.
+    :param session: the database session.
+    :param person_ids: the people asked about.
+    :param unit_ids: the units (already expanded to sub-units and former units).
+    :param on: the day.
+    :return: the ids among ``person_ids`` posted there that day.
     """
-    if user.role == "admin":
-        return
-    if user.role == "trainer" and (course is None or course.created_by_user_id == user.id):
-        return
-    raise RoleNotAllowed(
-        "only administrators, and trainers for their own courses, manage courses",
-        message_vi="Chỉ quản trị viên hoặc giảng viên phụ trách được quản lý khóa học.",
+    if not person_ids or not unit_ids:
+        return set()
+    rows = session.execute(
+        sa.select(Posting.person_id).where(
+            Posting.person_id.in_(person_ids),
+            Posting.unit_id.in_(unit_ids),
+            Posting.valid_from <= on,
+            sa.or_(Posting.valid_to.is_(None), Posting.valid_to >= on),
+        )
     )
+    return {person_id for (person_id,) in rows}
 
 
 def update_enrolment(

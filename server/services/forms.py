@@ -408,15 +408,18 @@ def _content_type(filename: str) -> str:
     return mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 
-def submission_counts(session: Session) -> dict[int, int]:
+def submission_counts(
+    session: Session, *, within: sa.ColumnElement[bool] | None = None
+) -> dict[int, int]:
     """Count current, not deleted submissions per form (edits count once).
 
     :param session: the database session.
+    :param within: an extra condition on Submission (a reader's units), or None.
     :return: {form primary key: count}.
     """
-    rows = session.execute(
-        sa.select(Submission.form_pk, sa.func.count())
-        .where(Submission.is_current.is_(True), Submission.deleted_at.is_(None))
-        .group_by(Submission.form_pk)
+    query = sa.select(Submission.form_pk, sa.func.count()).where(
+        Submission.is_current.is_(True), Submission.deleted_at.is_(None)
     )
-    return dict(rows.all())
+    if within is not None:
+        query = query.where(within)
+    return dict(session.execute(query.group_by(Submission.form_pk)).all())

@@ -12,11 +12,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.errors import InvalidRequest, RoleNotAllowed, SubmissionNotFound
+from server.domain.policy import Action
+from server.errors import InvalidRequest, SubmissionNotFound
 from server.models import AuditEvent, Form, Submission, User
 from server.models.forms import FORM_STATES
-from server.services.accounts import REVIEW_ROLES
-from server.services.submission_queries import check_readable, history
+from server.services.permissions import allowed, require, units_of
+from server.services.submission_queries import history, scope_clause
 
 #: States a reviewer may set ("received" and "edited" are set by the server).
 REVIEW_CHOICES = ("received", "has_issues", "approved", "rejected")
@@ -54,14 +55,6 @@ def record(
     return event
 
 
-def _require(user: User, roles: set[str], what: str) -> None:
-    if user.role not in roles:
-        raise RoleNotAllowed(
-            f"role {user.role} may not {what}",
-            message_vi="Vai trò của bạn không được phép làm việc này.",
-        )
-
-
 def get_submission(session: Session, user: User, submission_id: int) -> Submission:
     """Return a submission the user may read (deleted ones only to admins).
 
@@ -69,9 +62,16 @@ def get_submission(session: Session, user: User, submission_id: int) -> Submissi
     :raises FormNotReadable: the user may not read its form.
     """
     row = session.get(Submission, submission_id)
-    if row is None or (row.deleted_at is not None and user.role != "admin"):
+    if row is None or (
+        row.deleted_at is not None and not allowed(user, Action.SUBMISSION_READ_DELETED)
+    ):
         raise SubmissionNotFound(f"no submission {submission_id}", submission_id=submission_id)
-    check_readable(user, row.form)
+    require(user, Action.SUBMISSION_READ, form=row.form)
+    units = units_of(user, Action.SUBMISSION_READ)
+    if units is not None:
+        mine = scope_clause(session, units)
+        inside = session.scalar(sa.select(Submission.id).where(Submission.id == row.id, mine))
+        require(user, Action.SUBMISSION_READ, form=row.form, in_units=inside is not None)
     return row
 
 
@@ -89,7 +89,7 @@ def review_submission(
     :raises RoleNotAllowed: for other roles.
     :raises InvalidRequest: for an unknown state.
     """
-    _require(user, REVIEW_ROLES, "review submissions")
+    require(user, Action.SUBMISSION_REVIEW)
     if state not in REVIEW_CHOICES:
         raise InvalidRequest(
             f"review_state must be one of {', '.join(REVIEW_CHOICES)}",
@@ -104,7 +104,7 @@ def review_submission(
 
 def delete_submission(session: Session, user: User, row: Submission, *, now: dt.datetime) -> None:
     """Soft-delete a record (all its versions): hidden everywhere, its instanceIDs refused."""
-    _require(user, {"admin"}, "delete submissions")
+    require(user, Action.SUBMISSION_DELETE)
     for version in history(session, row):
         version.deleted_at = version.deleted_at or now
     record(session, user=user, action="submission.delete", target=row, details={}, now=now)
@@ -112,7 +112,7 @@ def delete_submission(session: Session, user: User, row: Submission, *, now: dt.
 
 def restore_submission(session: Session, user: User, row: Submission, *, now: dt.datetime) -> None:
     """Undo a soft delete of a record."""
-    _require(user, {"admin"}, "restore submissions")
+    require(user, Action.SUBMISSION_DELETE)
     for version in history(session, row):
         version.deleted_at = None
     record(session, user=user, action="submission.restore", target=row, details={}, now=now)
@@ -122,7 +122,7 @@ def set_form_state(
     session: Session, user: User, form: Form, *, state: str, now: dt.datetime
 ) -> Form:
     """Open, close ("closing": hidden but accepting) or close a form (admins)."""
-    _require(user, {"admin"}, "change form states")
+    require(user, Action.FORM_STATE)
     if state not in FORM_STATES:
         raise InvalidRequest(
             f"state must be one of {', '.join(FORM_STATES)}",

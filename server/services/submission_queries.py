@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.errors import FormNotReadable
 from server.models import Device, Form, FormVersion, Submission, User
-from server.services.accounts import readable_form_pks
 from server.services.units import load_unit_scope
 
 
@@ -32,6 +30,8 @@ class SubmissionFilters:
     review_state: str | None = None
     q: str | None = None
     include_deleted: bool = False
+    #: The reader's own units (a planner's): only submissions under them; None = no limit.
+    within_units: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -40,20 +40,6 @@ class Page:
 
     rows: list[Submission]
     after: dict | None = field(default=None)
-
-
-def check_readable(user: User, form: Form) -> None:
-    """Refuse a user who may not read the form's submissions.
-
-    :raises FormNotReadable: if the user may not.
-    """
-    allowed = readable_form_pks(user)
-    if allowed is not None and form.id not in allowed:
-        raise FormNotReadable(
-            f"user {user.username} may not read the submissions of form '{form.form_id}'",
-            message_vi="Bạn không có quyền xem dữ liệu của biểu mẫu này.",
-            form_id=form.form_id,
-        )
 
 
 #: Vietnam time: a submission's day, compared with the validity of units, is its local day.
@@ -86,6 +72,22 @@ def unit_clause(session: Session, code: str) -> sa.ColumnElement[bool]:
             parts.append(day < end)
         clauses.append(sa.and_(*parts))
     return sa.or_(*clauses)
+
+
+def scope_clause(
+    session: Session, unit_codes: tuple[str, ...] | None
+) -> sa.ColumnElement[bool] | None:
+    """The condition "under one of these units" for a reader's unit scope.
+
+    :param session: the database session.
+    :param unit_codes: from ``permissions.units_of``: None = no limit, () = nothing.
+    :return: a WHERE clause on Submission, or None when there is no limit.
+    """
+    if unit_codes is None:
+        return None
+    if not unit_codes:
+        return sa.false()
+    return sa.or_(*(unit_clause(session, code) for code in unit_codes))
 
 
 def unit_ids_under(session: Session, code: str, on: dt.date) -> set[int]:
@@ -126,6 +128,8 @@ def submission_query(session: Session, form: Form, filters: SubmissionFilters) -
             query = query.where(column < high)
     if filters.unit:
         query = query.where(unit_clause(session, filters.unit))
+    if filters.within_units is not None:
+        query = query.where(scope_clause(session, filters.within_units))
     if filters.submitter:
         query = query.where(_submitter_clause(filters.submitter))
     if filters.review_state:

@@ -33,7 +33,9 @@ from server.domain.instances import (
     typed_data,
     unit_code,
 )
+from server.domain.policy import Action
 from server.errors import (
+    EditNotAllowed,
     FormClosed,
     FormNotAssigned,
     FormNotFound,
@@ -48,6 +50,7 @@ from server.errors import (
 from server.models import Form, FormVersion, Submission, SubmissionAttachment
 from server.services.accounts import Actor
 from server.services.attachment_store import AttachmentStore
+from server.services.permissions import allowed
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +179,7 @@ def receive_submission(
     carried: dict[str, SubmissionAttachment] = {}
     status: Literal["created", "edited"] = "created"
     if instance.deprecated_id:
-        previous = _editable(session, form, instance.deprecated_id)
+        previous = _editable(session, form, instance.deprecated_id, origin.actor)
         previous.is_current = False
         row.root_id = previous.root_id or previous.id
         row.review_state = "edited"
@@ -272,7 +275,7 @@ def _resubmission(
     return Receipt(existing, "attachments_added" if changed else "duplicate", missing)
 
 
-def _editable(session: Session, form: Form, deprecated_id: str) -> Submission:
+def _editable(session: Session, form: Form, deprecated_id: str, actor: Actor) -> Submission:
     previous = _by_instance_id(session, form, deprecated_id)
     if previous is None:
         raise SubmissionNotFound(
@@ -288,7 +291,29 @@ def _editable(session: Session, form: Form, deprecated_id: str) -> Submission:
         )
     if not previous.is_current:
         raise _outdated(previous)
+    if not _sent_by(session, previous, actor) and not allowed(
+        actor.who, Action.EDIT_OTHERS_SUBMISSION
+    ):
+        raise EditNotAllowed(
+            f"submission {deprecated_id} was sent by someone else; only its sender or an "
+            "administrator may edit it",
+            message_vi="Bài nộp này do người khác gửi; chỉ người gửi hoặc quản trị được sửa.",
+            instance_id=deprecated_id,
+        )
     return previous
+
+
+def _sent_by(session: Session, row: Submission, actor: Actor) -> bool:
+    """Whether the actor sent this record: its first version, or the version being edited."""
+    rows = [row]
+    if row.root_id is not None:
+        rows.append(session.get(Submission, row.root_id))
+    for sent in rows:
+        if actor.user is not None and sent.submitter_user_id == actor.user.id:
+            return True
+        if actor.device is not None and sent.submitter_device_id == actor.device.id:
+            return True
+    return False
 
 
 def _outdated(row: Submission) -> SubmissionOutdated:

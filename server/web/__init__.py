@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.web import admin, api, errors, formatting, openrosa
+from server.web import admin, api, errors, formatting, openrosa, security
 
 
 def register_blueprints(app: Flask) -> None:
@@ -17,7 +17,16 @@ def register_blueprints(app: Flask) -> None:
     # OpenRosa twice: at the root for users (Digest), under /key/<token> for device tokens.
     app.register_blueprint(openrosa.bp)
     app.register_blueprint(openrosa.bp, url_prefix="/key/<token>", name="openrosa_key")
+    security.exempt_blueprints(app)
     formatting.register(app)
+
+
+def install_security(app: Flask) -> None:
+    """CSRF, same-origin check, allowed hosts, cookie policy and security headers.
+
+    :param app: the app.
+    """
+    security.install(app)
 
 
 def register_error_handlers(app: Flask) -> None:

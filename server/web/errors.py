@@ -12,12 +12,14 @@ import secrets
 import time
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from server.domain.digest import make_nonce
 from server.errors import AuthenticationRequired, BodyTooLarge, ServiceError
 from server.web.openrosa import with_openrosa_headers
 from server.web.openrosa.responses import openrosa_response
+from server.web.security import forgery_error
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ def register(app: Flask) -> None:
     :param app: the app.
     """
     app.register_error_handler(ServiceError, render_service_error)
+    app.register_error_handler(CSRFError, lambda error: render_service_error(forgery_error(error)))
     app.register_error_handler(HTTPException, render_http_error)
 
 
@@ -83,26 +86,37 @@ def render_openrosa_error(error: ServiceError) -> Response:
     return with_openrosa_headers(response)
 
 
-def render_service_error(error: ServiceError):
-    """Render a catalogue error for the current surface."""
+def render_service_error(error: ServiceError) -> Response:
+    """Render a catalogue error for the current surface.
+
+    ``retry_after`` in the details (a lock, a busy database) becomes ``Retry-After``, which
+    Collect and HTTP clients honour before trying again.
+    """
     logger.info("%s on %s %s: %s", error.code, request.method, request.path, error.message)
     if _is_openrosa():
-        return render_openrosa_error(error)
-    if _wants_json():
+        response = render_openrosa_error(error)
+    elif _wants_json():
         body = {"error": {"code": error.code, "message": error.message, "details": error.details}}
+        if error.message_vi:
+            body["error"]["message_vi"] = error.message_vi
         response = jsonify(body)
         response.status_code = error.http_status
         if isinstance(error, AuthenticationRequired):
             response.headers["WWW-Authenticate"] = 'Bearer realm="taphuan-api"'
-        return response
-    return render_template(
-        "errors/error.html",
-        status=error.http_status,
-        code=error.code,
-        title_vi=error.title_vi,
-        title_en=error.title_en,
-        message=error.message,
-    ), error.http_status
+    else:
+        page = render_template(
+            "errors/error.html",
+            status=error.http_status,
+            code=error.code,
+            title_vi=error.title_vi,
+            title_en=error.title_en,
+            message=error.message,
+            message_vi=error.message_vi,
+        )
+        response = current_app.make_response((page, error.http_status))
+    if "retry_after" in error.details:
+        response.headers["Retry-After"] = str(error.details["retry_after"])
+    return response
 
 
 def render_http_error(error: HTTPException):
@@ -125,6 +139,10 @@ def render_http_error(error: HTTPException):
     if _wants_json():
         body = {"error": {"code": str(status), "message": error.description, "details": {}}}
         response = jsonify(body)
+    elif isinstance(error, SecurityError):
+        # A Host outside TAPHUAN_ALLOWED_HOSTS: no URL can be built for it, so no page either.
+        text = f"{title_vi} / {title_en}: {error.description}\n"
+        response = Response(text, content_type="text/plain; charset=utf-8")
     else:
         response = render_template(
             "errors/error.html",

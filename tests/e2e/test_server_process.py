@@ -7,6 +7,7 @@ serving on 127.0.0.1: the same steps ``make run`` takes.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -86,10 +87,12 @@ def test_gunicorn_serves_what_the_cli_published(databases, backend, tmp_path):
                     time.sleep(0.2)
             assert page.url.endswith("/login?next=/")  # the pages need a signed-in user
             browser = requests.Session()
+            form = browser.get(f"http://127.0.0.1:{port}/login", timeout=5).text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
             page = browser.post(
                 f"http://127.0.0.1:{port}/login?next=/",
                 timeout=5,
-                data={"username": "admin", "password": "mat-khau-dai"},
+                data={"username": "admin", "password": "mat-khau-dai", "csrf_token": token},
             )
             assert page.status_code == 200
             assert "Mẫu nhỏ" in page.text

@@ -32,6 +32,9 @@ TABLES = {
     "answer_keys",
     "submission_links",
     "test_scores",
+    "auth_throttle",
+    "digest_nonce_uses",
+    "web_sessions",
 }
 
 

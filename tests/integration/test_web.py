@@ -6,6 +6,7 @@ import pytest
 
 from server.extensions import db
 from server.services.accounts import create_user
+from tests import pages
 from tests.conftest import DATA, NOW
 
 
@@ -19,7 +20,7 @@ def sign_in(client, app, username="admin", role="admin"):
         now=NOW,
     )
     db.session.commit()
-    return client.post("/login", data={"username": username, "password": "mat-khau-dai"})
+    return pages.sign_in(client, username, "mat-khau-dai")
 
 
 @pytest.fixture
@@ -94,7 +95,7 @@ def test_pages_need_a_signed_in_user(client, app):
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/login?next=/admin/forms/mini")
     assert client.get("/login").status_code == 200
-    wrong = client.post("/login", data={"username": "admin", "password": "sai"})
+    wrong = pages.sign_in(client, "admin", "sai")
     assert wrong.status_code == 401
     assert "Sai tên đăng nhập" in wrong.get_data(as_text=True)
 
@@ -109,12 +110,10 @@ def test_sign_in_goes_back_only_to_local_pages_and_sign_out_ends_it(client, app)
         now=NOW,
     )
     db.session.commit()
-    response = client.post(
-        "/login?next=https://evil.example/", data={"username": "gv", "password": "mat-khau-dai"}
-    )
+    response = pages.sign_in(client, "gv", "mat-khau-dai", next_url="https://evil.example/")
     assert response.headers["Location"] == "/"
     assert client.get("/").status_code == 200
-    client.post("/logout")
+    pages.post_form(client, "/logout", {}, page="/")
     assert client.get("/").status_code == 302
 
 

@@ -27,3 +27,10 @@ def test_nonce_lifetime_and_signature():
     forged = check_nonce(nonce, secret="other", now=1100.0, lifetime=300)
     assert (forged.valid, forged.stale) == (False, False)
     assert not check_nonce("garbage", secret="secret", now=1100.0, lifetime=300).valid
+
+
+def test_nonces_of_one_second_differ():
+    """Two clients challenged in the same second must not share (nonce, nc) pairs."""
+    first, second = make_nonce("secret", 1000.0), make_nonce("secret", 1000.0)
+    assert first != second
+    assert check_nonce(second, secret="secret", now=1000.0, lifetime=300).issued_at == 1000

@@ -14,9 +14,11 @@ from typing import Any
 from flask import Blueprint, g, request
 from marshmallow import Schema, ValidationError
 
+from server.domain.policy import Action
 from server.errors import AuthenticationRequired, InvalidRequest
 from server.extensions import db
 from server.services.accounts import user_for_api_token
+from server.services.permissions import require
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -89,6 +91,7 @@ def authenticate() -> None:
             "a valid API token is required (Authorization: Bearer <token>)",
             message_vi="Cần mã API hợp lệ (Authorization: Bearer <mã>).",
         )
+    require(user, Action.USE_API)
     g.user = user
 
 

@@ -6,13 +6,14 @@ import datetime as dt
 
 from flask import current_app, g, jsonify, request
 
-from server.errors import FormNotFound, InvalidRequest, RoleNotAllowed
+from server.domain.policy import Action
+from server.errors import FormNotFound, InvalidRequest
 from server.extensions import db
 from server.services import forms as forms_service
-from server.services.accounts import readable_form_pks
+from server.services.permissions import readable_forms, require, units_of
 from server.services.pickers import registry_media
 from server.services.review import set_form_state
-from server.services.submission_queries import check_readable
+from server.services.submission_queries import scope_clause
 from server.web.api import bp, json_body, operation, parse
 from server.web.api.presenters import form_data, version_data
 from server.web.api.schemas import (
@@ -27,8 +28,14 @@ from server.web.api.schemas import (
 def readable_form(form_id: str):
     """The form, if the current user may read it."""
     form = forms_service.get_form(db.session, form_id)
-    check_readable(g.user, form)
+    require(g.user, Action.FORM_READ, form=form)
     return form
+
+
+def visible_counts() -> dict[int, int]:
+    """Submission counts per form as the current user may see them (a planner: their units)."""
+    units = units_of(g.user, Action.SUBMISSION_READ)
+    return forms_service.submission_counts(db.session, within=scope_clause(db.session, units))
 
 
 @bp.get("/forms")
@@ -39,8 +46,8 @@ def readable_form(form_id: str):
 )
 def list_forms():
     """List readable forms."""
-    allowed = readable_form_pks(g.user)
-    counts = forms_service.submission_counts(db.session)
+    allowed = readable_forms(g.user, Action.FORM_READ)
+    counts = visible_counts()
     forms = [f for f in forms_service.list_forms(db.session) if allowed is None or f.id in allowed]
     return jsonify(FormSchema(many=True).dump([form_data(f, counts) for f in forms]))
 
@@ -55,7 +62,7 @@ def list_forms():
 def get_form(form_id: str):
     """Show one form."""
     form = readable_form(form_id)
-    counts = forms_service.submission_counts(db.session)
+    counts = visible_counts()
     return jsonify(FormDetailSchema().dump(form_data(form, counts, detail=True)))
 
 
@@ -68,11 +75,7 @@ def get_form(form_id: str):
 )
 def publish_form():
     """Publish a form by upload (administrators)."""
-    if g.user.role != "admin":
-        raise RoleNotAllowed(
-            "only administrators publish forms",
-            message_vi="Chỉ quản trị viên được xuất bản biểu mẫu.",
-        )
+    require(g.user, Action.FORM_PUBLISH)
     upload = request.files.get("file")
     if upload is None:
         raise InvalidRequest("multipart field 'file' is required", fields={"file": ["required"]})
@@ -111,11 +114,12 @@ def publish_form():
 )
 def update_form(form_id: str):
     """Change a form's state (administrators)."""
+    require(g.user, Action.FORM_STATE)
     form = forms_service.get_form(db.session, form_id)
     values = parse(FormStateInput(), json_body())
     set_form_state(db.session, g.user, form, state=values["state"], now=dt.datetime.now(dt.UTC))
     db.session.commit()
-    return jsonify(FormSchema().dump(form_data(form, forms_service.submission_counts(db.session))))
+    return jsonify(FormSchema().dump(form_data(form, visible_counts())))
 
 
 @bp.get("/forms/<form_id>/versions")

@@ -12,15 +12,17 @@ import io
 from flask import Response, g, jsonify, request
 
 from exports import write_xlsx
-from server.errors import InvalidRequest, RoleNotAllowed
+from server.domain.policy import Action
+from server.errors import InvalidRequest
 from server.extensions import db
 from server.models import Course
 from server.services import courses as courses_service
 from server.services import roster as roster_service
 from server.services import scoring
 from server.services.forms import get_form
+from server.services.permissions import course_owners_of_form, require, units_of
 from server.services.pickers import refresh_pickers
-from server.services.submission_queries import check_readable, unit_ids_under
+from server.services.submission_queries import unit_ids_under
 from server.web.api import bp, json_body, operation, parse
 from server.web.api.registry_schemas import (
     CourseDetailSchema,
@@ -44,12 +46,14 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _require(roles: set[str]) -> None:
-    if g.user.role not in roles:
-        raise RoleNotAllowed(
-            f"role {g.user.role} may not do this",
-            message_vi="Vai trò của bạn không được phép làm việc này.",
-        )
+def unit_ids_within(codes: tuple[str, ...] | None, on: dt.date) -> set[int] | None:
+    """Unit ids under a reader's unit codes on a day; None = no limit."""
+    if codes is None:
+        return None
+    ids: set[int] = set()
+    for code in codes:
+        ids |= unit_ids_under(db.session, code, on)
+    return ids
 
 
 def _upload(field: str = "file"):
@@ -71,13 +75,8 @@ def list_roster():
     """List the staff register."""
     args = parse(RosterQuery(), request.args)
     on = args.get("on") or _now().date()
-    scope: set[int] | None = None
-    if g.user.role == "planner":
-        scope = set()
-        for code in g.user.unit_codes:
-            scope |= unit_ids_under(db.session, code, on)
-    elif g.user.role not in {"admin", "trainer"}:
-        raise RoleNotAllowed("collectors do not read the staff register")
+    require(g.user, Action.ROSTER_READ)
+    scope = unit_ids_within(units_of(g.user, Action.ROSTER_READ), on)
     if args.get("unit"):
         wanted = unit_ids_under(db.session, args["unit"], on)
         scope = wanted if scope is None else scope & wanted
@@ -100,7 +99,7 @@ def list_roster():
 )
 def import_roster():
     """Import the staff register (administrators)."""
-    _require({"admin"})
+    require(g.user, Action.ROSTER_IMPORT)
     upload = _upload()
     dry_run = request.form.get("dry_run", "").lower() in {"1", "true", "yes"}
     changes = roster_service.import_roster(
@@ -127,7 +126,7 @@ def import_roster():
 )
 def export_roster():
     """Download the register as XLSX (administrators and trainers)."""
-    _require({"admin", "trainer"})
+    require(g.user, Action.ROSTER_EXPORT)
     buffer = io.BytesIO()
     write_xlsx([roster_service.roster_table(db.session)], buffer)
     response = Response(buffer.getvalue(), content_type=XLSX)
@@ -143,6 +142,7 @@ def export_roster():
 )
 def roster_template():
     """Download the register template."""
+    require(g.user, Action.ROSTER_TEMPLATE)
     buffer = io.BytesIO()
     write_xlsx(roster_service.template_tables(), buffer)
     response = Response(buffer.getvalue(), content_type=XLSX)
@@ -150,7 +150,7 @@ def roster_template():
     return response
 
 
-def _course_data(course, *, detail: bool = False) -> dict:
+def _course_data(course, *, detail: bool = False, people: set[int] | None = None) -> dict:
     data = {
         name: getattr(course, name)
         for name in (
@@ -181,6 +181,7 @@ def _course_data(course, *, detail: bool = False) -> dict:
                 "source": e.source,
             }
             for e in sorted(course.enrolments, key=lambda e: e.person.code)
+            if people is None or e.person_id in people
         ]
     return data
 
@@ -189,6 +190,7 @@ def _course_data(course, *, detail: bool = False) -> dict:
 @operation("Courses, by start date", tags=("registry",), response=CourseSchema(many=True))
 def list_courses():
     """List courses."""
+    require(g.user, Action.COURSE_LIST)
     courses = db.session.execute(db.select(Course).order_by(Course.start_date)).scalars()
     return jsonify(CourseSchema(many=True).dump([_course_data(c) for c in courses]))
 
@@ -203,7 +205,7 @@ def list_courses():
 )
 def create_course():
     """Create a course."""
-    courses_service.check_manager(g.user)
+    require(g.user, Action.COURSE_CREATE)
     values = parse(CourseInputSchema(), json_body())
     course = courses_service.create_course(
         db.session, courses_service.CourseInput(**values), created_by=g.user.id
@@ -218,9 +220,21 @@ def create_course():
     "A course with its enrolments", tags=("registry",), response=CourseDetailSchema, errors=(404,)
 )
 def get_course(code: str):
-    """Show one course."""
+    """Show one course; its enrolled people only as far as the reader may see them."""
     course = courses_service.get_course(db.session, code)
-    return jsonify(CourseDetailSchema().dump(_course_data(course, detail=True)))
+    require(g.user, Action.COURSE_READ_PEOPLE, owner_ids=[course.created_by_user_id])
+    return jsonify(
+        CourseDetailSchema().dump(_course_data(course, detail=True, people=_people(course)))
+    )
+
+
+def _people(course) -> set[int] | None:
+    """Enrolled people the reader may see: a planner, those posted in their units."""
+    units = unit_ids_within(units_of(g.user, Action.COURSE_READ_PEOPLE), course.start_date)
+    if units is None:
+        return None
+    ids = {e.person_id for e in course.enrolments}
+    return courses_service.people_posted_in(db.session, ids, units, course.start_date)
 
 
 @bp.patch("/courses/<code>")
@@ -234,7 +248,7 @@ def get_course(code: str):
 def update_course(code: str):
     """Change a course (its managers)."""
     course = courses_service.get_course(db.session, code)
-    courses_service.check_manager(g.user, course)
+    require(g.user, Action.COURSE_MANAGE, owner_ids=[course.created_by_user_id])
     for name, value in parse(CourseUpdateSchema(), json_body()).items():
         setattr(course, name, value)
     refresh_pickers(db.session, now=_now())
@@ -253,7 +267,7 @@ def update_course(code: str):
 def enrol(code: str):
     """Enrol people on a course (its managers)."""
     course = courses_service.get_course(db.session, code)
-    courses_service.check_manager(g.user, course)
+    require(g.user, Action.COURSE_MANAGE, owner_ids=[course.created_by_user_id])
     values = parse(EnrolInputSchema(), json_body())
     result = courses_service.enrol(db.session, course, values["person_codes"])
     refresh_pickers(db.session, now=_now())
@@ -272,7 +286,7 @@ def enrol(code: str):
 def update_enrolment(code: str, person_code: str):
     """Update one enrolment (the course's managers)."""
     course = courses_service.get_course(db.session, code)
-    courses_service.check_manager(g.user, course)
+    require(g.user, Action.COURSE_MANAGE, owner_ids=[course.created_by_user_id])
     values = parse(EnrolmentUpdateSchema(), json_body())
     courses_service.update_enrolment(db.session, course, person_code, values=values)
     db.session.commit()
@@ -289,10 +303,11 @@ def update_enrolment(code: str, person_code: str):
 )
 def upload_key(form_id: str):
     """Replace an answer key (administrators, trainers)."""
-    courses_service.check_manager(g.user)
+    form = get_form(db.session, form_id)
+    require(g.user, Action.KEY_UPLOAD, owner_ids=course_owners_of_form(db.session, form))
     upload = _upload()
     result = scoring.import_answer_key(
-        get_form(db.session, form_id),
+        form,
         upload.filename or "key.csv",
         upload.read(),
         session=db.session,
@@ -313,5 +328,5 @@ def upload_key(form_id: str):
 def form_scores(form_id: str):
     """List the scores of a test form."""
     form = get_form(db.session, form_id)
-    check_readable(g.user, form)
+    require(g.user, Action.SCORES_READ, form=form)
     return jsonify(ScoreSchema(many=True).dump(scoring.scores_of_form(db.session, form)))

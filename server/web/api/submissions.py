@@ -8,10 +8,12 @@ from urllib.parse import quote
 from flask import Response, current_app, g, jsonify, request
 
 from server.domain.cursors import decode_cursor, encode_cursor
-from server.errors import RoleNotAllowed, SubmissionNotFound
+from server.domain.policy import Action
+from server.errors import SubmissionNotFound
 from server.extensions import db
 from server.services import review
 from server.services.attachment_store import AttachmentStore
+from server.services.permissions import require, units_of
 from server.services.submission_queries import SubmissionFilters, history, list_submissions
 from server.web.api import bp, json_body, operation, parse
 from server.web.api.forms import readable_form
@@ -28,11 +30,15 @@ FILTER_NAMES = tuple(SubmissionFilters.__dataclass_fields__)
 
 
 def filters_from(args: dict) -> SubmissionFilters:
-    """The listing filters out of parsed query parameters (deleted rows: admins only)."""
+    """The listing filters out of parsed query parameters, narrowed to what the user may read.
+
+    Deleted rows only for those allowed; a planner's rows only from their units.
+    """
     values = {name: args[name] for name in FILTER_NAMES if name in args}
-    if values.get("include_deleted") and g.user.role != "admin":
-        raise RoleNotAllowed("only administrators see deleted submissions")
-    return SubmissionFilters(**values)
+    values.pop("within_units", None)
+    if values.get("include_deleted"):
+        require(g.user, Action.SUBMISSION_READ_DELETED)
+    return SubmissionFilters(**values, within_units=units_of(g.user, Action.SUBMISSION_READ))
 
 
 def _now() -> dt.datetime:
@@ -91,6 +97,7 @@ def get_submission(submission_id: int):
 )
 def review_submission(submission_id: int):
     """Review a submission (administrators and trainers)."""
+    require(g.user, Action.SUBMISSION_REVIEW)
     row = review.get_submission(db.session, g.user, submission_id)
     values = parse(ReviewInput(), json_body())
     review.review_submission(
@@ -108,6 +115,7 @@ def review_submission(submission_id: int):
 )
 def delete_submission(submission_id: int):
     """Soft-delete a submission (administrators)."""
+    require(g.user, Action.SUBMISSION_DELETE)
     row = review.get_submission(db.session, g.user, submission_id)
     review.delete_submission(db.session, g.user, row, now=_now())
     db.session.commit()
@@ -123,6 +131,7 @@ def delete_submission(submission_id: int):
 )
 def restore_submission(submission_id: int):
     """Undo a soft delete (administrators)."""
+    require(g.user, Action.SUBMISSION_DELETE)
     row = review.get_submission(db.session, g.user, submission_id)
     review.restore_submission(db.session, g.user, row, now=_now())
     db.session.commit()
@@ -152,8 +161,7 @@ def submission_audit(submission_id: int):
 )
 def audit_log():
     """The audit log."""
-    if g.user.role != "admin":
-        raise RoleNotAllowed("only administrators read the whole audit log")
+    require(g.user, Action.AUDIT_READ_ALL)
     events = review.audit_events(db.session)
     return jsonify(AuditEventSchema(many=True).dump([audit_data(e) for e in events]))
 

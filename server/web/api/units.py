@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import jsonify, request
+from flask import g, jsonify, request
 
+from server.domain.policy import Action
 from server.extensions import db
 from server.models import AdminUnit
+from server.services.permissions import require
 from server.web.api import bp, operation, parse
 from server.web.api.schemas import UnitQuery, UnitSchema
 
@@ -21,6 +23,7 @@ from server.web.api.schemas import UnitQuery, UnitSchema
 )
 def list_units():
     """List units, filtered by level and parent code."""
+    require(g.user, Action.UNITS_READ)
     args = parse(UnitQuery(), request.args)
     parent = sa.orm.aliased(AdminUnit)
     query = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hmac
 import time
 
@@ -16,7 +17,9 @@ from flask import current_app, request
 from server.domain.digest import check_nonce, expected_response, parse_authorization
 from server.errors import AuthenticationRequired, TokenInvalid
 from server.extensions import db
+from server.services import nonce_counters, throttle
 from server.services.accounts import Actor, check_basic, device_for_token, find_user
+from server.web.security import throttle_policy
 
 
 def authenticate(view_args: dict) -> Actor:
@@ -57,6 +60,7 @@ _WHY_VI = {
     "stale or invalid nonce": "phiên xác thực đã hết hạn, hãy gửi lại.",
     "the Digest uri does not match the request": "thông tin xác thực không khớp với yêu cầu.",
     "only qop=auth is supported": "thiết bị dùng kiểu xác thực không được hỗ trợ (cần qop=auth).",
+    "this nonce count was used before": "yêu cầu này đã được dùng một lần; hãy gửi lại.",
     "malformed Basic credentials": "thông tin đăng nhập không đọc được.",
 }
 
@@ -77,8 +81,12 @@ def raw_request_target() -> str:
 
 def _digest_user(params: dict[str, str]):
     config = current_app.config
+    throttle.check_not_locked(
+        db.engine, _throttle_keys(params.get("username", "")), now=dt.datetime.now(dt.UTC)
+    )
     user = find_user(db.session, params.get("username", ""))
     if user is None or not user.is_active or params.get("realm") != config["AUTH_REALM"]:
+        _failed(params.get("username", ""))
         raise _required("unknown user or wrong realm")
     if user.digest_realm != config["AUTH_REALM"]:
         raise _required("the password must be set again for this realm")
@@ -92,12 +100,41 @@ def _digest_user(params: dict[str, str]):
         raise _required("stale or invalid nonce", stale=nonce.stale)
     if params.get("uri") != raw_request_target():
         raise _required("the Digest uri does not match the request")
-    if params.get("qop") not in (None, "auth"):
+    nc = _counter(params)
+    if params.get("qop") != "auth" or nc is None:
+        # RFC 2069 Digest (no qop, no nc) cannot be protected against replay.
         raise _required("only qop=auth is supported")
     expected = expected_response(ha1=user.digest_ha1, method=request.method, params=params)
     if not hmac.compare_digest(expected, params.get("response", "")):
+        _failed(params.get("username", ""))
         raise _required("wrong user name or password")
+    issued = dt.datetime.fromtimestamp(nonce.issued_at, dt.UTC)
+    if not nonce_counters.claim(
+        db.engine, params["nonce"], nc, issued_at=issued, lifetime=config["DIGEST_NONCE_SECONDS"]
+    ):
+        # A replayed header; a real client that lost count just takes the fresh challenge.
+        raise _required("this nonce count was used before", stale=True)
     return user
+
+
+def _counter(params: dict[str, str]) -> int | None:
+    raw = params.get("nc", "")
+    if len(raw) != 8:
+        return None
+    try:
+        return int(raw, 16)
+    except ValueError:
+        return None
+
+
+def _throttle_keys(username: str) -> list[str]:
+    return throttle.keys_for(username, request.remote_addr)
+
+
+def _failed(username: str) -> None:
+    throttle.record_failure(
+        db.engine, _throttle_keys(username), now=dt.datetime.now(dt.UTC), policy=throttle_policy()
+    )
 
 
 def _basic_user(token: str):
@@ -110,7 +147,9 @@ def _basic_user(token: str):
     except UnicodeDecodeError:
         text = decoded.decode("latin-1")  # RFC 7617 default charset, as Collect sends
     username, _, password = text.partition(":")
+    throttle.check_not_locked(db.engine, _throttle_keys(username), now=dt.datetime.now(dt.UTC))
     user = check_basic(db.session, username, password)
     if user is None:
+        _failed(username)
         raise _required("wrong user name or password")
     return user

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 import pytest
 
 from server.extensions import db
+from server.models import ApiToken
 from server.services import accounts
 from server.services.attachment_store import AttachmentStore
 from server.services.submissions import IncomingFile, Origin, receive_submission
@@ -27,6 +29,34 @@ def token_for(app, make_user):  # noqa: F811
             now=NOW,
         )
         token = accounts.create_api_token(user, label="test", session=db.session, now=NOW)
+        db.session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return _token
+
+
+@pytest.fixture
+def legacy_token_for(app, make_user):  # noqa: F811
+    """A token for any role, as ``users token`` issued them before collectors lost the API."""
+
+    def _token(username="thu", role="collector"):
+        user = accounts.create_user(
+            username,
+            role=role,
+            password="long-enough-pass",
+            realm=app.config["AUTH_REALM"],
+            session=db.session,
+            now=NOW,
+        )
+        token = secrets.token_urlsafe(32)
+        db.session.add(
+            ApiToken(
+                user_id=user.id,
+                label="old",
+                token_sha256=accounts.hash_token(token),
+                created_at=NOW,
+            )
+        )
         db.session.commit()
         return {"Authorization": f"Bearer {token}"}
 

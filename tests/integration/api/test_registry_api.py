@@ -62,7 +62,13 @@ def test_dry_run_import_over_the_api(registry, client):
     assert {p["full_name"] for p in people} == {"Nguyễn Thị Hoa", "Rơ Châm Blơi"}
 
 
-def test_planners_read_only_their_units_and_collectors_nothing(registry, client, token_for, runner):  # noqa: F811
+def test_planners_read_only_their_units_and_collectors_nothing(
+    registry,
+    client,
+    token_for,  # noqa: F811
+    legacy_token_for,
+    runner,
+):
     planner = token_for("lan", role="planner")
     assert client.get("/api/v1/roster", headers=planner).get_json() == []
     runner.invoke(args=["users", "assign", "lan", "--unit", "23584"])
@@ -70,7 +76,7 @@ def test_planners_read_only_their_units_and_collectors_nothing(registry, client,
     people = client.get("/api/v1/roster", headers=planner).get_json()
     assert [p["person_code"] for p in people] == ["GL002"]
     assert people[0]["unit_name"] == "Xã Ia Ka"
-    collector = token_for("thu", role="collector")
+    collector = legacy_token_for("thu", role="collector")
     assert client.get("/api/v1/roster", headers=collector).status_code == 403
     assert client.post("/api/v1/roster/import", headers=planner).status_code == 403
     everyone = client.get("/api/v1/roster?unit=52", headers=registry).get_json()

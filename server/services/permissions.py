@@ -1,0 +1,99 @@
+"""The permission policy applied to real users, devices and rows.
+
+``server/domain/policy.py`` decides from plain facts; this module gathers the facts (a user's
+assigned forms and units, the creators of the courses that use a form, whether a person is
+posted in a planner's units) and turns a "no" into the catalogue's 403.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.domain.policy import Action, Subject, decide, form_scope, unit_scope
+from server.errors import FormNotAssigned, FormNotReadable, RoleNotAllowed
+from server.models import Course, Device, Form, User
+
+_FORM_ACTIONS = {Action.FORM_READ, Action.SUBMISSION_READ, Action.SCORES_READ}
+
+
+def subject_of(who: User | Device | None) -> Subject:
+    """The policy's view of a user or a device token (None = anonymous)."""
+    if who is None:
+        return Subject(role=None)
+    if isinstance(who, Device):
+        return Subject(role="device", device_id=who.id, form_pks=frozenset(f.id for f in who.forms))
+    return Subject(
+        role=who.role,
+        user_id=who.id,
+        form_pks=frozenset(f.id for f in who.forms),
+        unit_codes=tuple(who.unit_codes or ()),
+    )
+
+
+def require(who: User | Device | None, action: Action, **target) -> None:
+    """Raise the catalogue's 403 unless the policy allows ``action`` on ``target``.
+
+    :param who: the user or device.
+    :param action: the action.
+    :param target: ``form`` (a Form), ``owner_ids`` or ``in_units`` (see ``policy.decide``).
+    :raises FormNotReadable: a form outside the user's forms.
+    :raises FormNotAssigned: a form outside a collector's or device's forms.
+    :raises RoleNotAllowed: anything else the policy refuses.
+    """
+    form: Form | None = target.pop("form", None)
+    decision = decide(subject_of(who), action, form_pk=form.id if form else None, **target)
+    if decision:
+        return
+    if form is not None and action in _FORM_ACTIONS:
+        raise FormNotReadable(
+            f"you may not read form '{form.form_id}' ({decision.reason})",
+            message_vi="Bạn không có quyền xem biểu mẫu này hoặc dữ liệu của nó.",
+            form_id=form.form_id,
+        )
+    if form is not None and action is Action.COLLECT:
+        raise FormNotAssigned(
+            f"form '{form.form_id}' is not assigned to you",
+            message_vi="Biểu mẫu này không được giao cho bạn.",
+            form_id=form.form_id,
+        )
+    raise RoleNotAllowed(
+        decision.reason, message_vi="Vai trò của bạn không được phép làm việc này."
+    )
+
+
+def allowed(who: User | Device | None, action: Action, **target) -> bool:
+    """Whether the policy allows it (for showing or hiding a link; enforcement uses require)."""
+    form: Form | None = target.pop("form", None)
+    return bool(decide(subject_of(who), action, form_pk=form.id if form else None, **target))
+
+
+def readable_forms(who: User | Device | None, action: Action) -> frozenset[int] | None:
+    """Primary keys of the forms a listing may show; None = every form."""
+    return form_scope(subject_of(who), action)
+
+
+def units_of(who: User | Device | None, action: Action) -> tuple[str, ...] | None:
+    """Unit codes a listing is limited to; None = no limit, () = nothing."""
+    return unit_scope(subject_of(who), action)
+
+
+def course_owners_of_form(session: Session, form: Form) -> set[int | None]:
+    """Creators of every course that uses a form as its pre-, post- or satisfaction test."""
+    rows = session.execute(
+        sa.select(Course.created_by_user_id).where(
+            sa.or_(
+                Course.pre_form_id == form.form_id,
+                Course.post_form_id == form.form_id,
+                Course.satisfaction_form_id == form.form_id,
+            )
+        )
+    )
+    return {owner for (owner,) in rows}
+
+
+def today() -> dt.date:
+    """The day unit scopes are taken at when no other day is asked for (Vietnam time)."""
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)).date()

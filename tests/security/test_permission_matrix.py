@@ -1,0 +1,281 @@
+"""Every API route of the OpenAPI document and every page, for every kind of caller.
+
+The matrix below is the expected answer, written out by hand: ``A`` = 401 (who are you?),
+``F`` = 403 (not allowed), ``Y`` = past the permission check (the request may still be a 400,
+404 or 422 for its content, never a 401 or 403). Targets are chosen in and out of each
+caller's scope: the planner's units and forms, the trainer's own and another trainer's course.
+A route added to the API or a page added to the site without a row here fails the test.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import sqlalchemy as sa
+
+from server.extensions import db
+from server.models import ApiToken, Course, User
+from server.services import accounts
+from server.services.attachment_store import AttachmentStore
+from server.services.submissions import IncomingFile, Origin, receive_submission
+from server.web.api.docs import build_spec
+from tests import pages
+from tests.conftest import NOW
+
+ROLES = ("anonymous", "collector", "planner", "trainer", "admin")
+NAMES = {"planner": "lan", "trainer": "gv", "admin": "quantri"}
+PASSWORD = "mat-khau-du-dai"
+UNITS = """level,code,name,parent_code,valid_from
+province,52,Tỉnh Gia Lai,,2025-07-01
+commune,21583,Phường Quy Nhơn,52,2025-07-01
+commune,23584,Xã Ia Ka,52,2025-07-01
+"""
+ROSTER = (
+    "Mã cán bộ,Họ và tên,Giới tính,Mã đơn vị hành chính,Tuyến,Loại hình,Nhóm đối tượng,"
+    "Ngày bắt đầu\n"
+    "GL001,Nguyễn Thị Hoa,Nữ,21583,Tuyến xã,Viên chức,vc_commune,01/08/2025\n"
+    "GL002,Rơ Châm Blơi,Nam,23584,Tuyến xã,Viên chức,vc_commune,01/08/2025\n"
+)
+PROBE = b"""| survey |
+| | type | name | label |
+| | text | commune | Commune |
+| | text | name | Name |
+| settings |
+| | form_id | version | form_title |
+| | probe | 1 | Probe |
+"""
+OTHER = PROBE.replace(b"| probe | 1 | Probe |", b"| other | 1 | Other |")
+
+# fmt: off
+#: (method, OpenAPI path, concrete URL, JSON body or None): anonymous, collector, planner,
+#: trainer, admin. The trainer owns C-OWN (post-test: form "other"); C-OTHER (post-test: form
+#: "probe") is another trainer's. The planner has form "probe" and unit 21583.
+API = [
+    ("GET", "/forms", "/forms", None, "AFYYY"),
+    ("POST", "/forms", "/forms", None, "AFFFY"),
+    ("GET", "/forms/{form_id}", "/forms/probe", None, "AFYYY"),
+    ("GET", "/forms/{form_id}", "/forms/other", None, "AFFYY"),
+    ("PATCH", "/forms/{form_id}", "/forms/probe", {"state": "nonsense"}, "AFFFY"),
+    ("GET", "/forms/{form_id}/versions", "/forms/probe/versions", None, "AFYYY"),
+    ("GET", "/forms/{form_id}/versions", "/forms/other/versions", None, "AFFYY"),
+    ("GET", "/forms/{form_id}/versions/{version}", "/forms/probe/versions/1", None, "AFYYY"),
+    ("POST", "/forms/{form_id}/answer-key", "/forms/probe/answer-key", None, "AFFFY"),
+    ("POST", "/forms/{form_id}/answer-key", "/forms/other/answer-key", None, "AFFYY"),
+    ("GET", "/forms/{form_id}/scores", "/forms/probe/scores", None, "AFFYY"),
+    ("GET", "/forms/{form_id}/submissions", "/forms/probe/submissions", None, "AFYYY"),
+    ("GET", "/forms/{form_id}/submissions", "/forms/other/submissions", None, "AFFYY"),
+    ("GET", "/forms/{form_id}/submissions.csv", "/forms/probe/submissions.csv", None, "AFYYY"),
+    ("GET", "/forms/{form_id}/submissions.csv", "/forms/other/submissions.csv", None, "AFFYY"),
+    ("POST", "/forms/{form_id}/submissions.csv", "/forms/probe/submissions.csv", None, "AFYYY"),
+    ("GET", "/forms/{form_id}/submissions.xlsx", "/forms/probe/submissions.xlsx", None, "AFYYY"),
+    ("POST", "/forms/{form_id}/submissions.xlsx", "/forms/other/submissions.xlsx", None, "AFFYY"),
+    ("GET", "/forms/{form_id}/submissions.zip", "/forms/probe/submissions.zip", None, "AFYYY"),
+    ("POST", "/forms/{form_id}/submissions.zip", "/forms/other/submissions.zip", None, "AFFYY"),
+    ("GET", "/roster", "/roster", None, "AFYYY"),
+    ("GET", "/roster/export.xlsx", "/roster/export.xlsx", None, "AFFYY"),
+    ("POST", "/roster/import", "/roster/import", None, "AFFFY"),
+    ("GET", "/roster/template.xlsx", "/roster/template.xlsx", None, "AFYYY"),
+    ("GET", "/courses", "/courses", None, "AFYYY"),
+    ("POST", "/courses", "/courses", {}, "AFFYY"),
+    ("GET", "/courses/{code}", "/courses/C-OWN", None, "AFYYY"),
+    ("GET", "/courses/{code}", "/courses/C-OTHER", None, "AFYFY"),
+    ("PATCH", "/courses/{code}", "/courses/C-OWN", {"pass_mark": "x"}, "AFFYY"),
+    ("PATCH", "/courses/{code}", "/courses/C-OTHER", {"pass_mark": "x"}, "AFFFY"),
+    ("POST", "/courses/{code}/enrolments", "/courses/C-OWN/enrolments", {}, "AFFYY"),
+    ("POST", "/courses/{code}/enrolments", "/courses/C-OTHER/enrolments", {}, "AFFFY"),
+    ("PATCH", "/courses/{code}/enrolments/{person_code}", "/courses/C-OWN/enrolments/GL001",
+     {"attendance": "x"}, "AFFYY"),
+    ("PATCH", "/courses/{code}/enrolments/{person_code}", "/courses/C-OTHER/enrolments/GL001",
+     {"attendance": "x"}, "AFFFY"),
+    ("GET", "/submissions/{submission_id}", "/submissions/{in}", None, "AFYYY"),
+    ("GET", "/submissions/{submission_id}", "/submissions/{out}", None, "AFFYY"),
+    ("GET", "/submissions/{submission_id}", "/submissions/{elsewhere}", None, "AFFYY"),
+    ("GET", "/submissions/{submission_id}/attachments/{name}",
+     "/submissions/{in}/attachments/a.jpg", None, "AFYYY"),
+    ("GET", "/submissions/{submission_id}/attachments/{name}",
+     "/submissions/{out}/attachments/a.jpg", None, "AFFYY"),
+    ("GET", "/submissions/{submission_id}/audit", "/submissions/{in}/audit", None, "AFYYY"),
+    ("GET", "/submissions/{submission_id}/audit", "/submissions/{out}/audit", None, "AFFYY"),
+    ("PATCH", "/submissions/{submission_id}/review", "/submissions/{in}/review",
+     {"state": "nonsense"}, "AFFYY"),
+    ("DELETE", "/submissions/{submission_id}", "/submissions/{spare}", None, "AFFFY"),
+    ("POST", "/submissions/{submission_id}/restore", "/submissions/{spare}/restore", None,
+     "AFFFY"),
+    ("GET", "/audit", "/audit", None, "AFFFY"),
+    ("GET", "/units", "/units", None, "AFYYY"),
+]
+
+#: Pages: the status each caller gets (collectors cannot sign in, so they are anonymous).
+PAGES = [
+    ("GET", "/", "/", (302, 302, 200, 200, 200)),
+    ("GET", "/admin/forms/<form_id>", "/admin/forms/probe", (302, 302, 200, 200, 200)),
+    ("GET", "/admin/forms/<form_id>", "/admin/forms/other", (302, 302, 403, 200, 200)),
+    ("GET", "/login", "/login", (200, 200, 200, 200, 200)),
+    ("POST", "/logout", "/logout", (302, 302, 302, 302, 302)),
+    ("POST", "/logout-everywhere", "/logout-everywhere", (302, 302, 302, 302, 302)),
+]
+# fmt: on
+
+
+def _user(app, name: str, role: str, *, forms=(), units=()) -> User:
+    user = accounts.create_user(
+        name,
+        role=role,
+        password=PASSWORD,
+        realm=app.config["AUTH_REALM"],
+        session=db.session,
+        form_ids=forms,
+        now=NOW,
+    )
+    user.unit_codes = list(units)
+    return user
+
+
+def _token(user: User) -> dict[str, str]:
+    # Issued directly, as tokens were before collectors lost the API: the API must refuse it.
+    token = f"tok-{user.username}-0123456789abcdef"
+    db.session.add(
+        ApiToken(
+            user_id=user.id, label="t", token_sha256=accounts.hash_token(token), created_at=NOW
+        )
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _submit(app, admin: User, form_id: str, instance: str, commune: str) -> int:
+    xml = (
+        f'<data id="{form_id}" version="1"><commune>{commune}</commune><name>X</name>'
+        f"<meta><instanceID>{instance}</instanceID></meta></data>"
+    )
+    receipt = receive_submission(
+        xml.encode(),
+        [IncomingFile("a.jpg", b"\xff\xd8")],
+        origin=Origin(actor=accounts.Actor(user=admin)),
+        session=db.session,
+        store=AttachmentStore(app.config["STORAGE_DIR"]),
+        now=NOW,
+    )
+    return receipt.submission.id
+
+
+@pytest.fixture
+def world(app, runner, publish, tmp_path):
+    """Units, a register, two forms, two trainers' courses, submissions in and out of scope."""
+    (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    assert runner.invoke(args=["units", "import", str(tmp_path / "units.csv")]).exit_code == 0
+    assert runner.invoke(args=["roster", "import", str(tmp_path / "roster.csv")]).exit_code == 0
+    publish("probe.md", content=PROBE)
+    publish("other.md", content=OTHER)
+    admin = _user(app, "quantri", "admin")
+    trainer = _user(app, "gv", "trainer")
+    other_trainer = _user(app, "gv2", "trainer")
+    planner = _user(app, "lan", "planner", forms=("probe",), units=("21583",))
+    collector = _user(app, "thu", "collector", forms=("probe",))
+    db.session.flush()
+    for code, owner, post in (("C-OWN", trainer, "other"), ("C-OTHER", other_trainer, "probe")):
+        dates = ("--start", "2026-09-07", "--end", "2026-09-09", "--type", "tap_huan")
+        created = runner.invoke(args=["courses", "create", code, "--title", code, *dates])
+        assert created.exit_code == 0, created.output
+        course = db.session.execute(sa.select(Course).where(Course.code == code)).scalar_one()
+        course.created_by_user_id, course.post_form_id = owner.id, post
+        assert runner.invoke(args=["courses", "enrol", code, "GL001", "GL002"]).exit_code == 0
+    ids = {
+        "in": _submit(app, admin, "probe", "uuid:in", "21583"),
+        "out": _submit(app, admin, "probe", "uuid:out", "23584"),
+        "elsewhere": _submit(app, admin, "other", "uuid:else", "21583"),
+        "spare": _submit(app, admin, "probe", "uuid:spare", "21583"),
+    }
+    headers = {
+        "anonymous": {},
+        "collector": _token(collector),
+        "planner": _token(planner),
+        "trainer": _token(trainer),
+        "admin": _token(admin),
+    }
+    db.session.commit()
+    return ids, headers
+
+
+def test_the_matrix_covers_every_route_and_page(app):
+    with app.test_request_context():
+        spec = build_spec()
+    documented = {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
+    assert documented == {(method, path) for method, path, *_ in API}
+    page_rules = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("admin.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    login_post = ("POST", "/login")  # signing in itself is tested in test_pages.py
+    assert page_rules - {login_post} == {(method, rule) for method, rule, *_ in PAGES}
+
+
+def test_api_answers_as_the_matrix_says(client, world):
+    ids, headers = world
+    wrong = []
+    for method, _, url, body, expected in API:
+        url = "/api/v1" + url.format(**ids)
+        for role, want in zip(ROLES, expected, strict=True):
+            kwargs = {"json": body} if body is not None else {}
+            if method == "POST" and body is None:
+                kwargs = {"data": {"file": (io.BytesIO(b""), "")}}
+            response = client.open(url, method=method, headers=headers[role], **kwargs)
+            got = response.status_code
+            response.close()
+            verdict = "A" if got == 401 else "F" if got == 403 else "Y"
+            if verdict != want or got >= 500:
+                wrong.append(f"{method} {url} as {role}: {got}, expected {want}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_pages_answer_as_the_matrix_says(app, world):
+    wrong = []
+    for role in ROLES:
+        client = app.test_client()
+        if role in {"planner", "trainer", "admin"}:
+            assert pages.sign_in(client, NAMES[role], PASSWORD).status_code == 302
+        elif role == "collector":
+            assert pages.sign_in(client, "thu", PASSWORD).status_code == 401
+        for method, _, url, statuses in PAGES:
+            want = statuses[ROLES.index(role)]
+            if method == "POST":
+                response = pages.post_form(client, url, {}, page="/login")
+                if role in {"planner", "trainer", "admin"}:  # sign in again for the next page
+                    pages.sign_in(client, NAMES[role], PASSWORD)
+            else:
+                response = client.get(url)
+            if response.status_code != want:
+                wrong.append(f"{method} {url} as {role}: {response.status_code}, expected {want}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_planner_sees_only_their_forms_units_and_people(client, world):
+    _, headers = world
+    planner = headers["planner"]
+    forms = client.get("/api/v1/forms", headers=planner).get_json()
+    assert [(f["form_id"], f["submissions"]) for f in forms] == [("probe", 2)]
+    listed = client.get("/api/v1/forms/probe/submissions", headers=planner).get_json()
+    assert sorted(s["instance_id"] for s in listed["items"]) == ["uuid:in", "uuid:spare"]
+    csv = client.get("/api/v1/forms/probe/submissions.csv", headers=planner).get_data(as_text=True)
+    assert "uuid:in" in csv and "uuid:out" not in csv
+    course = client.get("/api/v1/courses/C-OTHER", headers=planner).get_json()
+    assert [e["person_code"] for e in course["enrolments"]] == ["GL001"]
+    assert client.get("/api/v1/roster", headers=planner).get_json()[0]["person_code"] == "GL001"
+
+
+def test_a_planner_with_nothing_assigned_sees_no_form_on_the_pages(app, world):
+    _user(app, "trong", "planner")
+    db.session.commit()
+    client = app.test_client()
+    assert pages.sign_in(client, "trong", PASSWORD).status_code == 302
+    html = client.get("/").get_data(as_text=True)
+    assert "probe" not in html and "other" not in html
+
+
+def test_collectors_get_no_api_token(runner, world):
+    result = runner.invoke(args=["users", "token", "thu"])
+    assert result.exit_code != 0
+    assert "403.4" in result.output
