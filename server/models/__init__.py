@@ -4,6 +4,7 @@ from server.models.accounts import Device, User, device_forms, user_forms
 from server.models.audit import ApiToken, AuditEvent
 from server.models.base import Base
 from server.models.forms import Form, FormMedia, FormVersion
+from server.models.needs import KpiTarget, NeedsChoice, NeedsRating, NeedsResponse, ReportSetting
 from server.models.roster import Person, PersonCertificate, Posting
 from server.models.security import AuthThrottle, DigestNonceUse, WebSession
 from server.models.submissions import Submission, SubmissionAttachment
@@ -25,9 +26,14 @@ __all__ = [
     "Form",
     "FormMedia",
     "FormVersion",
+    "KpiTarget",
+    "NeedsChoice",
+    "NeedsRating",
+    "NeedsResponse",
     "Person",
     "PersonCertificate",
     "Posting",
+    "ReportSetting",
     "Submission",
     "SubmissionAttachment",
     "SubmissionLink",

@@ -35,6 +35,11 @@ TABLES = {
     "auth_throttle",
     "digest_nonce_uses",
     "web_sessions",
+    "kpi_targets",
+    "report_settings",
+    "needs_responses",
+    "needs_ratings",
+    "needs_choices",
 }
 
 
