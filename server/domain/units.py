@@ -361,6 +361,8 @@ class UnitScope:
     covered: set[int]
     #: Units that count only until their last day: their successors are outside the scope.
     until_end: set[int]
+    #: Every unit by code (shared between the scopes of one report; built when missing).
+    by_code: dict[str, list[UnitPeriod]] | None = None
 
     def ids_on(self, day: dt.date) -> set[int]:
         """The covered units under which something placed on a unit counts on ``day``.
@@ -386,9 +388,11 @@ class UnitScope:
 
         :return: groups of codes sharing one window; None = unbounded.
         """
-        by_code: dict[str, list[UnitPeriod]] = {}
-        for unit in self.units.values():
-            by_code.setdefault(unit.code, []).append(unit)
+        by_code = self.by_code
+        if by_code is None:
+            by_code = {}
+            for unit in self.units.values():
+                by_code.setdefault(unit.code, []).append(unit)
         windows: dict[str, list[tuple[dt.date | None, dt.date | None]]] = {}
         for unit_id in self.covered:
             unit = self.units[unit_id]
@@ -418,17 +422,39 @@ def unit_scope(units: list[UnitPeriod], successors: dict[int, set[int]], code: s
     :param code: the code filtered on.
     :return: the scope; empty when no unit has the code.
     """
+    return unit_scopes(units, successors, [code])[code]
+
+
+def unit_scopes(
+    units: list[UnitPeriod], successors: dict[int, set[int]], codes: list[str]
+) -> dict[str, UnitScope]:
+    """:func:`unit_scope` for many codes at once (a report's rows), walking the tree maps once.
+
+    :param units: every unit.
+    :param successors: predecessor id -> successor ids.
+    :param codes: the codes.
+    :return: {code: scope}.
+    """
     by_id = {u.id: u for u in units}
     children: dict[int, list[int]] = {}
+    by_code: dict[str, list[UnitPeriod]] = {}
     for unit in units:
+        by_code.setdefault(unit.code, []).append(unit)
         if unit.parent_id is not None:
             children.setdefault(unit.parent_id, []).append(unit.id)
     predecessors: dict[int, list[int]] = {}
     for old, news in successors.items():
         for new in news:
             predecessors.setdefault(new, []).append(old)
+    return {
+        code: _scope_of(by_id, children, predecessors, successors, by_code, code)
+        for code in codes
+    }
+
+
+def _scope_of(by_id, children, predecessors, successors, by_code, code: str) -> UnitScope:
     covered: set[int] = set()
-    pending = [u.id for u in units if u.code == code]
+    pending = [unit.id for unit in by_code.get(code, [])]
     while pending:
         unit_id = pending.pop()
         if unit_id in covered:
@@ -437,7 +463,7 @@ def unit_scope(units: list[UnitPeriod], successors: dict[int, set[int]], code: s
         pending.extend(children.get(unit_id, ()))
         pending.extend(predecessors.get(unit_id, ()))
     until_end = {i for i in covered if successors.get(i) and not successors[i] & covered}
-    return UnitScope(units=by_id, covered=covered, until_end=until_end)
+    return UnitScope(units=by_id, covered=covered, until_end=until_end, by_code=by_code)
 
 
 def _merge(spans: list[tuple[dt.date | None, dt.date | None]]) -> list[tuple]:
