@@ -87,6 +87,23 @@ COURSE_TYPES: Labels = {
     "tap_huan": ("Tập huấn", "Workshop"),
 }
 TOPICS = tuple(f"TP{n:02d}" for n in range(1, 18))
+#: The topic(s) that train each competency of the TNA item bank (reports spec §1.8).
+COMPETENCY_TOPICS: dict[str, tuple[str, ...]] = {
+    "C01": ("TP03",), "C02": ("TP03", "TP15"), "C03": ("TP03",), "C04": ("TP05",),
+    "C05": ("TP05",), "C06": ("TP13",), "C07": ("TP13",), "C08": ("TP04",), "C09": ("TP08",),
+    "C10": ("TP07",), "C11": ("TP09",), "C12": ("TP10",), "C13": ("TP11",), "C14": ("TP12",),
+    "C15": ("TP06",), "C16": ("TP06",), "C17": ("TP17",), "C18": ("TP17",), "C19": ("TP01",),
+    "C20": ("TP16",), "C21": ("TP14",),
+}  # fmt: skip
+#: The coverage indicator a topic's training counts for (spec §1.6 "linked KPI").
+TOPIC_KPIS: dict[str, tuple[str, ...]] = {
+    "TP01": ("KPI-01", "KPI-02"),
+    "TP02": ("KPI-03",),
+    "TP03": ("KPI-05",),
+    "TP04": ("KPI-04",),
+}
+#: The course kind suggested for a topic in the training plan (spec §1.7), else CR11.
+TOPIC_COURSES: dict[str, str] = {"TP02": "CR04", "TP03": "CR10", "TP14": "CR09"}
 
 
 @functools.lru_cache(maxsize=4096)
