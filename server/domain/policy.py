@@ -55,6 +55,10 @@ class Action(StrEnum):
     COURSE_MANAGE = "courses.manage"
     KEY_UPLOAD = "keys.upload"
     SCORES_READ = "scores.read"
+    TARGETS_READ = "targets.read"
+    TARGETS_EDIT = "targets.edit"
+    REPORT_NEEDS = "reports.needs"
+    REPORT_WORKING_LIST = "reports.working_list"
 
 
 ADMIN, TRAINER, PLANNER, COLLECTOR, DEVICE = "admin", "trainer", "planner", "collector", "device"
@@ -85,6 +89,11 @@ GRANTS: dict[Action, dict[str, Scope]] = {
     Action.COURSE_MANAGE: {ADMIN: A, TRAINER: OWN},
     Action.KEY_UPLOAD: {ADMIN: A, TRAINER: OWN},
     Action.SCORES_READ: {ADMIN: A, TRAINER: A},
+    # The needs report's KPI targets and settings (not personal data: every reader sees all).
+    Action.TARGETS_READ: {ADMIN: A, TRAINER: A, PLANNER: A},
+    Action.TARGETS_EDIT: {ADMIN: A},
+    Action.REPORT_NEEDS: {ADMIN: A, PLANNER: U},
+    Action.REPORT_WORKING_LIST: {ADMIN: A, PLANNER: U},
 }
 
 

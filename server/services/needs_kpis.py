@@ -26,6 +26,7 @@ from server.models import (
     ExamScore,
     NeedsChoice,
     NeedsResponse,
+    Person,
     PersonCertificate,
     Posting,
     SubmissionLink,
@@ -321,6 +322,56 @@ def count_kpi(
         counts.self_reported_only += self_only
         counts.within_period += dated
     return counts
+
+
+def people_to_train(
+    session: Session,
+    scope: ReportScope,
+    rule: KpiRule,
+    *,
+    as_of: dt.date,
+    since: dt.date,
+    settings: dict,
+    extra: PostingFilter,
+    certificates: tuple[str, ...] | None = None,
+) -> sa.Result:
+    """The working list (spec §2.3 D-list): who in a KPI's denominator is not yet qualified.
+
+    People qualified by no record, with whether they say they are (to verify), ordered by
+    unit and name.
+
+    :return: rows of (unit code, unit name, level, category, person code, full name, sex,
+        self-reported).
+    """
+    recorded, reported, _ = qualified_clauses(
+        session,
+        rule,
+        as_of=as_of,
+        since=since,
+        settings=settings,
+        certificates=rule.certificates if certificates is None else certificates,
+    )
+    return session.execute(
+        sa.select(
+            AdminUnit.code,
+            AdminUnit.name,
+            Posting.level,
+            Posting.job_category,
+            Person.code,
+            Person.full_name,
+            Person.sex,
+            reported,
+        )
+        .join(Person, Person.id == Posting.person_id)
+        .join(AdminUnit, AdminUnit.id == Posting.unit_id)
+        .where(
+            active_on(as_of),
+            Posting.unit_id.in_(sorted(scope.whole.unit_ids) or [-1]),
+            denominator_clause(rule.code, extra),
+            sa.not_(recorded),
+        )
+        .order_by(AdminUnit.code, Person.full_name, Person.code)
+    )
 
 
 @dataclass

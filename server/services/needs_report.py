@@ -22,6 +22,7 @@ from server.domain.coverage import (
     PlanCandidate,
     build_training_plan,
     evaluate_kpi,
+    kpi_status,
     mwds_top_quartile_cut,
     persons_to_target,
     three_findings,
@@ -217,7 +218,7 @@ def build_needs_report(session: Session, params: NeedsParams, *, now: dt.datetim
     gaps = gaps_section(ctx, report, gap_tables)
     topics, topic_rows = topics_section(ctx, report, gap_tables)
     sections = [
-        _summary_section(ctx, report, kpis, gap_tables, topic_rows),
+        _summary_section(ctx, report, kpis, gap_tables, topic_rows, coverage_section),
         survey_section(ctx, report),
         workforce_section(ctx, report),
         coverage_section,
@@ -247,7 +248,8 @@ def build_needs_report(session: Session, params: NeedsParams, *, now: dt.datetim
 # --- D: coverage against the targets ----------------------------------------------------------
 
 
-def _period_for(targets: list[KpiTarget], as_of: dt.date) -> KpiTarget | None:
+def period_for(targets: list[KpiTarget], as_of: dt.date) -> KpiTarget | None:
+    """The target period in force on ``as_of`` (else the next one, else the last)."""
     for target in targets:
         if target.period_start <= as_of <= target.period_end:
             return target
@@ -264,7 +266,7 @@ def _class_size(ctx: Context, kpi: str) -> int:
     return int(ctx.settings[key])
 
 
-def _kpi03_series(ctx: Context) -> list[tuple[str, str, str, tuple[str, ...]]]:
+def kpi03_readings(ctx: Context) -> list[tuple[str, str, str, tuple[str, ...]]]:
     """KPI-03's readings (spec §1.9): both series until the department decides."""
     cdnn = ("KPI-03", "chỉ CDNN", "CDNN only", needs_kpis.CDNN)
     both = (
@@ -289,13 +291,13 @@ def _coverage_section(ctx: Context, report: Report):
     series: list[tuple[str, str, str, tuple[str, ...] | None, str]] = []
     for code in PERSON_KPIS:
         if code == "KPI-03":
-            series += [(key, vi, en, certs, code) for key, vi, en, certs in _kpi03_series(ctx)]
+            series += [(key, vi, en, certs, code) for key, vi, en, certs in kpi03_readings(ctx)]
         else:
             series.append((code, "", "", None, code))
     chart_rows = []
     for key, reading_vi, reading_en, certs, code in series:
         rule = KPIS[code]
-        period = _period_for(targets.get(code, []), params.as_of)
+        period = period_for(targets.get(code, []), params.as_of)
         since = period.period_start if period else dt.date(params.as_of.year, 1, 1)
         counts = needs_kpis.count_kpi(
             session,
@@ -530,15 +532,20 @@ def _structural_table(ctx: Context, targets: dict[str, list[KpiTarget]]) -> Repo
         ctx.session, ctx.scope, level="hamlet", categories=needs_kpis.COLLABORATORS, as_of=as_of
     )
     dual = needs_kpis.count_dual_role(ctx.session, ctx.scope, as_of=as_of, extra=ctx.postings)
-    for code, (total, met), note_vi in (
-        ("KPI-07", stations, ""),
-        ("KPI-08", hamlets, "" if hamlets[0] else "Chưa nạp danh sách thôn, tổ dân phố"),
-        ("KPI-09", dual, "Chỉ theo dõi, không có chỉ tiêu %"),
-    ):
-        period = _period_for(targets.get(code, []), as_of)
+    for code, (total, met), name_vi, name_en, note_vi in (
+        ("KPI-07", stations, "Trạm y tế xã có người làm dân số", "Communes with population staff",
+         ""),
+        ("KPI-08", hamlets, "Thôn, tổ dân phố có CTV dân số", "Hamlets with a collaborator",
+         "" if hamlets[0] else "Chưa nạp danh sách thôn, tổ dân phố"),
+        ("KPI-09", dual, "CTV kiêm 3 nhiệm vụ", "Collaborators holding all three roles",
+         "Chỉ theo dõi, không có chỉ tiêu %"),
+    ):  # fmt: skip
+        period = period_for(targets.get(code, []), as_of)
         table.rows.append(
             {
                 "kpi": code,
+                "name": name_vi,
+                "name_en": name_en,
                 "denominator": total,
                 "numerator": met,
                 "coverage": met * 100 / total if total else None,
@@ -552,7 +559,7 @@ def _structural_table(ctx: Context, targets: dict[str, list[KpiTarget]]) -> Repo
 # --- A: summary -------------------------------------------------------------------------------
 
 
-def _summary_section(ctx, report, kpis, gap_tables, topic_rows) -> ReportSection:
+def _summary_section(ctx, report, kpis, gap_tables, topic_rows, coverage) -> ReportSection:
     section = ReportSection("A", "Tóm tắt", "Summary")
     table = ReportTable(
         id="A-scorecard",
@@ -597,6 +604,7 @@ def _summary_section(ctx, report, kpis, gap_tables, topic_rows) -> ReportSection
                 "reason": result.reason,
             }
         )
+    table.rows += _network_rows(ctx, coverage)
     section.tables.append(table)
     findings = three_findings(
         [r for _, _, _, _, r, _, _ in kpis],
@@ -609,6 +617,62 @@ def _summary_section(ctx, report, kpis, gap_tables, topic_rows) -> ReportSection
     report.findings_vi, report.findings_en = _finding_lines(ctx, findings)
     section.charts = ["N1"]
     return section
+
+
+def _network_rows(ctx: Context, coverage: ReportSection) -> list[dict]:
+    """Scorecard rows of the KPIs that are not stocks of people: KPI-06 (this year), 07, 08."""
+    rows = []
+    as_of = ctx.params.as_of
+    flow = next(t for t in coverage.tables if t.id == "D-KPI-06")
+    this_year = flow.rows[-1] if flow.rows else None
+    if this_year is not None and this_year["target"] is not None:
+        start = dt.date(as_of.year, 1, 1)
+        days = (dt.date(as_of.year, 12, 31) - start).days + 1
+        expected = this_year["target"] * ((as_of - start).days + 1) / days
+        persons = max((this_year["needed"] or 0) - this_year["trained"], 0)
+        rows.append(
+            {
+                "kpi": "KPI-06",
+                "name": f"CTV được tập huấn trong năm {as_of.year}",
+                "name_en": f"Collaborators trained in {as_of.year}",
+                "coverage": this_year["coverage"],
+                "n": this_year["denominator"],
+                "target_2025": _target_year(flow, 2025),
+                "target_2030": _target_year(flow, 2030),
+                "expected": expected,
+                "status": _status(this_year["coverage"], expected),
+                "persons_to_target": persons,
+                "classes": -(-persons // int(ctx.settings["class_size_ctv"])),
+            }
+        )
+    structure = next(t for t in coverage.tables if t.id == "D-structure")
+    for row in structure.rows:
+        if row["kpi"] == "KPI-09":
+            continue
+        rows.append(
+            {
+                "kpi": row["kpi"],
+                "name": row["name"],
+                "name_en": row["name_en"],
+                "coverage": row["coverage"],
+                "n": row["denominator"],
+                "target_2030": row["target"],
+                "expected": row["target"],
+                "status": _status(row["coverage"], row["target"]),
+                "reason": None if row["denominator"] else "zero_denominator",
+            }
+        )
+    return rows
+
+
+def _target_year(flow: ReportTable, year: int) -> float | None:
+    return next((r["target"] for r in flow.rows if r["year"] == str(year)), None)
+
+
+def _status(coverage: float | None, expected: float | None) -> str | None:
+    if coverage is None or expected is None:
+        return None
+    return kpi_status(round(coverage, 9), round(expected, 9))
 
 
 def _finding_lines(ctx: Context, findings) -> tuple[list[str], list[str]]:

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from server.domain.policy import Action, Subject, decide, form_scope, unit_scope
 from server.errors import FormNotAssigned, FormNotReadable, RoleNotAllowed
-from server.models import Course, Device, Form, User
+from server.models import AdminUnit, Course, Device, Form, User
+from server.services.units import load_unit_scope
 
 _FORM_ACTIONS = {Action.FORM_READ, Action.SUBMISSION_READ, Action.SCORES_READ}
 
@@ -78,6 +79,25 @@ def readable_forms(who: User | Device | None, action: Action) -> frozenset[int] 
 def units_of(who: User | Device | None, action: Action) -> tuple[str, ...] | None:
     """Unit codes a listing is limited to; None = no limit, () = nothing."""
     return unit_scope(subject_of(who), action)
+
+
+def unit_in_scope(session: Session, who: User | Device | None, code: str) -> bool | None:
+    """Whether a unit code lies within the user's own units (None: the user has no unit limit).
+
+    Former units count where their successors do: a planner of the 2025 province 52 may ask
+    for the former district 627 that became part of it.
+    """
+    codes = units_of(who, Action.REPORT_NEEDS)
+    if codes is None:
+        return None
+    wanted = {unit_id for (unit_id,) in session.execute(sa.select(AdminUnit.id).where(
+        AdminUnit.code == code))}  # fmt: skip
+    if not wanted:
+        return None  # an unknown code: the report answers 422, not 403
+    covered: set[int] = set()
+    for mine in codes:
+        covered |= load_unit_scope(session, mine).covered
+    return wanted <= covered
 
 
 def course_owners_of_form(session: Session, form: Form) -> set[int | None]:

@@ -100,6 +100,8 @@ from server.web.api import (  # noqa: E402,F401  (routes attach to bp)
     exports,
     forms,
     registry,
+    report_targets,
+    reports,
     submissions,
     units,
 )
