@@ -22,7 +22,7 @@ test: install-dev
 	@scripts/webforms-deps
 	@.venv/bin/ruff check --quiet .
 	@.venv/bin/ruff format --check --quiet .
-	TAPHUAN_TEST_REQUIRE_POSTGRES=1 scripts/with-postgres .venv/bin/python -m pytest $(PYTEST_ARGS)
+	TAPHUAN_TEST_REQUIRE_POSTGRES=1 TAPHUAN_TEST_REQUIRE_BROWSER=1 scripts/with-postgres .venv/bin/python -m pytest $(PYTEST_ARGS)
 
 install:
 	@scripts/venv

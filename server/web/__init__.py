@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.web import admin, api, errors, formatting, openrosa, security
+from server.web import admin, api, errors, formatting, openrosa, security, shell
 
 
 def register_blueprints(app: Flask) -> None:
@@ -19,6 +19,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(openrosa.bp, url_prefix="/key/<token>", name="openrosa_key")
     security.exempt_blueprints(app)
     formatting.register(app)
+    shell.install(app)  # language, navigation, print/PDF helpers of the page shell
 
 
 def install_security(app: Flask) -> None:

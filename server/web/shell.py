@@ -1,0 +1,174 @@
+"""The page shell every HTML page shares: language, navigation, print and PDF.
+
+* **Language**: Vietnamese by default, English on request. The choice is a cookie
+  (``taphuan_lang``) set by the toggle in the header, a POST form with the CSRF token like every
+  other page form; it survives signing in and out (the session is cleared then). Each request
+  gets ``g.lang``; templates get ``lang`` and ``t(vi, en)``, which picks the text of the current
+  language.
+* **Navigation**: :data:`NAV`, the header's links (a link to a page that is not there yet, such
+  as the needs report, is fine: it is a plain path).
+* **Print and PDF**: the stylesheet's ``@media print`` hides navigation and buttons and shows a
+  page header (title, date). :func:`render_page` serves the same template as a PDF when asked
+  with ``?format=pdf`` (WeasyPrint through ``exports.pdf``, print media, static files read from
+  disk: the server never fetches its own pages over HTTP).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from exports.pdf import html_to_pdf
+from server.web.admin.login import safe_next
+from server.web.formatting import VIETNAM, vi_datetime
+
+LANGS = ("vi", "en")
+DEFAULT_LANG = "vi"
+LANG_COOKIE = "taphuan_lang"
+LANG_COOKIE_DAYS = 365
+
+bp = Blueprint("shell", __name__)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A header link: an endpoint (or a plain path for pages still to come) and its labels."""
+
+    target: str
+    vi: str
+    en: str
+
+    def href(self) -> str:
+        """The link: ``url_for`` of an endpoint, or the path as written."""
+        return self.target if self.target.startswith("/") else url_for(self.target)
+
+
+#: The header's links, in order. A page of a later issue adds its line here.
+NAV = (
+    NavItem("admin.index", "Tổng quan", "Overview"),
+    NavItem("/reports/needs", "Báo cáo nhu cầu", "Needs report"),
+)
+
+
+def t(vi: str, en: str) -> str:
+    """The text of the current request's language (Vietnamese outside a request).
+
+    :param vi: the Vietnamese text.
+    :param en: the English text.
+    :return: one of them.
+    """
+    return en if g.get("lang") == "en" else vi
+
+
+def current_lang() -> str:
+    """The language of this request: the cookie's if valid, else Vietnamese."""
+    chosen = request.cookies.get(LANG_COOKIE, "")
+    return chosen if chosen in LANGS else DEFAULT_LANG
+
+
+def nav_items() -> list[dict]:
+    """The header's links for this request, the current page marked.
+
+    :return: dicts with ``href``, ``label`` (in the current language) and ``current``.
+    """
+    items = []
+    for item in NAV:
+        href = item.href()
+        current = request.path == href or (href != "/" and request.path.startswith(href + "/"))
+        items.append({"href": href, "label": t(item.vi, item.en), "current": current})
+    return items
+
+
+@bp.post("/lang")
+def set_language():
+    """Remember the chosen language in a cookie and go back to the page it was chosen on."""
+    lang = request.form.get("lang", "")
+    response = redirect(safe_next(request.form.get("next")))
+    if lang in LANGS:
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=LANG_COOKIE_DAYS * 86400,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
+    return response
+
+
+def render_page(template: str, *, pdf_name: str | None = None, **context) -> Response | str:
+    """Render a page, or the same page as a PDF when the URL asks ``?format=pdf``.
+
+    :param template: the template (it extends ``base.html``).
+    :param pdf_name: the PDF's file name (ASCII, e.g. ``bao-cao-nhu-cau.pdf``); None means the
+        page has no PDF and ``?format=pdf`` is ignored.
+    :param context: the template's variables.
+    :return: the HTML, or a PDF response.
+    """
+    if pdf_name is None or request.args.get("format") != "pdf":
+        return render_template(template, **context)
+    g.pdf = True
+    html = render_template(template, **context)
+    return pdf_response(html, pdf_name)
+
+
+def pdf_response(html: str, filename: str) -> Response:
+    """A rendered page as a PDF download.
+
+    :param html: the page as rendered (print media applies).
+    :param filename: the download's file name (ASCII letters, digits, ``.-_``).
+    :return: the response.
+    :raises ValueError: for a file name outside that alphabet (it goes into a header).
+    """
+    if not re.fullmatch(r"[A-Za-z0-9._-]+\.pdf", filename):
+        raise ValueError(f"unsafe PDF file name {filename!r}")
+    body = html_to_pdf(
+        html,
+        static_dir=Path(current_app.static_folder),
+        static_url_path=current_app.static_url_path,
+    )
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _before_request() -> None:
+    g.lang = current_lang()
+
+
+def _template_context() -> dict:
+    lang = g.get("lang", DEFAULT_LANG)
+    return {
+        "lang": lang,
+        "other_lang": "en" if lang == "vi" else "vi",
+        "t": t,
+        "nav_items": nav_items,
+        "pdf": g.get("pdf", False),
+        "printed_at": vi_datetime(dt.datetime.now(dt.UTC)),
+        "today": dt.datetime.now(VIETNAM).strftime("%d/%m/%Y"),
+    }
+
+
+def install(app: Flask) -> None:
+    """Register the language route, ``g.lang`` on every request and the template helpers.
+
+    :param app: the app.
+    """
+    app.register_blueprint(bp)
+    app.before_request(_before_request)
+    app.context_processor(_template_context)
+    app.add_template_global(t)
