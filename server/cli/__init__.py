@@ -11,6 +11,7 @@ from flask import Flask
 from server.cli.accounts import devices_cli, users_cli
 from server.cli.export import export_command
 from server.cli.forms import forms_cli
+from server.cli.reports import needs_cli, settings_cli, targets_cli
 from server.cli.roster import roster_cli
 from server.cli.training import courses_cli, keys_cli, pickers_cli, scores_cli
 from server.cli.units import units_cli
@@ -25,6 +26,9 @@ GROUPS = (
     keys_cli,
     scores_cli,
     pickers_cli,
+    needs_cli,
+    targets_cli,
+    settings_cli,
 )
 COMMANDS = (export_command,)
 

@@ -13,6 +13,7 @@ from server.extensions import db
 from server.services import courses as courses_service
 from server.services import scoring
 from server.services.forms import get_form
+from server.services.needs_projection import rebuild_needs
 from server.services.pickers import refresh_pickers
 
 courses_cli = AppGroup("courses", help="Courses and enrolments.")
@@ -177,13 +178,18 @@ def import_key_command(form_id: str, path: str, version: str | None) -> None:
 @scores_cli.command("rebuild")
 @click.argument("form_id", required=False)
 def rebuild_command(form_id: str | None) -> None:
-    """Recompute links and scores from the raw submissions (one form, or all)."""
-    count = commit_or_fail(
-        lambda: scoring.rebuild(
-            db.session, now=now(), form=get_form(db.session, form_id) if form_id else None
+    """Recompute links, scores and the needs report's rows from the raw submissions."""
+
+    def run():
+        form = get_form(db.session, form_id) if form_id else None
+        return (
+            scoring.rebuild(db.session, now=now(), form=form),
+            rebuild_needs(db.session, now=now(), form=form),
         )
-    )
+
+    count, needs = commit_or_fail(run)
     click.echo(f"{count} submission(s) projected")
+    click.echo(f"{needs} TNA response(s) projected")
 
 
 @pickers_cli.command("refresh")

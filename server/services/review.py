@@ -16,6 +16,7 @@ from server.domain.policy import Action
 from server.errors import InvalidRequest, SubmissionNotFound
 from server.models import AuditEvent, Form, Submission, User
 from server.models.forms import FORM_STATES
+from server.services.needs_projection import project_needs
 from server.services.permissions import allowed, require, units_of
 from server.services.submission_queries import history, scope_clause
 
@@ -107,6 +108,8 @@ def delete_submission(session: Session, user: User, row: Submission, *, now: dt.
     require(user, Action.SUBMISSION_DELETE)
     for version in history(session, row):
         version.deleted_at = version.deleted_at or now
+    session.flush()
+    project_needs(session, row, now=now)  # a deleted assessment leaves the needs report
     record(session, user=user, action="submission.delete", target=row, details={}, now=now)
 
 
@@ -115,6 +118,8 @@ def restore_submission(session: Session, user: User, row: Submission, *, now: dt
     require(user, Action.SUBMISSION_DELETE)
     for version in history(session, row):
         version.deleted_at = None
+    session.flush()
+    project_needs(session, row, now=now)
     record(session, user=user, action="submission.restore", target=row, details={}, now=now)
 
 

@@ -104,6 +104,10 @@ API = [
      "AFFFY"),
     ("GET", "/audit", "/audit", None, "AFFFY"),
     ("GET", "/units", "/units", None, "AFYYY"),
+    ("GET", "/reports/targets", "/reports/targets", None, "AFYYY"),
+    ("PUT", "/reports/targets/{kpi}", "/reports/targets/KPI-03", {"period": "x"}, "AFFFY"),
+    ("GET", "/reports/settings", "/reports/settings", None, "AFYYY"),
+    ("PATCH", "/reports/settings", "/reports/settings", {"min_cell": 0}, "AFFFY"),
 ]
 
 #: Pages: the status each caller gets (collectors cannot sign in, so they are anonymous).

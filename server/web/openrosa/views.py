@@ -19,6 +19,7 @@ from server.errors import BodyTooLarge, MalformedSubmission, MissingSubmissionFi
 from server.extensions import db
 from server.services import openrosa as service
 from server.services.attachment_store import AttachmentStore
+from server.services.needs_projection import project_needs
 from server.services.scoring import project_submission
 from server.services.submissions import IncomingFile, Origin, receive_submission
 from server.web.openrosa import bp
@@ -147,17 +148,20 @@ def submission(token: str | None = None):
 
 
 def _project(row) -> None:
-    """Link the stored submission to the registry and score it, in a transaction of its own.
+    """Project the stored submission: registry links and scores, then the needs report's rows.
 
-    The submission is already committed: if this fails it is logged and can be redone with
-    ``flask --app wsgi scores rebuild``; the device still gets its 201.
+    Each runs in a transaction of its own. The submission is already committed: if one fails
+    it is logged and can be redone with ``flask --app wsgi scores rebuild``; the device still
+    gets its 201.
     """
-    try:
-        project_submission(db.session, row, now=dt.datetime.now(dt.UTC))
-        db.session.commit()
-    except SQLAlchemyError:
-        db.session.rollback()
-        logger.exception("could not project submission %s", row.instance_id)
+    instance_id = row.instance_id
+    for project in (project_submission, project_needs):
+        try:
+            project(db.session, row, now=dt.datetime.now(dt.UTC))
+            db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
+            logger.exception("could not project submission %s", instance_id)
 
 
 def _user_agent() -> str | None:
