@@ -1,6 +1,6 @@
 """Fuzzing the JSON API from its own OpenAPI document (Schemathesis) against a real server.
 
-The production path: a migrated SQLite database, the CLI publishing a form and issuing an admin
+The production path: a migrated database (SQLite, and PostgreSQL when the suite has one), the CLI publishing a form and issuing an admin
 token, gunicorn serving on a free loopback port. Every operation of ``/api/v1/openapi.json`` is
 called with generated valid and invalid parameters and bodies; the one property checked is
 that no answer is a server error (5xx). Path values sometimes name things that exist (the
@@ -26,7 +26,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from tests.conftest import DATA, ROOT
+from tests.conftest import BACKENDS, DATA, ROOT
 from tests.e2e.test_server_process import free_port, run
 from tests.integration.openrosa.conftest import OR
 
@@ -41,14 +41,22 @@ SUBMISSION = (
 )
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A gunicorn serving a migrated SQLite database with a form, a submission and a course."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request, databases, tmp_path_factory):
+    """A gunicorn serving a migrated database with a form, a submission and a course.
+
+    Both backends: some values (a NUL character) only fail on PostgreSQL.
+    """
     folder = tmp_path_factory.mktemp("fuzz-api")
+    url = (
+        f"sqlite:///{folder / 'taphuan.sqlite3'}"
+        if request.param == "sqlite"
+        else databases.empty(request.param)
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAPHUAN_")}
     env.update(
         TAPHUAN_SECRET_KEY="fuzz",
-        TAPHUAN_DATABASE_URL=f"sqlite:///{folder / 'taphuan.sqlite3'}",
+        TAPHUAN_DATABASE_URL=url,
         TAPHUAN_STORAGE_DIR=str(folder / "storage"),
         TAPHUAN_LOG_LEVEL="WARNING",
     )
@@ -86,6 +94,7 @@ def server(tmp_path_factory):
         process.terminate()
         process.wait(timeout=10)
         log.close()
+        databases.drop(url)
 
 
 def _seed(base: str, device_token: str, headers: dict) -> None:
@@ -114,7 +123,9 @@ def operations(base: str):
     return [result.ok() for result in schema.get_all_operations()]
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+@pytest.mark.parametrize(
+    "mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"]
+)
 def test_no_api_operation_answers_a_server_error(server, mode):
     """Generated requests, valid or not, to every operation: none may get a 5xx."""
     failures: list[str] = []
