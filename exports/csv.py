@@ -2,8 +2,11 @@
 
 UTF-8 with a byte-order mark (Excel otherwise assumes the ANSI code page and garbles "ư"),
 CRLF line ends, every field quoted only when needed. A text cell that starts with ``=``, ``+``,
-``-``, ``@``, tab or carriage return is prefixed with ``'`` (OWASP "CSV injection"), so a
-hostile answer such as ``=HYPERLINK(…)`` is shown as text; numbers are never touched.
+``-``, ``@``, tab, carriage return or line feed, or with any whitespace followed by one of
+those four, is prefixed with ``'`` (OWASP "CSV injection"), so a hostile answer such as
+``=HYPERLINK(…)``, even after a line break, is shown as text; numbers are never touched.
+Spreadsheets skip leading blanks and line breaks before they look for a formula, which is why
+the first character alone is not enough.
 
 Dates are ISO ``YYYY-MM-DD``; times are ISO 8601 on the export clock (:data:`exports.table.CLOCK`,
 Vietnam time) with the offset written out, e.g. ``2026-11-23T16:30:00+07:00``: the same wall
@@ -21,7 +24,17 @@ from typing import IO, Any
 from exports.table import CLOCK, Table
 
 BOM = "\ufeff"
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset("=+-@")
+#: First characters that make a cell suspect: a formula sign, or a break Excel may skip.
+_DANGEROUS_FIRST = _FORMULA_START | frozenset("\t\r\n")
+
+
+def _is_dangerous(text: str) -> bool:
+    """Whether a spreadsheet could read the text as a formula (the caller knows it is not empty)."""
+    first = text[0]
+    if first in _DANGEROUS_FIRST:
+        return True
+    return first.isspace() and text.lstrip()[:1] in _FORMULA_START
 
 
 def cell(value: Any) -> str:
@@ -45,13 +58,12 @@ def cell(value: Any) -> str:
     if isinstance(value, list | tuple):
         value = " ".join(str(v) for v in value)
     text = str(value)
-    return "'" + text if text.startswith(_DANGEROUS) else text
+    return "'" + text if text and _is_dangerous(text) else text
 
 
 #: Types the csv module already writes exactly as :func:`cell` would (None empty, int str(),
 #: float repr()): passed through untouched, which saves a call per cell.
 _NATIVE = frozenset({int, float, type(None)})
-_DANGEROUS_FIRST = frozenset(c for c in _DANGEROUS)
 
 
 def _cells(row) -> list:
@@ -63,7 +75,7 @@ def _cells(row) -> list:
         if kind in _NATIVE:
             append(value)
         elif kind is str:
-            append("'" + value if value and value[0] in _DANGEROUS_FIRST else value)
+            append("'" + value if value and _is_dangerous(value) else value)
         else:
             append(cell(value))
     return out

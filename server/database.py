@@ -3,16 +3,19 @@
 SQLite is the embedded default, so it gets what a multi-process server needs from it: WAL (readers
 never block the writer), a busy timeout (a second writer waits instead of failing at once) and
 foreign keys (off by default in SQLite). PostgreSQL needs only a liveness check on pooled
-connections.
+connections. :func:`is_unavailable` tells a busy or unreachable database (answered ``503.2``)
+from a bug.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.engine import make_url
@@ -66,3 +69,38 @@ def configure_engine(app: Flask) -> None:
         # FULL: a commit survives power loss too ("201 means durable" for submissions).
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
+
+
+#: How long a client should wait before trying again after a busy or unreachable database.
+RETRY_AFTER_SECONDS = 5
+#: SQLite errors that pass: another writer holds the lock past the busy timeout, or the file
+#: cannot be opened right now.
+_SQLITE_TRANSIENT = ("database is locked", "database table is locked", "unable to open database")
+#: PostgreSQL SQLSTATEs that pass: connection failures (08), serialisation failures and
+#: deadlocks (40), too many connections or no space (53), a lock timeout (55P03), a statement
+#: timeout or a shutting-down server (57014, 57P0x).
+_POSTGRES_TRANSIENT = ("08", "40", "53", "55P03", "57014", "57P0")
+
+
+def is_unavailable(error: sa.exc.SQLAlchemyError) -> bool:
+    """Whether a database error means "busy or down, try again" rather than a bug.
+
+    Only these become ``503.2`` with ``Retry-After``; anything else (a missing table, a bad
+    query) stays a 500 with its traceback, because retrying would not help.
+
+    :param error: what SQLAlchemy raised.
+    :return: True for lock and busy timeouts, lost or refused connections, a full pool.
+    """
+    if isinstance(error, sa.exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if not isinstance(error, sa.exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    original = error.orig
+    if isinstance(original, sqlite3.OperationalError):
+        return any(text in str(original) for text in _SQLITE_TRANSIENT)
+    if isinstance(original, psycopg.OperationalError):
+        state = original.sqlstate
+        return state is None or state.startswith(_POSTGRES_TRANSIENT)
+    return False

@@ -18,6 +18,24 @@ from server.domain.xforms import parse_xml_safely
 from server.errors import InvalidXForm, MalformedSubmission
 
 _ENCRYPTED_NS = "http://www.opendatakit.org/xforms/encrypted"
+_TOO_LARGE_VI = {
+    "too_deep": "Tệp bài nộp lồng các phần tử quá sâu",
+    "too_many_elements": "Tệp bài nộp có quá nhiều phần tử",
+}
+
+
+@dataclass(frozen=True)
+class XmlLimits:
+    """How deep and how large a submission's XML may be before it is refused unread.
+
+    The defaults are the settings' defaults (``TAPHUAN_SUBMISSION_MAX_DEPTH``,
+    ``TAPHUAN_SUBMISSION_MAX_ELEMENTS``): an XLSForm's groups and repeats nest a few levels
+    and a large form has thousands of elements, so Collect never comes near them, while a
+    document nested a thousand deep would otherwise exhaust the recursion that types it.
+    """
+
+    max_depth: int = 100
+    max_elements: int = 1_000_000
 
 
 @dataclass
@@ -49,17 +67,34 @@ def _text(element: Element | None) -> str | None:
     return element.text.strip() or None
 
 
-def read_instance(xml: bytes) -> Instance:
+def read_instance(xml: bytes, *, limits: XmlLimits | None = None) -> Instance:
     """Parse a submission's XML safely and read its envelope.
 
     :param xml: the ``xml_submission_file`` bytes.
+    :param limits: the deepest nesting and most elements accepted (default: :class:`XmlLimits`).
     :return: the form id, version, instanceID, deprecatedID, instanceName and encryption.
-    :raises MalformedSubmission: unparseable or unsafe XML, no form id, or an encrypted
-        submission without instanceID.
+    :raises MalformedSubmission: unparseable or unsafe XML, XML past a limit (``reason``
+        ``too_deep`` or ``too_many_elements``), no form id, or an encrypted submission without
+        instanceID.
     """
+    limits = limits or XmlLimits()
     try:
-        root = parse_xml_safely(xml, what="xml_submission_file")
+        root = parse_xml_safely(
+            xml,
+            what="xml_submission_file",
+            max_depth=limits.max_depth,
+            max_elements=limits.max_elements,
+        )
     except InvalidXForm as exc:
+        reason = exc.details.get("reason")
+        if reason in _TOO_LARGE_VI:
+            limit = exc.details["limit"]
+            raise MalformedSubmission(
+                exc.message,
+                message_vi=f"{_TOO_LARGE_VI[reason]} (giới hạn {limit:,}).",
+                reason=reason,
+                limit=limit,
+            ) from exc
         raise MalformedSubmission(
             exc.message, message_vi="Tệp bài nộp không phải XML hợp lệ.", reason="bad_xml"
         ) from exc

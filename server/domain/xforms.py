@@ -13,9 +13,10 @@ entities ("billion laughs") or read local files (XXE).
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
@@ -99,16 +100,79 @@ class FormSchema:
         return asdict(self)
 
 
-def parse_xml_safely(xml: bytes, *, what: str = "XML") -> Element:
-    """Parse XML with DTDs, entities and external references refused.
+class _TooLarge(Exception):
+    """Raised inside the parser when a document passes a limit; turned into InvalidXForm."""
+
+    def __init__(self, reason: str, limit: int):
+        super().__init__(reason)
+        self.reason, self.limit = reason, limit
+
+
+class _LimitedTreeBuilder(TreeBuilder):
+    """A tree builder that stops the parse at a nesting depth or element count.
+
+    Counting while expat parses, rather than walking the finished tree, means a hostile
+    document is refused before it is built, and without recursion: everything that later
+    walks the tree recursively (typing the answers, JSON encoding) stays far from Python's
+    recursion limit.
+    """
+
+    def __init__(self, max_depth: int, max_elements: int):
+        super().__init__()
+        self.max_depth, self.max_elements = max_depth, max_elements
+        self.depth = self.elements = 0
+
+    def start(self, tag, attrs):
+        self.depth += 1
+        self.elements += 1
+        if self.depth > self.max_depth:
+            raise _TooLarge("too_deep", self.max_depth)
+        if self.elements > self.max_elements:
+            raise _TooLarge("too_many_elements", self.max_elements)
+        return super().start(tag, attrs)
+
+    def end(self, tag):
+        self.depth -= 1
+        return super().end(tag)
+
+
+def parse_xml_safely(
+    xml: bytes,
+    *,
+    what: str = "XML",
+    max_depth: int | None = None,
+    max_elements: int | None = None,
+) -> Element:
+    """Parse XML with DTDs, entities and external references refused, and optionally bounded.
 
     :param xml: the document.
     :param what: how to name the document in messages ("Form.xml").
+    :param max_depth: deepest element nesting accepted (the root is depth 1); None = no limit.
+    :param max_elements: most elements accepted; None = no limit.
     :return: the root element.
-    :raises InvalidXForm: malformed XML, or XML with a DOCTYPE or entity declarations.
+    :raises InvalidXForm: malformed XML, XML with a DOCTYPE or entity declarations
+        (``reason="unsafe_xml"``), or a document past a limit (``reason`` ``too_deep`` or
+        ``too_many_elements``, ``limit`` in the details).
     """
+    target = None
+    if max_depth is not None or max_elements is not None:
+        target = _LimitedTreeBuilder(
+            max_depth if max_depth is not None else sys.maxsize,
+            max_elements if max_elements is not None else sys.maxsize,
+        )
+    parser = SafeET.DefusedXMLParser(
+        target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True
+    )
     try:
-        return SafeET.fromstring(xml, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        parser.feed(xml)
+        return parser.close()
+    except _TooLarge as exc:
+        size = "nested deeper" if exc.reason == "too_deep" else "has more elements"
+        raise InvalidXForm(
+            f"{what}: {size} than the {exc.limit:,} this server accepts",
+            reason=exc.reason,
+            limit=exc.limit,
+        ) from None
     except DefusedXmlException as exc:
         raise InvalidXForm(
             f"{what}: DOCTYPE and entity declarations are not allowed ({exc.__class__.__name__})",

@@ -11,6 +11,7 @@ may exist without a row (harmless), never a row without its file.
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import os
 import tempfile
 from pathlib import Path
@@ -71,3 +72,50 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+#: Media types a browser renders without running anything in them: what Collect's image,
+#: audio and video widgets produce. An attachment is served as one of these, or as
+#: ``application/octet-stream``. The type a client declared is never trusted alone: a part
+#: sent as ``text/html`` (or ``image/svg+xml``, which carries script) would otherwise run in
+#: the server's origin when opened.
+SAFE_MEDIA_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/bmp",
+        "audio/mpeg",
+        "audio/mp4",
+        "audio/aac",
+        "audio/amr",
+        "audio/3gpp",
+        "audio/ogg",
+        "audio/wav",
+        "audio/x-wav",
+        "audio/webm",
+        "video/mp4",
+        "video/3gpp",
+        "video/webm",
+        "video/quicktime",
+    }
+)
+DOWNLOAD_TYPE = "application/octet-stream"
+
+
+def safe_content_type(name: str, declared: str | None) -> str:
+    """The type to serve a stored attachment with.
+
+    The file name's extension decides first (Collect names photos ``…jpg``, recordings
+    ``…m4a``), then the type the client declared; either must be in :data:`SAFE_MEDIA_TYPES`.
+
+    :param name: the attachment's name.
+    :param declared: the content type the client sent with the part, if any.
+    :return: a safe media type, or :data:`DOWNLOAD_TYPE`.
+    """
+    by_name = mimetypes.guess_type(name, strict=False)[0]
+    for candidate in (by_name, (declared or "").split(";")[0].strip().lower()):
+        if candidate in SAFE_MEDIA_TYPES:
+            return candidate
+    return DOWNLOAD_TYPE

@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.domain.scoring import KeyItem, find_answers, score
@@ -205,31 +206,60 @@ def project_submission(
         if person_code
         else None
     )
-    link = session.get(SubmissionLink, row.id) or SubmissionLink(submission_id=row.id)
-    link.course_code = str(course_code) if course_code else None
-    link.person_code = str(person_code) if person_code else None
-    link.course_id = course.id if course else None
-    link.person_id = person
-    link.unknown_course = bool(course_code) and course is None
-    link.unknown_person = bool(person_code) and person is None
-    session.add(link)
+    _upsert(
+        session,
+        SubmissionLink,
+        submission_id=row.id,
+        course_code=str(course_code) if course_code else None,
+        person_code=str(person_code) if person_code else None,
+        course_id=course.id if course else None,
+        person_id=person,
+        unknown_course=bool(course_code) and course is None,
+        unknown_person=bool(person_code) and person is None,
+    )
     key = _key_of(session, row.form_version_id) if key is None else key
     if key:
         result = score(find_answers(data, [k.item for k in key]), key)
         phase = find_answers(data, ["phase"]).get("phase")
-        existing = session.get(ExamScore, row.id) or ExamScore(submission_id=row.id)
-        existing.phase, existing.raw, existing.maximum = phase, result.raw, result.maximum
-        existing.percent, existing.marks, existing.blank = (
-            result.percent,
-            result.marks,
-            result.blank,
+        passed = result.passed(course.pass_mark if course else None)
+        _upsert(
+            session,
+            ExamScore,
+            submission_id=row.id,
+            phase=phase,
+            raw=result.raw,
+            maximum=result.maximum,
+            percent=result.percent,
+            marks=result.marks,
+            blank=result.blank,
+            passed=passed,
+            computed_at=now,
         )
-        existing.passed = result.passed(course.pass_mark if course else None)
-        existing.computed_at = now
-        session.add(existing)
-        if existing.passed and phase == "post" and course is not None and person is not None:
+        if passed and phase == "post" and course is not None and person is not None:
             _complete(session, course, person, row)
     session.flush()
+
+
+def _upsert(session: Session, model: type[SubmissionLink | ExamScore], **values) -> None:
+    """Insert a projection row, or overwrite the one already there, in one statement.
+
+    Two identical submissions posted at once are both answered 201 and both projected; with a
+    read-then-insert the loser would hit the primary key (``UniqueViolation``) and log a
+    traceback for nothing. ``INSERT … ON CONFLICT DO UPDATE`` (SQLite and PostgreSQL alike)
+    makes the projection idempotent: both compute the same values from the same XML.
+    """
+    table = model.__table__
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.submission_id],
+        set_={name: statement.excluded[name] for name in values if name != "submission_id"},
+    )
+    session.execute(statement)
+    loaded = session.identity_map.get(session.identity_key(model, values["submission_id"]))
+    if loaded is not None:
+        session.expire(loaded)  # the row changed under the ORM's copy
 
 
 def _complete(session: Session, course: Course, person_id: int, row: Submission) -> None:

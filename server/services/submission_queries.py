@@ -141,8 +141,10 @@ def submission_query(session: Session, form: Form, filters: SubmissionFilters) -
 
 
 def _submitter_clause(submitter: str):
-    if submitter.startswith("device:") and submitter[7:].isdigit():
-        return Submission.submitter_device_id == int(submitter[7:])
+    number = submitter.removeprefix("device:")
+    # ASCII digits only: str.isdigit() also accepts "²" and "٣", which int() refuses or reads.
+    if number != submitter and number.isascii() and number.isdigit():
+        return Submission.submitter_device_id == int(number)
     user_ids = sa.select(User.id).where(User.username == submitter).scalar_subquery()
     device_ids = sa.select(Device.id).where(Device.label == submitter).scalar_subquery()
     return sa.or_(

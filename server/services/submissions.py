@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from server.domain.instances import (
     Instance,
+    XmlLimits,
     binary_values,
     finished_at,
     index_fields,
@@ -96,6 +97,7 @@ def receive_submission(
     session: Session,
     store: AttachmentStore,
     now: dt.datetime,
+    limits: XmlLimits | None = None,
 ) -> Receipt:
     """Store a submission and its attachments, or explain why not.
 
@@ -105,8 +107,10 @@ def receive_submission(
     :param session: the database session (flushed, not committed).
     :param store: where attachment bytes go (written durably before this returns).
     :param now: the receipt time (aware UTC).
+    :param limits: the XML depth and element limits (the settings; default :class:`XmlLimits`).
     :return: the stored row and what happened.
-    :raises MalformedSubmission: unreadable XML, no form id, encrypted without instanceID.
+    :raises MalformedSubmission: unreadable XML, XML past the limits, no form id, encrypted
+        without instanceID.
     :raises InvalidAttachment: bad part names, or too many parts.
     :raises FormNotFound, FormVersionNotFound: unknown form or version.
     :raises FormNotAssigned: the actor may not submit to this form.
@@ -115,7 +119,7 @@ def receive_submission(
         SubmissionNotFound: the instanceID rules above.
     """
     _check_files(files)
-    instance = read_instance(xml)
+    instance = read_instance(xml, limits=limits)
     form = session.execute(
         sa.select(Form).where(Form.form_id == instance.form_id)
     ).scalar_one_or_none()
@@ -207,16 +211,33 @@ def _check_files(files: list[IncomingFile]) -> None:
         if (
             not name
             or len(name) > MAX_NAME_LENGTH
-            or any(c in name for c in "/\\\x00")
+            or any(c in _FORBIDDEN_IN_NAMES or ord(c) < 32 or ord(c) == 127 for c in name)
             or name in {".", ".."}
         ):
-            shown = name[:60] + ("…" if len(name) > 60 else "")
-            raise InvalidAttachment(
-                f"attachment name {shown!r} is not a plain file name of at most "
-                f"{MAX_NAME_LENGTH} characters",
-                message_vi="Tên tệp đính kèm không hợp lệ (không được chứa / \\ hoặc quá dài).",
-                name=shown,
-            )
+            raise bad_attachment_name(name)
+
+
+#: Path separators and NUL: a stored name is never a path, and these would make it one.
+_FORBIDDEN_IN_NAMES = frozenset("/\\\x00")
+
+
+def bad_attachment_name(name: str) -> InvalidAttachment:
+    """The refusal of an attachment part whose name is not a plain file name.
+
+    Shared with the OpenRosa view, which refuses parts whose header werkzeug could only read
+    by changing the name (an escaped backslash, a line break inside the quotes).
+
+    :param name: the name as sent (shortened for the message).
+    :return: the error to raise.
+    """
+    shown = name[:60] + ("…" if len(name) > 60 else "")
+    return InvalidAttachment(
+        f"attachment name {shown!r} is not a plain file name of at most "
+        f"{MAX_NAME_LENGTH} characters (no / \\ or control characters)",
+        message_vi="Tên tệp đính kèm không hợp lệ (không được chứa / \\, ký tự điều khiển, "
+        "hoặc quá dài).",
+        name=shown,
+    )
 
 
 def _by_instance_id(session: Session, form: Form, instance_id: str) -> Submission | None:

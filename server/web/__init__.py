@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.web import admin, api, errors, formatting, openrosa, security, shell
+from server.web import admin, api, errors, formatting, openrosa, parameters, security, shell
 
 
 def register_blueprints(app: Flask) -> None:
@@ -23,11 +23,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 def install_security(app: Flask) -> None:
-    """CSRF, same-origin check, allowed hosts, cookie policy and security headers.
+    """CSRF, same origin, hosts, cookies, headers, and values no database can hold.
+
+    The last are NUL characters and integers past 32 bits (``server/web/parameters.py``).
 
     :param app: the app.
     """
     security.install(app)
+    parameters.install(app)
 
 
 def register_error_handlers(app: Flask) -> None:

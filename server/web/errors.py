@@ -13,10 +13,13 @@ import time
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from server.database import RETRY_AFTER_SECONDS, is_unavailable
 from server.domain.digest import make_nonce
-from server.errors import AuthenticationRequired, BodyTooLarge, ServiceError
+from server.errors import AuthenticationRequired, BodyTooLarge, DatabaseUnavailable, ServiceError
+from server.extensions import db
 from server.web.openrosa import with_openrosa_headers
 from server.web.openrosa.responses import openrosa_response
 from server.web.security import forgery_error
@@ -39,6 +42,8 @@ def register(app: Flask) -> None:
     :param app: the app.
     """
     app.register_error_handler(ServiceError, render_service_error)
+    for kind in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+        app.register_error_handler(kind, render_database_error)
     app.register_error_handler(CSRFError, lambda error: render_service_error(forgery_error(error)))
     app.register_error_handler(HTTPException, render_http_error)
 
@@ -117,6 +122,38 @@ def render_service_error(error: ServiceError) -> Response:
     if "retry_after" in error.details:
         response.headers["Retry-After"] = str(error.details["retry_after"])
     return response
+
+
+def render_database_error(error: sa_exc.SQLAlchemyError) -> Response:
+    """Answer a busy or unreachable database with ``503.2`` and ``Retry-After``, on every surface.
+
+    Collect, browsers' scripts and HTTP libraries retry a 503 after ``Retry-After``; a 500
+    would tell them the request itself is at fault. The session is rolled back first, so
+    whatever the request had flushed is gone: nothing is half-stored (attachment files are
+    content-addressed, so one written before the failure is merely unreferenced). Errors that
+    a retry would not cure (a missing table, a bad query) are raised on to Flask's 500.
+    """
+    if not is_unavailable(error):
+        raise error
+    try:
+        db.session.rollback()
+    except sa_exc.SQLAlchemyError:  # the connection is gone; the pool drops it
+        logger.warning("rollback after an unavailable database failed too", exc_info=True)
+    logger.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        getattr(error, "orig", None) or error,
+    )
+    return render_service_error(
+        DatabaseUnavailable(
+            "the database is busy or unreachable; nothing was stored, "
+            f"try again in {RETRY_AFTER_SECONDS} seconds",
+            message_vi="Cơ sở dữ liệu đang bận hoặc không kết nối được; chưa có gì được lưu, "
+            f"hãy thử lại sau {RETRY_AFTER_SECONDS} giây.",
+            retry_after=RETRY_AFTER_SECONDS,
+        )
+    )
 
 
 def render_http_error(error: HTTPException):

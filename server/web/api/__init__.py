@@ -19,6 +19,7 @@ from server.errors import AuthenticationRequired, InvalidRequest
 from server.extensions import db
 from server.services.accounts import user_for_api_token
 from server.services.permissions import require
+from server.web import parameters
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -57,18 +58,19 @@ def parse(schema: Schema, data: Mapping[str, Any]) -> dict[str, Any]:
     :param schema: the schema instance.
     :param data: request.args, or the JSON body.
     :return: the loaded values.
-    :raises InvalidRequest: naming every bad field.
+    :raises InvalidRequest: naming every bad field, including values no database can hold.
     """
     try:
-        return schema.load(data)
+        loaded = schema.load(data)
     except ValidationError as exc:
         fields = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
-        names = ", ".join(sorted(fields))
-        raise InvalidRequest(
-            f"invalid parameters: {names}",
-            message_vi=f"Tham số không hợp lệ: {names}",
-            fields=fields,
-        ) from exc
+        raise parameters.invalid(fields) from exc
+    # Values no database can hold (a NUL, an integer past 32 bits) are 422s here, not 500s
+    # in the driver (see server/web/parameters.py).
+    problems = parameters.loaded_problems(loaded)
+    if problems:
+        raise parameters.invalid(problems)
+    return loaded
 
 
 def json_body() -> dict[str, Any]:

@@ -16,6 +16,7 @@ from server.models.forms import FORM_STATES
 from server.models.submissions import REVIEW_STATES
 from server.services.review import REVIEW_CHOICES
 from server.web.formatting import VIETNAM
+from server.web.parameters import MAX_INTEGER
 
 
 class ErrorBody(Schema):
@@ -131,6 +132,14 @@ class DayOrTime(fields.Field):
         return moment
 
 
+def _device_id_in_range(value: str) -> bool:
+    """``device:<id>`` must name an id a database can hold (else a 500 in the driver)."""
+    number = value.removeprefix("device:")
+    if number != value and number.isascii() and number.isdigit() and int(number) > MAX_INTEGER:
+        raise ValidationError(f"device id must be at most {MAX_INTEGER}")
+    return True
+
+
 class SubmissionQuery(Schema):
     """Query parameters of the submission listing and exports."""
 
@@ -140,7 +149,10 @@ class SubmissionQuery(Schema):
     submitted_from = DayOrTime()
     submitted_to = DayOrTime(end=True)
     unit = fields.String(metadata={"description": "unit code; its sub-units are included"})
-    submitter = fields.String(metadata={"description": "user name, device label or device:<id>"})
+    submitter = fields.String(
+        validate=_device_id_in_range,
+        metadata={"description": "user name, device label or device:<id>"},
+    )
     review_state = fields.String(validate=validate.OneOf(REVIEW_STATES))
     q = fields.String(
         validate=validate.Length(min=1, max=100),

@@ -12,7 +12,7 @@ from server.domain.policy import Action
 from server.errors import SubmissionNotFound
 from server.extensions import db
 from server.services import review
-from server.services.attachment_store import AttachmentStore
+from server.services.attachment_store import AttachmentStore, safe_content_type
 from server.services.permissions import require, units_of
 from server.services.submission_queries import SubmissionFilters, history, list_submissions
 from server.web.api import bp, json_body, operation, parse
@@ -180,9 +180,12 @@ def attachment(submission_id: int, name: str):
     if found is None:
         raise SubmissionNotFound(f"submission {submission_id} has no attachment '{name}'")
     store = AttachmentStore(current_app.config["STORAGE_DIR"])
+    # The stored type is what the client declared; serve only an allow-listed media type (or
+    # a download), always as an attachment, so no upload runs as a page of this origin.
     response = Response(
-        store.read(found.sha256), content_type=found.content_type or "application/octet-stream"
+        store.read(found.sha256), content_type=safe_content_type(name, found.content_type)
     )
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
     response.set_etag(found.sha256)
     return response.make_conditional(request)

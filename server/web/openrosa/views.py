@@ -9,19 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from urllib.parse import quote
 
 from flask import Response, current_app, g, request
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from server.domain.instances import XmlLimits
 from server.errors import BodyTooLarge, MalformedSubmission, MissingSubmissionFile
 from server.extensions import db
 from server.services import openrosa as service
 from server.services.attachment_store import AttachmentStore
 from server.services.needs_projection import project_needs
 from server.services.scoring import project_submission
-from server.services.submissions import IncomingFile, Origin, receive_submission
+from server.services.submissions import (
+    IncomingFile,
+    Origin,
+    bad_attachment_name,
+    receive_submission,
+)
 from server.web.openrosa import bp
 from server.web.openrosa.responses import (
     FormEntry,
@@ -128,6 +135,10 @@ def submission(token: str | None = None):
                 session=db.session,
                 store=store,
                 now=dt.datetime.now(dt.UTC),
+                limits=XmlLimits(
+                    max_depth=current_app.config["SUBMISSION_MAX_DEPTH"],
+                    max_elements=current_app.config["SUBMISSION_MAX_ELEMENTS"],
+                ),
             )
             db.session.commit()
             break
@@ -191,12 +202,39 @@ def _read_parts() -> tuple[bytes, list[IncomingFile]]:
         xml = fields["xml_submission_file"].encode("utf-8")
     else:
         raise _missing_xml()
-    files = [
-        IncomingFile(part.filename or key, part.read(), part.mimetype or None)
-        for key, part in uploads.items(multi=True)
-        if key != "xml_submission_file"
-    ]
+    for key in fields:
+        if key not in _PLAIN_FIELDS:
+            # Collect sends every attachment as a file part. A plain field in its place is a
+            # part whose header broke: a CR or LF inside the quoted name ends the header line
+            # early, so the file name is lost. Refuse it rather than list the file as missing.
+            raise bad_attachment_name(key or "")
+    files = []
+    for key, part in uploads.items(multi=True):
+        if key == "xml_submission_file":
+            continue
+        if "\\" in part.headers.get("Content-Disposition", ""):
+            # werkzeug reads a backslash in a quoted header value as an escape, so
+            # ``..\..\evil.jpg`` would arrive as ``....evil.jpg``; refuse the name as sent.
+            raise bad_attachment_name(_raw_name(part.headers["Content-Disposition"]))
+        files.append(IncomingFile(part.filename or key, part.read(), part.mimetype or None))
     return xml, files
+
+
+#: Plain (non-file) parts a submission may carry: the XML itself, as some clients send it,
+#: and the marker older Collect versions add to a split upload.
+_PLAIN_FIELDS = frozenset({"xml_submission_file", "*isIncomplete*"})
+_QUOTED_NAME = re.compile(r'filename="((?:[^"\\]|\\.)*)"|name="((?:[^"\\]|\\.)*)"')
+
+
+def _raw_name(disposition: str) -> str:
+    """The file name (else the name) of a part exactly as written in its header."""
+    found = {"filename": None, "name": None}
+    for match in _QUOTED_NAME.finditer(disposition):
+        if match.group(1) is not None:
+            found["filename"] = match.group(1)
+        elif found["name"] is None:
+            found["name"] = match.group(2)
+    return found["filename"] or found["name"] or disposition
 
 
 def _missing_xml() -> MissingSubmissionFile:
