@@ -447,8 +447,7 @@ def unit_scopes(
         for new in news:
             predecessors.setdefault(new, []).append(old)
     return {
-        code: _scope_of(by_id, children, predecessors, successors, by_code, code)
-        for code in codes
+        code: _scope_of(by_id, children, predecessors, successors, by_code, code) for code in codes
     }
 
 
