@@ -141,6 +141,15 @@ def read_rating(value: Any) -> tuple[int | None, bool]:
     return None, True
 
 
+def declined(data: Mapping[str, Any]) -> bool:
+    """Whether the respondent said no to taking part (``consent`` = no): nothing to read.
+
+    :param data: typed answers.
+    :return: True when consent was refused; a form without the question never declines.
+    """
+    return _code(flatten(data).get("consent")) == "no"
+
+
 def read_response(
     data: Mapping[str, Any], *, rated: Iterable[str], received_at: dt.datetime
 ) -> TnaResponse:

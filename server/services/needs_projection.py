@@ -29,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.domain.tna import TnaResponse, competencies, read_response
+from server.domain.tna import TnaResponse, competencies, declined, read_response
 from server.models import (
     Form,
     FormVersion,
@@ -110,7 +110,7 @@ def project_needs(session: Session, row: Submission, *, now: dt.datetime) -> boo
         data = session.execute(
             sa.select(Submission.data).where(Submission.id == live.id)
         ).scalar_one()
-        if rated:
+        if rated and not declined(data or {}):
             answers = read_response(data or {}, rated=rated, received_at=live.received_at)
             person_id = _people(session, [answers.person_code]).get(answers.person_code)
             if person_id is not None:
@@ -177,6 +177,7 @@ def rebuild_needs(session: Session, *, now: dt.datetime, form: Form | None = Non
                 ),
             )
             for s in batch
+            if not declined(s.data or {})
         ]
         people = _people(session, [answers.person_code for *_, answers in read])
         _insert(

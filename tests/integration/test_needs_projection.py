@@ -276,6 +276,16 @@ def test_straight_lining_and_missing_metadata(tna, client):
     assert response.wave == "2026"  # no tna_wave: the year of the answer
 
 
+def test_a_refused_consent_is_not_an_assessment(tna, client, runner):
+    token, version = tna
+    refused = tna_xml("uuid:no", version, staff="").replace(
+        b"<consent>yes</consent>", b"<consent>no</consent>"
+    )
+    post(client, token, refused)
+    assert responses() == {}
+    assert ok(runner.invoke(args=["needs", "rebuild"])).startswith("0 TNA")
+
+
 def test_respondents_off_the_register(tna, client):
     token, version = tna
     post(client, token, tna_xml("uuid:x", version, staff="GL404"))
