@@ -1083,6 +1083,8 @@ def _clean(svg: str, *, title: str, desc: str) -> Svg:
         element.tail = None
         if "id" in element.attrib and element.attrib["id"] not in referenced:
             del element.attrib["id"]
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
     body = ET.tostring(root, encoding="unicode")
     prefix = "c" + hashlib.sha256(f"{title}\0{desc}\0{body}".encode()).hexdigest()[:8] + "-"
     for element in root.iter():
@@ -1103,4 +1105,9 @@ def _clean(svg: str, *, title: str, desc: str) -> Svg:
     root.set("aria-labelledby", f"{prefix}title {prefix}desc")
     root.set("class", "chart")
     root.attrib.pop("version", None)
+    # ElementTree's namespace map is global and other libraries change it (importing
+    # WeasyPrint drops the SVG entry), so it is set again right before each serialisation:
+    # an <ns0:svg> is not SVG to an HTML page.
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
     return Svg(ET.tostring(root, encoding="unicode"))

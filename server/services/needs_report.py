@@ -330,7 +330,7 @@ def _coverage_section(ctx: Context, report: Report):
     section.tables.append(structural)
     report.charts["N1"] = {"rows": chart_rows}
     report.charts["N2"] = _by_unit_chart(section.tables[0])
-    section.charts = ["N1", "N2", "N3"]
+    section.charts = ["N2", "N3"]
     return results, section
 
 

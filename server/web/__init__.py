@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.web import admin, api, errors, formatting, openrosa, parameters, security, shell
+from server.web import (
+    admin,
+    api,
+    errors,
+    formatting,
+    openrosa,
+    parameters,
+    reports,
+    security,
+    shell,
+)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -14,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
     """
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(reports.bp)
     # OpenRosa twice: at the root for users (Digest), under /key/<token> for device tokens.
     app.register_blueprint(openrosa.bp)
     app.register_blueprint(openrosa.bp, url_prefix="/key/<token>", name="openrosa_key")

@@ -33,6 +33,8 @@ class LiveServer:
 
     url: str
     log: Path
+    #: The server's database, for tests that load data through the CLI beside it.
+    database_url: str = ""
 
 
 @pytest.fixture(scope="session")
@@ -83,11 +85,11 @@ def live_server(databases, tmp_path_factory):
                 try:
                     requests.get(base + "/login", timeout=5).close()
                     break
-                except requests.ConnectionError:
+                except requests.RequestException:  # refused, or too slow while booting
                     assert server.poll() is None, log_path.read_text()
                     assert time.monotonic() < deadline, "gunicorn did not start in 30 s"
                     time.sleep(0.2)
-            yield LiveServer(url=base, log=log_path)
+            yield LiveServer(url=base, log=log_path, database_url=url)
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -14,58 +14,15 @@ import io
 import openpyxl
 import pytest
 
+from tests.factories import GIA_LAI_UNITS, gia_lai_2022_roster
 from tests.integration.api.conftest import token_for  # noqa: F401 (fixture)
 from tests.integration.openrosa.conftest import make_user  # noqa: F401 (fixture)
-
-UNITS = """level,code,name,parent_code,valid_from,valid_to
-province,64,Tỉnh Gia Lai (cũ),,2010-01-01,2025-06-30
-district,622,Thành phố Pleiku,64,2010-01-01,2025-06-30
-district,627,Huyện Chư Păh,64,2010-01-01,2025-06-30
-commune,23590,Phường Ia Kring,622,2010-01-01,2025-06-30
-commune,23740,Thị trấn Phú Hòa,627,2010-01-01,2025-06-30
-province,01,Thành phố Hà Nội,,2010-01-01,
-"""
-HEADER = (
-    "Mã cán bộ,Họ và tên,Giới tính,Mã đơn vị hành chính,Tuyến,Loại hình,Nhóm đối tượng,"
-    "Chứng chỉ,Ngày bắt đầu\n"
-)
-
-
-def gia_lai_2022() -> str:
-    """270 staff: 10 province, 52 district, 208 commune; certificates as in §1.3."""
-    rows = [
-        f"T{n:03d},Cán bộ tỉnh {n},Nữ,64,Tuyến tỉnh,Công chức,cc_prov,,01/01/2015"
-        for n in range(10)
-    ]
-    for n in range(52):
-        unit = "622" if n % 2 else "627"
-        certs = []
-        if n < 48:
-            certs.append("vc_std:2016")
-        if n < 14:  # the CDNN holders also hold the older certificate (§1.4: 248 in all)
-            certs.append("cdnn_iii:2019")
-        rows.append(
-            f"H{n:03d},Viên chức huyện {n},Nam,{unit},Tuyến huyện,Viên chức,vc_district,"
-            f"{';'.join(certs)},01/03/2015"
-        )
-    for n in range(208):
-        unit = "23590" if n % 2 else "23740"
-        certs = []
-        if n < 200:
-            certs.append("vc_std:2018")
-        if n < 5:
-            certs.append("cdnn_iii:2020")
-        rows.append(
-            f"X{n:03d},Viên chức xã {n},Nữ,{unit},Tuyến xã,Viên chức,vc_commune,"
-            f"{';'.join(certs)},01/06/2016"
-        )
-    return HEADER + "\n".join(rows) + "\n"
 
 
 @pytest.fixture
 def gia_lai(runner, tmp_path, token_for):  # noqa: F811
-    (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
-    (tmp_path / "roster.csv").write_text(gia_lai_2022(), encoding="utf-8")
+    (tmp_path / "units.csv").write_text(GIA_LAI_UNITS, encoding="utf-8")
+    (tmp_path / "roster.csv").write_text(gia_lai_2022_roster(), encoding="utf-8")
     result = runner.invoke(args=["units", "import", str(tmp_path / "units.csv")])
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["roster", "import", str(tmp_path / "roster.csv")])

@@ -163,3 +163,13 @@ def test_the_chart_font_covers_vietnamese():
     cmap = TTFont(path).getBestCmap()
     letters = "ĂÂĐÊÔƠƯăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ"
     assert [ch for ch in letters if ord(ch) not in cmap] == []
+
+
+def test_svg_stays_plain_svg_after_other_libraries_touch_the_namespace_map():
+    """Importing WeasyPrint drops ElementTree's SVG prefix; a page must never get <ns0:svg>."""
+    import xml.etree.ElementTree as StdET
+
+    StdET.register_namespace("", "urn:something-else")  # what another library may do
+    svg = charts.sorted_bars([charts.Bar("a", 10.0), charts.Bar("b", 20.0)], title="t")
+    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    assert "ns0:" not in svg
