@@ -33,6 +33,8 @@ from flask import (
 )
 
 from exports.pdf import html_to_pdf
+from server.domain.policy import Action
+from server.services.permissions import allowed
 from server.web.admin.login import safe_next
 from server.web.formatting import VIETNAM, vi_datetime
 
@@ -51,6 +53,8 @@ class NavItem:
     target: str
     vi: str
     en: str
+    #: The policy action a user needs to see the link (None: every signed-in user).
+    action: str | None = None
 
     def href(self) -> str:
         """The link: ``url_for`` of an endpoint, or the path as written."""
@@ -60,7 +64,7 @@ class NavItem:
 #: The header's links, in order. A page of a later issue adds its line here.
 NAV = (
     NavItem("admin.index", "Tổng quan", "Overview"),
-    NavItem("/reports/needs", "Báo cáo nhu cầu", "Needs report"),
+    NavItem("/reports/needs", "Báo cáo nhu cầu", "Needs report", "reports.needs"),
 )
 
 
@@ -87,6 +91,8 @@ def nav_items() -> list[dict]:
     """
     items = []
     for item in NAV:
+        if item.action and not allowed(g.get("user"), Action(item.action)):
+            continue
         href = item.href()
         current = request.path == href or (href != "/" and request.path.startswith(href + "/"))
         items.append({"href": href, "label": t(item.vi, item.en), "current": current})

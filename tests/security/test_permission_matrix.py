@@ -108,6 +108,14 @@ API = [
     ("PUT", "/reports/targets/{kpi}", "/reports/targets/KPI-03", {"period": "x"}, "AFFFY"),
     ("GET", "/reports/settings", "/reports/settings", None, "AFYYY"),
     ("PATCH", "/reports/settings", "/reports/settings", {"min_cell": 0}, "AFFFY"),
+    ("GET", "/reports/needs", "/reports/needs?unit=21583", None, "AFYFY"),
+    ("GET", "/reports/needs", "/reports/needs?unit=52", None, "AFFFY"),
+    ("GET", "/reports/needs.xlsx", "/reports/needs.xlsx?unit=21583", None, "AFYFY"),
+    ("GET", "/reports/needs.xlsx", "/reports/needs.xlsx?unit=23584", None, "AFFFY"),
+    ("GET", "/reports/needs/working-list.xlsx", "/reports/needs/working-list.xlsx?unit=21583",
+     None, "AFYFY"),
+    ("GET", "/reports/needs/working-list.xlsx", "/reports/needs/working-list.xlsx?unit=52",
+     None, "AFFFY"),
 ]
 
 #: Pages: the status each caller gets (collectors cannot sign in, so they are anonymous).
@@ -118,6 +126,12 @@ PAGES = [
     ("GET", "/login", "/login", (200, 200, 200, 200, 200)),
     ("POST", "/logout", "/logout", (302, 302, 302, 302, 302)),
     ("POST", "/logout-everywhere", "/logout-everywhere", (302, 302, 302, 302, 302)),
+    ("GET", "/reports/needs", "/reports/needs", (302, 302, 200, 403, 200)),
+    ("GET", "/reports/needs", "/reports/needs?unit=52", (302, 302, 403, 403, 200)),
+    ("GET", "/reports/needs.pdf", "/reports/needs.pdf?unit=21583", (302, 302, 200, 403, 200)),
+    ("GET", "/reports/needs.xlsx", "/reports/needs.xlsx?unit=23584", (302, 302, 403, 403, 200)),
+    ("GET", "/reports/needs/working-list.xlsx", "/reports/needs/working-list.xlsx?unit=21583",
+     (302, 302, 200, 403, 200)),
 ]
 # fmt: on
 
@@ -210,7 +224,7 @@ def test_the_matrix_covers_every_route_and_page(app):
     page_rules = {
         (method, rule.rule)
         for rule in app.url_map.iter_rules()
-        if rule.endpoint.startswith("admin.")
+        if rule.endpoint.startswith(("admin.", "reports."))
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     login_post = ("POST", "/login")  # signing in itself is tested in test_pages.py

@@ -23,7 +23,7 @@ from server.extensions import db
 from server.models import AdminUnit
 from server.rendering.reports import render_needs, report_pdf
 from server.services.needs_report import build_needs_report
-from server.services.permissions import allowed, units_of
+from server.services.permissions import allowed, require, units_of
 from server.services.report_files import report_tables, working_list
 from server.web.admin.login import require_login
 from server.web.api.reports import check_report_access, needs_params
@@ -72,6 +72,7 @@ def _extra() -> dict:
 @bp.get("/needs")
 def needs():
     """The report page: the parameter form, and the report once a unit is chosen."""
+    require(g.user, Action.REPORT_NEEDS)
     if not request.args.get("unit"):
         default = units_of(g.user, Action.REPORT_NEEDS)
         if default:
