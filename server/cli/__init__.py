@@ -11,6 +11,7 @@ from flask import Flask
 from server.cli.accounts import devices_cli, users_cli
 from server.cli.export import export_command
 from server.cli.forms import forms_cli
+from server.cli.report_out import report_cli
 from server.cli.reports import needs_cli, settings_cli, targets_cli
 from server.cli.roster import roster_cli
 from server.cli.training import courses_cli, keys_cli, pickers_cli, scores_cli
@@ -29,6 +30,7 @@ GROUPS = (
     needs_cli,
     targets_cli,
     settings_cli,
+    report_cli,
 )
 COMMANDS = (export_command,)
 

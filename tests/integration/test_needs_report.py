@@ -10,8 +10,10 @@ pre-reform units, and read back through ``GET /api/v1/reports/needs``: KPI-03 is
 from __future__ import annotations
 
 import io
+import json
 
 import openpyxl
+import pypdf
 import pytest
 
 from tests.factories import GIA_LAI_UNITS, gia_lai_2022_roster
@@ -162,3 +164,37 @@ def test_report_date_defaults(client, gia_lai):
     body = response.get_json()
     assert body["parameters"]["period_from"].endswith("-01-01")
     assert body["as_of"] == body["parameters"]["period_to"]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".xlsx", ".pdf"])
+def test_the_cli_writes_the_report(runner, gia_lai, tmp_path, suffix):
+    out = tmp_path / f"needs{suffix}"
+    result = runner.invoke(
+        args=["report", "needs", "--unit", "64", "--as-of", "2022-12-31", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    if suffix == ".json":
+        body = json.loads(data)
+        assert round(scorecard(body)["KPI-03"]["coverage"], 1) == 7.3
+    elif suffix == ".xlsx":
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        assert "D-KPI-03" in book.sheetnames
+        book.close()
+    else:
+        assert data.startswith(b"%PDF")
+        text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+        assert "Báo cáo đánh giá nhu cầu đào tạo" in text
+        assert "7,3 %" in text
+
+
+def test_the_cli_refuses_an_unknown_unit_and_a_bad_file_type(runner, gia_lai, tmp_path):
+    result = runner.invoke(
+        args=["report", "needs", "--unit", "9999", "--out", str(tmp_path / "a.json")]
+    )
+    assert result.exit_code == 1
+    assert "422.1" in result.output
+    result = runner.invoke(
+        args=["report", "needs", "--unit", "64", "--out", str(tmp_path / "a.doc")]
+    )
+    assert result.exit_code == 2
