@@ -65,6 +65,7 @@ def tna_submission(
     top1: str = "tp06",
     barriers: str = "workload",
     wave: str = "2022-1",
+    trained: str = "tp05",
 ) -> bytes:
     """A needs assessment (form ``tna_dskhhgd``) as ODK Collect sends it."""
     ratings = ratings or {}
@@ -85,7 +86,7 @@ def tna_submission(
         "<ethnic_minority>no</ethnic_minority><years_pop>6</years_pop>"
         "<edu_level>college</edu_level><edu_field>medpharm</edu_field><cdnn_rank/><ctv_roles/>"
         "</g_person><g_train><certs>vc_std</certs><yr_vc_std>2018</yr_vc_std><yr_cdnn_iv/>"
-        "<yr_cdnn_iii/><yr_cdnn_ii/><topics_24m>tp05</topics_24m><days_12m>3</days_12m>"
+        f"<yr_cdnn_iii/><yr_cdnn_ii/><topics_24m>{trained}</topics_24m><days_12m>3</days_12m>"
         f"</g_train><is_leader>0</is_leader><is_provider>0</is_provider>{groups}"
         f"<g_wants><topics_wanted>{topics}</topics_wanted><topic_top1>{top1}</topic_top1>"
         "<pref_format>blended</pref_format><pref_duration>d2_3</pref_duration>"

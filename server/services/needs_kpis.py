@@ -263,6 +263,8 @@ def _completed(
 
 
 def _said(person, question: str, codes: tuple[str, ...], as_of: dt.date) -> sa.ColumnElement:
+    # The form's choice names are lower case (tp01); the catalogue's topic codes upper (TP01).
+    codes = tuple({*codes, *(code.lower() for code in codes)})
     return sa.exists().where(
         NeedsResponse.person_id == person,
         NeedsResponse.counted.is_(True),

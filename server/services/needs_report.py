@@ -29,8 +29,7 @@ from server.domain.coverage import (
 )
 from server.domain.report_model import Report, ReportColumn, ReportSection, ReportTable
 from server.errors import InvalidRequest
-from server.models import AdminUnit, KpiTarget, ReportSetting
-from server.models.needs import ALL_PROVINCES
+from server.models import AdminUnit
 from server.services import needs_answers, needs_kpis, needs_workforce
 from server.services.needs_answers import AnswerFilter
 from server.services.needs_kpis import KPIS, PostingFilter
@@ -44,6 +43,7 @@ from server.services.needs_sections import (
     workforce_section,
 )
 from server.services.report_scope import ReportScope, load_report_scope
+from server.services.report_targets import Target, list_targets, settings_for
 
 LEVEL_ORDER = ("province", "district", "commune", "village")
 PERSON_KPIS = ("KPI-01", "KPI-02", "KPI-03", "KPI-04", "KPI-05")
@@ -109,16 +109,8 @@ class Context:
 
 
 def report_settings(session: Session, province: str) -> dict:
-    """The settings in force for a province: its own, else the default row, else the spec's."""
-    values = dict(SETTING_DEFAULTS)
-    rows = session.execute(
-        sa.select(ReportSetting.province_code, ReportSetting.key, ReportSetting.value).where(
-            ReportSetting.province_code.in_({ALL_PROVINCES, province})
-        )
-    ).all()
-    for code in (ALL_PROVINCES, province):
-        values.update({key: value for p, key, value in rows if p == code})
-    return values
+    """The settings in force for a province (its own, else the default row, else the spec's)."""
+    return {**SETTING_DEFAULTS, **settings_for(session, province=province)}
 
 
 def province_of(session: Session, code: str, as_of: dt.date) -> str:
@@ -142,21 +134,11 @@ def province_of(session: Session, code: str, as_of: dt.date) -> str:
     return unit.code if unit is not None else ""
 
 
-def targets_of(session: Session, province: str) -> dict[str, list[KpiTarget]]:
-    """Each KPI's targets for a province (its own rows replace the default's period by period)."""
-    rows = session.execute(
-        sa.select(KpiTarget)
-        .where(KpiTarget.province_code.in_({ALL_PROVINCES, province}))
-        .order_by(KpiTarget.kpi, KpiTarget.period_start)
-    ).scalars()
-    chosen: dict[tuple[str, dt.date], KpiTarget] = {}
-    for row in rows:
-        key = (row.kpi, row.period_start)
-        if key not in chosen or row.province_code == province:
-            chosen[key] = row
-    result: dict[str, list[KpiTarget]] = {}
-    for (kpi, _), row in sorted(chosen.items()):
-        result.setdefault(kpi, []).append(row)
+def targets_of(session: Session, province: str) -> dict[str, list[Target]]:
+    """Each KPI's targets for a province, by period (a province's own replace the default's)."""
+    result: dict[str, list[Target]] = {}
+    for target in sorted(list_targets(session, province=province), key=lambda t: t.period_start):
+        result.setdefault(target.kpi, []).append(target)
     return result
 
 
@@ -248,7 +230,7 @@ def build_needs_report(session: Session, params: NeedsParams, *, now: dt.datetim
 # --- D: coverage against the targets ----------------------------------------------------------
 
 
-def period_for(targets: list[KpiTarget], as_of: dt.date) -> KpiTarget | None:
+def period_for(targets: list[Target], as_of: dt.date) -> Target | None:
     """The target period in force on ``as_of`` (else the next one, else the last)."""
     for target in targets:
         if target.period_start <= as_of <= target.period_end:
@@ -257,7 +239,7 @@ def period_for(targets: list[KpiTarget], as_of: dt.date) -> KpiTarget | None:
     return later[0] if later else (targets[-1] if targets else None)
 
 
-def _target_by_year(targets: list[KpiTarget], year: int) -> float | None:
+def _target_by_year(targets: list[Target], year: int) -> float | None:
     return next((t.target_pct for t in targets if t.period_end.year == year), None)
 
 
@@ -334,7 +316,7 @@ def _coverage_section(ctx: Context, report: Report):
     return results, section
 
 
-def _baseline(ctx: Context, rule, period: KpiTarget | None, certs):
+def _baseline(ctx: Context, rule, period: Target | None, certs):
     """The period's baseline: as set for the province, else the register's figure on its date."""
     if period is None or period.baseline_date is None:
         return None, None
@@ -455,7 +437,7 @@ def _by_unit_chart(table: ReportTable) -> dict:
     }
 
 
-def _collaborator_table(ctx: Context, report: Report, targets: list[KpiTarget]) -> ReportTable:
+def _collaborator_table(ctx: Context, report: Report, targets: list[Target]) -> ReportTable:
     params = ctx.params
     first_year = min((t.period_start.year for t in targets), default=params.as_of.year)
     table = ReportTable(
@@ -508,7 +490,7 @@ def _collaborator_table(ctx: Context, report: Report, targets: list[KpiTarget]) 
     return table
 
 
-def _structural_table(ctx: Context, targets: dict[str, list[KpiTarget]]) -> ReportTable:
+def _structural_table(ctx: Context, targets: dict[str, list[Target]]) -> ReportTable:
     as_of = ctx.params.as_of
     table = ReportTable(
         id="D-structure",

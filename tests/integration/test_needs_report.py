@@ -16,7 +16,8 @@ import openpyxl
 import pypdf
 import pytest
 
-from tests.factories import GIA_LAI_UNITS, gia_lai_2022_roster
+from tests.conftest import ROOT
+from tests.factories import GIA_LAI_UNITS, gia_lai_2022_roster, tna_submission
 from tests.integration.api.conftest import token_for  # noqa: F401 (fixture)
 from tests.integration.openrosa.conftest import make_user  # noqa: F401 (fixture)
 
@@ -198,3 +199,38 @@ def test_the_cli_refuses_an_unknown_unit_and_a_bad_file_type(runner, gia_lai, tm
         args=["report", "needs", "--unit", "64", "--out", str(tmp_path / "a.doc")]
     )
     assert result.exit_code == 2
+
+
+def test_answers_received_from_collect_feed_every_section(client, runner, gia_lai, tmp_path):
+    """TNA answers posted over OpenRosa: gaps, topics, and a self-reported TP01 course."""
+    result = runner.invoke(args=["forms", "publish", str(ROOT / "forms" / "tna_dskhhgd.xlsx")])
+    assert result.exit_code == 0, result.output
+    version = result.output.split()[2].lstrip("v")
+    device = json.loads(
+        runner.invoke(args=["devices", "create", "xa", "--form", "tna_dskhhgd", "--json"]).output
+    )
+    ratings = {"C19": (5, 2), "C15": (4, 3), "C11": (3, 3)}
+    for n in range(6):
+        xml = tna_submission(
+            f"uuid:{n}", version, staff=f"X{n:03d}", district="627", commune="23740",
+            ratings=ratings, trained="tp01" if n == 0 else "tp05",
+        )  # fmt: skip
+        response = client.post(
+            f"/key/{device['token']}/submission",
+            data={"xml_submission_file": (io.BytesIO(xml), "submission.xml")},
+            headers={"X-OpenRosa-Version": "1.0"},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 201, response.data
+    body = get_report(client, gia_lai, unit="64").get_json()
+    tables = {t["id"]: t for s in body["sections"] for t in s["tables"]}
+    kpi02 = tables["D-KPI-02"]["rows"][0]
+    assert (kpi02["numerator"], kpi02["self_reported"]) == (1, 1)  # said "tp01", no record
+    gaps = {row["item"]: row for row in tables["E1-commune"]["rows"]}
+    assert gaps["C19"]["n"] == 6
+    assert gaps["C19"]["mwds"] == pytest.approx(3 * 5)  # D̄ = 3, Ī = 5
+    assert gaps["C19"]["rank"] == 1
+    topics = {row["topic"].split()[0]: row for row in tables["F1"]["rows"]}
+    assert topics["TP06"]["n_selected"] == 6
+    coverage = tables["B1"]["rows"][0]
+    assert (coverage["respondents"], coverage["matched"]) == (6, 6)
