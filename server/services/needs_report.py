@@ -291,6 +291,8 @@ def _coverage_section(ctx: Context, report: Report):
             extra=ctx.postings,
             certificates=certs,
         )
+        if ctx.settings.get("stock_or_flow") == "flow":
+            counts = _flow(counts)
         baseline_pct, baseline_date = _baseline(ctx, rule, period, certs)
         result = _evaluate(ctx, key, counts.numerator, counts.denominator, period, baseline_pct,
                            baseline_date)  # fmt: skip
@@ -314,6 +316,18 @@ def _coverage_section(ctx: Context, report: Report):
     report.charts["N2"] = _by_unit_chart(section.tables[0])
     section.charts = ["N2", "N3"]
     return results, section
+
+
+def _flow(counts: needs_kpis.KpiCounts) -> needs_kpis.KpiCounts:
+    """The ``flow`` reading (§1.9): only qualifications dated within the target period count."""
+    rows = {index: _flow(part) for index, part in counts.rows.items()}
+    return needs_kpis.KpiCounts(
+        denominator=counts.denominator,
+        numerator=counts.within_period,
+        self_reported_only=0,  # a self-report carries no date
+        within_period=counts.within_period,
+        rows=rows,
+    )
 
 
 def _baseline(ctx: Context, rule, period: Target | None, certs):

@@ -234,3 +234,16 @@ def test_answers_received_from_collect_feed_every_section(client, runner, gia_la
     assert topics["TP06"]["n_selected"] == 6
     coverage = tables["B1"]["rows"][0]
     assert (coverage["respondents"], coverage["matched"]) == (6, 6)
+
+
+def test_the_flow_reading_counts_only_the_period(client, gia_lai, app):
+    from server.extensions import db
+    from server.models import ReportSetting
+
+    db.session.get(ReportSetting, ("", "stock_or_flow")).value = "flow"
+    db.session.get(ReportSetting, ("", "kpi03_counts_vc_standard")).value = False
+    db.session.commit()
+    rows = scorecard(get_report(client, gia_lai, unit="64").get_json())
+    assert rows["KPI-03"]["coverage"] == 0  # every CDNN certificate predates 2022
+    stock = scorecard(get_report(client, gia_lai, unit="64", as_of="2019-12-31").get_json())
+    assert stock["KPI-03"]["n"] == 260
