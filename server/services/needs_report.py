@@ -47,17 +47,6 @@ from server.services.report_targets import Target, list_targets, settings_for
 
 LEVEL_ORDER = ("province", "district", "commune", "village")
 PERSON_KPIS = ("KPI-01", "KPI-02", "KPI-03", "KPI-04", "KPI-05")
-SETTING_DEFAULTS = {
-    "kpi03_counts_vc_standard": None,
-    "stock_or_flow": "stock",
-    "kpi04_requires_pass": True,
-    "ctv_denominator": "dec31",
-    "class_size_ctv": 40,
-    "class_size_other": 30,
-    "min_cell": 5,
-    "response_rate_caution": 60,
-    "tna_form_id": "tna_dskhhgd",
-}
 
 
 @dataclass(frozen=True)
@@ -110,7 +99,7 @@ class Context:
 
 def report_settings(session: Session, province: str) -> dict:
     """The settings in force for a province (its own, else the default row, else the spec's)."""
-    return {**SETTING_DEFAULTS, **settings_for(session, province=province)}
+    return settings_for(session, province=province)
 
 
 def province_of(session: Session, code: str, as_of: dt.date) -> str:
