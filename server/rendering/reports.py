@@ -12,8 +12,6 @@ from typing import Any
 
 from flask import current_app, g, has_request_context, render_template
 
-from exports import charts
-from exports.pdf import html_to_pdf
 from server.domain.report_model import Report, ReportTable
 
 DASH = "—"
@@ -68,8 +66,14 @@ def is_numeric(column) -> bool:
     return column.kind != "text"
 
 
-def chart_svgs(report: Report, lang: str) -> dict[str, charts.Svg]:
-    """Draw every chart whose data the report carries (spec §2.4), titles in ``lang``."""
+def chart_svgs(report: Report, lang: str) -> dict[str, str]:
+    """Draw every chart whose data the report carries (spec §2.4), titles in ``lang``.
+
+    matplotlib is imported here, not at the top: every CLI command and worker builds the app,
+    and only a report page pays for the plotting library (about half a second).
+    """
+    from exports import charts
+
     vi = lang != "en"
     data = report.charts
     drawn: dict[str, charts.Svg] = {}
@@ -220,6 +224,8 @@ def report_pdf(report: Report, *, lang: str = "vi") -> bytes:
 
 
 def _pdf(app, report: Report, lang: str) -> bytes:
+    from exports.pdf import html_to_pdf  # WeasyPrint loads only when a PDF is made
+
     g.lang, g.pdf = lang, True
     html = render_needs(report, lang=lang, form=_form_of(report))
     return html_to_pdf(

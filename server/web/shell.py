@@ -32,7 +32,6 @@ from flask import (
     url_for,
 )
 
-from exports.pdf import html_to_pdf
 from server.domain.policy import Action
 from server.services.permissions import allowed
 from server.web.admin.login import safe_next
@@ -140,6 +139,8 @@ def pdf_response(html: str, filename: str) -> Response:
     :return: the response.
     :raises ValueError: for a file name outside that alphabet (it goes into a header).
     """
+    from exports.pdf import html_to_pdf  # WeasyPrint loads only when a PDF is made
+
     if not re.fullmatch(r"[A-Za-z0-9._-]+\.pdf", filename):
         raise ValueError(f"unsafe PDF file name {filename!r}")
     body = html_to_pdf(

@@ -307,7 +307,7 @@ def gunicorn(env: dict, port: int, log_path: Path):
                 try:
                     requests.get(f"http://127.0.0.1:{port}/", timeout=5)
                     break
-                except requests.ConnectionError:
+                except requests.RequestException:  # refused, or too slow while booting
                     assert server.poll() is None, log_path.read_text()
                     assert time.monotonic() < deadline, "gunicorn did not start in 30 s"
                     time.sleep(0.2)
