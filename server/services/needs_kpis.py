@@ -31,7 +31,7 @@ from server.models import (
     Posting,
     SubmissionLink,
 )
-from server.services.report_scope import ReportScope
+from server.services.report_scope import ReportScope, unit_rows
 
 #: Job categories of each denominator (catalogue STAFF_CATEGORIES).
 POPULATION_VC = ("vc_district", "vc_commune")
@@ -298,22 +298,20 @@ def count_kpi(
         settings=settings,
         certificates=rule.certificates if certificates is None else certificates,
     )
-    row = row_case(scope).label("row")
+    # The (unit, row) table joined keeps the report's units and names each posting's row.
+    units = unit_rows(scope)
     person = Posting.person_id
     query = (
         sa.select(
-            row,
+            units.c.row,
             sa.func.count(sa.distinct(person)),
             sa.func.count(sa.distinct(sa.case((sa.or_(recorded, reported), person)))),
             sa.func.count(sa.distinct(sa.case((sa.and_(reported, sa.not_(recorded)), person)))),
             sa.func.count(sa.distinct(sa.case((within, person)))),
         )
-        .where(
-            active_on(as_of),
-            Posting.unit_id.in_(sorted(scope.whole.unit_ids) or [-1]),
-            denominator_clause(rule.code, extra),
-        )
-        .group_by(row)
+        .join(units, units.c.unit_id == Posting.unit_id)
+        .where(active_on(as_of), denominator_clause(rule.code, extra))
+        .group_by(units.c.row)
     )
     counts = KpiCounts()
     for index, denominator, numerator, self_only, dated in session.execute(query):

@@ -6,6 +6,7 @@ statistics of ``server.domain``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from statistics import median
 from typing import TYPE_CHECKING
 
@@ -467,10 +468,9 @@ def gaps_section(ctx: Context, report: Report, gap_tables: dict[str, list]) -> R
     section.tables.append(e2)
     report.charts["N7"] = {"rows": sorted(heat), "columns": levels, "values": heat}
     e3_level = "village" if "village" in levels else (levels[-1] if levels else "village")
-    by_row = needs_answers.rating_counts(
-        ctx.session,
-        needs_answers.AnswerFilter(**{**ctx.answers.__dict__, "levels": (e3_level,)}),
-        by="row",
+    # E3 shows MWDS only: sums per unit and item, no bootstrap or test for its ~3,000 cells.
+    by_row = needs_answers.rating_sums(
+        ctx.session, replace(ctx.answers, levels=(e3_level,)), by="row"
     )
     e3 = ReportTable(
         id="E3",
@@ -482,7 +482,12 @@ def gaps_section(ctx: Context, report: Report, gap_tables: dict[str, list]) -> R
         denominator_en="The unit's respondents rating both",
     )
     for index in sorted(k for k in by_row if k is not None):
-        rows = _gap_rows(ctx, by_row[index])
+        sums = by_row[index]
+        stats = {
+            item.upper(): gap_stats(sums[item], min_cell=ctx.min_cell)
+            for item in sorted(sums, key=str.upper)
+        }
+        rows = [row for row in gap_table(stats) if row.n > 0]
         values = {f"c{int(r.item[1:]):02d}": (None if r.suppressed else r.mwds) for r in rows}
         e3.rows.append({"unit": _row_name(ctx, index), **values})
     section.tables.append(e3)

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.models import Course, Enrolment, Person, PersonCertificate, Posting
-from server.services.needs_kpis import PostingFilter, active_on, filter_clause, row_case
-from server.services.report_scope import ReportScope
+from server.services.needs_kpis import PostingFilter, active_on, filter_clause
+from server.services.report_scope import ReportScope, unit_rows
 
 #: Years in population work (table C3), as (label, fewer than this many years).
 YEAR_BANDS = (("0–1", 2), ("2–4", 5), ("5–9", 10), ("≥ 10", None))
@@ -31,14 +31,20 @@ def _in_post(scope: ReportScope, as_of: dt.date, extra: PostingFilter) -> sa.Col
 def roster_counts(
     session: Session, scope: ReportScope, as_of: dt.date, extra: PostingFilter
 ) -> dict[tuple[int, str], int]:
-    """People in post per (report row, level)."""
-    row = row_case(scope).label("row")
+    """People in post per (report row, level); asked by several sections, counted once."""
+    key = ("roster", as_of, extra)
+    if key in scope.memo:
+        return scope.memo[key]
+    units = unit_rows(scope)
     query = (
-        sa.select(row, Posting.level, sa.func.count(sa.distinct(Posting.person_id)))
-        .where(_in_post(scope, as_of, extra))
-        .group_by(row, Posting.level)
+        sa.select(units.c.row, Posting.level, sa.func.count(sa.distinct(Posting.person_id)))
+        .join(units, units.c.unit_id == Posting.unit_id)
+        .where(active_on(as_of), filter_clause(extra))
+        .group_by(units.c.row, Posting.level)
     )
-    return {(index, level): count for index, level, count in session.execute(query)}
+    result = {(index, level): count for index, level, count in session.execute(query)}
+    scope.memo[key] = result
+    return result
 
 
 def education(

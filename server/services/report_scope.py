@@ -6,6 +6,12 @@ are the unit's children on that date (the districts of a province before the 202
 its communes after). Postings point at unit ids and are placed by id; TNA answers carry a
 unit *code* and a day and are placed by code windows, as the submission filters do.
 The whole unit tree is read once per report (about 14,000 small rows).
+
+Grouped counts do not place rows with a ``CASE`` of one ``IN (…)`` list per report row, which
+tests every posting or answer against every row's list (most of the report's time at 100,000
+answers, measured by ``bench/reports.py``): postings are joined to a small (unit id, row)
+table (:func:`unit_rows`), and answers are grouped by unit code and period and placed here
+(:meth:`ReportScope.row_for`), a few hundred lookups per table.
 """
 
 from __future__ import annotations
@@ -52,6 +58,83 @@ class ReportScope:
     #: unit id -> index in ``rows`` (postings of the report's date).
     row_of_unit: dict[int, int] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
+    _answer_map: list[tuple[str, dt.date, dt.date, int]] | None = field(default=None, repr=False)
+    #: Counts already made for this report (several sections ask for the same one).
+    memo: dict = field(default_factory=dict, repr=False)
+
+    def answer_map(self) -> list[tuple[str, dt.date, dt.date, int]]:
+        """(code, first day, last day, row) that place an answer; -1 = the whole, no row.
+
+        The windows of the whole and of each row, cut into pieces that do not overlap, so
+        that joining on code and day finds at most one piece per answer: the first row whose
+        window holds it (as :func:`answer_row_case` picks), and nothing outside the whole.
+
+        :return: the pieces, unbounded days as ``FAR_PAST`` / ``FAR_FUTURE``.
+        """
+        if self._answer_map is None:
+            self._answer_map = _answer_pieces(self)
+        return self._answer_map
+
+    def answer_cuts(self) -> list[dt.date]:
+        """The days where the placement of some code changes (periods of ``row_for``)."""
+        cuts = {first for _, first, _, _ in self.answer_map() if first > FAR_PAST}
+        cuts |= {last + dt.timedelta(days=1) for _, _, last, _ in self.answer_map()
+                 if last < FAR_FUTURE}  # fmt: skip
+        return sorted(cuts)
+
+    def row_for(self, code: str, period: int) -> int:
+        """The row of answers with this code in the ``period``-th period of :meth:`answer_cuts`.
+
+        :return: the row index; -1 when under the unit but in no row (or not under it).
+        """
+        if "rows_by_code" not in self.memo:
+            by_code: dict[str, list[tuple[dt.date, dt.date, int]]] = defaultdict(list)
+            for piece_code, first, last, row in self.answer_map():
+                by_code[piece_code].append((first, last, row))
+            self.memo["rows_by_code"] = (by_code, self.answer_cuts())
+        by_code, cuts = self.memo["rows_by_code"]
+        day = cuts[period - 1] if period > 0 else FAR_PAST
+        return next((row for first, last, row in by_code.get(code, ()) if first <= day <= last), -1)
+
+
+#: Stand-ins for an unbounded window in the joined placement table.
+FAR_PAST = dt.date(1, 1, 1)
+FAR_FUTURE = dt.date(9999, 12, 31)
+
+
+def _answer_pieces(scope: ReportScope) -> list[tuple[str, dt.date, dt.date, int]]:
+    spans: dict[str, list[tuple[dt.date, dt.date, int]]] = defaultdict(list)
+    for codes, first, last in scope.whole.windows:
+        for code in codes:
+            spans[code].append((first or FAR_PAST, last or FAR_FUTURE, -2))  # -2: the whole
+    for index, part in enumerate(scope.rows):
+        for codes, first, last in part.windows:
+            for code in codes:
+                if code in spans:
+                    spans[code].append((first or FAR_PAST, last or FAR_FUTURE, index))
+    pieces = []
+    for code in sorted(spans):
+        windows = spans[code]
+        cuts = sorted(
+            {first for first, _, _ in windows}
+            | {last + dt.timedelta(days=1) for _, last, _ in windows if last < FAR_FUTURE}
+        )
+        for start, next_start in zip(cuts, [*cuts[1:], None], strict=True):
+            end = next_start - dt.timedelta(days=1) if next_start else FAR_FUTURE
+            holding = [row for first, last, row in windows if first <= start and end <= last]
+            if -2 not in holding:
+                continue
+            row = min((r for r in holding if r >= 0), default=-1)
+            if (
+                pieces
+                and pieces[-1][0] == code
+                and pieces[-1][3] == row
+                and (pieces[-1][2] + dt.timedelta(days=1) == start)
+            ):
+                pieces[-1] = (code, pieces[-1][1], end, row)
+            else:
+                pieces.append((code, start, end, row))
+    return pieces
 
 
 def load_report_scope(session: Session, code: str, as_of: dt.date) -> ReportScope:
@@ -139,6 +222,24 @@ def answer_clause(
             parts.append(day_column <= last)
         clauses.append(sa.and_(*parts))
     return sa.or_(*clauses) if clauses else sa.false()
+
+
+def unit_rows(scope: ReportScope) -> sa.CTE:
+    """The table (unit_id, row) of every unit under the report; row -1 = none of its rows.
+
+    Joining postings to it keeps those under the report and says which row each falls into.
+    """
+    ids = sorted(scope.whole.unit_ids) or [-1]
+    return (
+        sa.values(
+            sa.column("unit_id", sa.Integer),
+            sa.column("row", sa.Integer),
+            name="report_unit_rows",
+            literal_binds=True,
+        )
+        .data([(unit_id, scope.row_of_unit.get(unit_id, -1)) for unit_id in ids])
+        .cte("report_unit_rows")
+    )
 
 
 def answer_row_case(
