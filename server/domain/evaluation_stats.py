@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from server.domain.needs_gap import _sign_flip_wilcoxon
+from server.domain.needs_gap import sign_flip_wilcoxon
 
 #: Default pass mark in percent (§3.1: the sample post-test's ``score_pct >= 70``).
 PASS_MARK_PCT = 70.0
@@ -597,7 +597,7 @@ def paired_gain(
         if method == "permutation":
             # scipy's own permutation test takes ≈ 1.4 s at n = 13; this is the same
             # exhaustive sign-flip distribution, computed by convolution (tested equal).
-            w_stat, p_w = _sign_flip_wilcoxon(d)
+            w_stat, p_w = sign_flip_wilcoxon(d)
         else:
             res_w = stats.wilcoxon(d, zero_method="wilcox", method=method)
             w_stat, p_w = float(res_w.statistic), float(res_w.pvalue)

@@ -283,7 +283,7 @@ def gap_inference(
     differences discarded), with scipy's own ``method="auto"`` choice made here explicitly so
     that ``p_method`` says which p it is: ``exact`` (no ties or zeros, n ≤ 50), ``permutation``
     (ties or zeros, n ≤ 13; all 2ⁿ sign flips, so deterministic) or ``asymptotic``. The
-    permutation p is computed here (:func:`_sign_flip_wilcoxon`), identical to scipy's but in
+    permutation p is computed here (:func:`sign_flip_wilcoxon`), identical to scipy's but in
     microseconds: scipy evaluates the statistic once per sign pattern in Python, ≈ 1.2 s per
     item, and small cells (a commune's CTV, table E3) are exactly where it applies. p is None
     when every difference is zero (the statistic is undefined) or when fewer than
@@ -329,7 +329,7 @@ def gap_inference(
         d = np.repeat(gap.astype(float), c)
         method = _wilcoxon_method(gap, c)
         if method == "permutation":
-            statistic, p = _sign_flip_wilcoxon(d)
+            statistic, p = sign_flip_wilcoxon(d)
         else:
             result = stats.wilcoxon(d, zero_method="wilcox", method=method)
             statistic, p = float(result.statistic), float(result.pvalue)
@@ -470,7 +470,7 @@ def _wilcoxon_method(gap: np.ndarray, counts: np.ndarray) -> str:
     return "asymptotic"
 
 
-def _sign_flip_wilcoxon(d: np.ndarray) -> tuple[float, float]:
+def sign_flip_wilcoxon(d: np.ndarray) -> tuple[float, float]:
     """Two-sided Wilcoxon p over all sign flips of the non-zero differences (n ≤ 13).
 
     Same null distribution and p as ``scipy.stats.wilcoxon(d, method=PermutationMethod())``
