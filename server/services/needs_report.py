@@ -31,17 +31,15 @@ from server.domain.report_model import Report, ReportColumn, ReportSection, Repo
 from server.errors import InvalidRequest
 from server.models import AdminUnit
 from server.services import needs_answers, needs_kpis, needs_workforce
+from server.services.needs_answer_sections import (
+    gaps_section,
+    preferences_section,
+    topics_section,
+)
 from server.services.needs_answers import AnswerFilter
 from server.services.needs_kpis import KPIS, PostingFilter
 from server.services.needs_labels import Labels, load_labels
-from server.services.needs_sections import (
-    annex_section,
-    gaps_section,
-    preferences_section,
-    survey_section,
-    topics_section,
-    workforce_section,
-)
+from server.services.needs_sections import annex_section, survey_section, workforce_section
 from server.services.report_scope import ReportScope, load_report_scope
 from server.services.report_targets import Target, list_targets, settings_for
 
