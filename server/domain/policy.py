@@ -59,6 +59,10 @@ class Action(StrEnum):
     TARGETS_EDIT = "targets.edit"
     REPORT_NEEDS = "reports.needs"
     REPORT_WORKING_LIST = "reports.working_list"
+    REPORT_COURSE = "reports.course"
+    REPORT_COURSE_ROWS = "reports.course_rows"
+    COMMENT_CODE = "reports.comment_code"
+    REPORT_PROGRAMME = "reports.programme"
 
 
 ADMIN, TRAINER, PLANNER, COLLECTOR, DEVICE = "admin", "trainer", "planner", "collector", "device"
@@ -94,6 +98,13 @@ GRANTS: dict[Action, dict[str, Scope]] = {
     Action.TARGETS_EDIT: {ADMIN: A},
     Action.REPORT_NEEDS: {ADMIN: A, PLANNER: U},
     Action.REPORT_WORKING_LIST: {ADMIN: A, PLANNER: U},
+    # The evaluation report: aggregates of a course for its trainer, admins and the planners of
+    # the course's unit; individual rows (trainee table, scorecards, item responses) and the
+    # coding of comments only for the course's own trainer and admins (spec §3.3 "Access").
+    Action.REPORT_COURSE: {ADMIN: A, TRAINER: OWN, PLANNER: U},
+    Action.REPORT_COURSE_ROWS: {ADMIN: A, TRAINER: OWN},
+    Action.COMMENT_CODE: {ADMIN: A, TRAINER: OWN},
+    Action.REPORT_PROGRAMME: {ADMIN: A, PLANNER: U},
 }
 
 

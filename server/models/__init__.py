@@ -3,6 +3,7 @@
 from server.models.accounts import Device, User, device_forms, user_forms
 from server.models.audit import ApiToken, AuditEvent
 from server.models.base import Base
+from server.models.evaluation import AnswerKeyChange, CommentCode, ItemMark
 from server.models.forms import Form, FormMedia, FormVersion
 from server.models.needs import KpiTarget, NeedsChoice, NeedsRating, NeedsResponse, ReportSetting
 from server.models.roster import Person, PersonCertificate, Posting
@@ -14,10 +15,12 @@ from server.models.units import AdminUnit, UnitSuccessor
 __all__ = [
     "AdminUnit",
     "AnswerKey",
+    "AnswerKeyChange",
     "ApiToken",
     "AuditEvent",
     "AuthThrottle",
     "Base",
+    "CommentCode",
     "Course",
     "Device",
     "DigestNonceUse",
@@ -26,6 +29,7 @@ __all__ = [
     "Form",
     "FormMedia",
     "FormVersion",
+    "ItemMark",
     "KpiTarget",
     "NeedsChoice",
     "NeedsRating",

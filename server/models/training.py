@@ -154,6 +154,12 @@ class ExamScore(Base):
         sa.ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
     )
     phase: Mapped[str | None] = mapped_column(sa.String(8))
+    #: The bank and its version the attempt says it used (constant calculates of the form).
+    bank_id: Mapped[str | None] = mapped_column(sa.String(64))
+    bank_version: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The form's start/end metadata: the duration flag of the trainee table (spec §3.3).
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     raw: Mapped[float]
     maximum: Mapped[float]
     percent: Mapped[float]
