@@ -94,3 +94,91 @@ def tna_submission(
         "<device_access>smartphone</device_access><other_needs/><comments/></g_wants>"
         f"<meta><instanceID>{instance}</instanceID></meta></data>"
     ).encode()
+
+
+# --------------------------------------------------------------------------- evaluation
+
+#: Reports spec §3.11: the worked example's pre and post % of ten matched trainees.
+WORKED_PRE = (40, 55, 60, 70, 50, 65, 45, 80, 35, 60)
+WORKED_POST = (70, 75, 80, 85, 65, 90, 60, 85, 55, 60)
+#: The standard bank's one-answer items but five (20 items of 1 mark: every 5 % is reachable).
+WORKED_ITEMS = tuple(f"q{n:02d}" for n in range(1, 26) if n not in (5, 11, 15, 24, 25))
+
+
+def worked_key(full_key_csv: str) -> str:
+    """The standard DSCOBAN key cut to :data:`WORKED_ITEMS` (same header, same rows)."""
+    lines = full_key_csv.splitlines()
+    keep = [line for line in lines[1:] if line.split(",")[2] in WORKED_ITEMS]
+    return "\n".join([lines[0], *keep]) + "\n"
+
+
+def key_answers(full_key_csv: str) -> dict[str, str]:
+    """Item → the correct choice name of the one-answer items of the standard key."""
+    answers = {}
+    for line in full_key_csv.splitlines()[1:]:
+        _bank, _version, item, qtype, key = line.split(",")[:5]
+        if qtype in ("single", "tf"):
+            answers[item] = key
+    return answers
+
+
+def wrong_choice(correct: str) -> str:
+    """A choice name that is not the key (a–d items, or true/false)."""
+    return {"true": "false", "false": "true", "a": "b"}.get(correct, "a")
+
+
+def attempt_xml(
+    form_id: str,
+    version: str,
+    *,
+    phase: str,
+    course: str,
+    trainee: str,
+    correct_items: int,
+    key: dict[str, str],
+    instance: str,
+    items: tuple[str, ...] = WORKED_ITEMS,
+    start: str = "2026-09-07T08:00:00.000+07:00",
+    end: str = "2026-09-07T08:25:00.000+07:00",
+) -> bytes:
+    """A pre/post-test submission answering the first ``correct_items`` items right."""
+    answers = "".join(
+        f"<{item}>{key[item] if n < correct_items else wrong_choice(key[item])}</{item}>"
+        for n, item in enumerate(items)
+    )
+    return (
+        f'<data id="{form_id}" version="{version}"><start>{start}</start><end>{end}</end>'
+        f"<bank_id>DSCOBAN</bank_id><bank_version>2026.1</bank_version><phase>{phase}</phase>"
+        f"<course_code>{course}</course_code><trainee_id>{trainee}</trainee_id>{answers}"
+        f"<meta><instanceID>{instance}</instanceID></meta></data>"
+    ).encode()
+
+
+def satisfaction_xml(
+    version: str,
+    *,
+    course: str,
+    instance: str,
+    ratings: tuple[int, ...],
+    overall: int,
+    trainer: str = "",
+    trainer_ratings: tuple[int, int, int] = (5, 5, 4),
+    improve: str = "",
+    most_useful: str = "",
+    topics: str = "",
+) -> bytes:
+    """A course evaluation (form danhgia_khoahoc) with ten agreement ratings and comments."""
+    sat = "".join(f"<sat_{n:02d}>{r}</sat_{n:02d}>" for n, r in enumerate(ratings, start=1))
+    tr = (
+        f"<tr><trainer_id>{trainer}</trainer_id><tr_clear>{trainer_ratings[0]}</tr_clear>"
+        f"<tr_engage>{trainer_ratings[1]}</tr_engage><tr_time>{trainer_ratings[2]}</tr_time></tr>"
+        if trainer
+        else ""
+    )
+    return (
+        f'<data id="danhgia_khoahoc" version="{version}"><course_code>{course}</course_code>'
+        f"<resp_level>commune</resp_level><g_sat>{sat}</g_sat><overall>{overall}</overall>{tr}"
+        f"<most_useful>{most_useful}</most_useful><improve>{improve}</improve>"
+        f"<next_topics>{topics}</next_topics>"
+        f"<meta><instanceID>{instance}</instanceID></meta></data>"
+    ).encode()

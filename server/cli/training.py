@@ -11,7 +11,7 @@ from server.cli.common import commit_or_fail, now
 from server.domain import catalogue
 from server.extensions import db
 from server.services import courses as courses_service
-from server.services import scoring
+from server.services import key_review, scoring
 from server.services.forms import get_form
 from server.services.needs_projection import rebuild_needs
 from server.services.pickers import refresh_pickers
@@ -173,6 +173,34 @@ def import_key_command(form_id: str, path: str, version: str | None) -> None:
         )
     )
     click.echo(f"{form_id}: {result.items} items keyed, {result.rescored} submission(s) scored")
+
+
+@keys_cli.command("drop")
+@click.argument("form_id")
+@click.argument("item")
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+@click.option("--version", default=None, help="Keyed version (default: the newest keyed).")
+@click.option("--restore", is_flag=True, help="Put a dropped item back instead.")
+def drop_item_command(
+    form_id: str, item: str, reason: str, version: str | None, restore: bool
+) -> None:
+    """Drop an item from a key after review (or restore it) and re-score every attempt."""
+    result = commit_or_fail(
+        lambda: key_review.change_item(
+            db.session,
+            get_form(db.session, form_id),
+            item,
+            change="restored" if restore else "dropped",
+            reason=reason,
+            user=None,
+            now=now(),
+            version=version,
+        )
+    )
+    click.echo(
+        f"{form_id} v{result.version}: {item} {result.change}, "
+        f"{result.rescored} submission(s) re-scored"
+    )
 
 
 @scores_cli.command("rebuild")

@@ -27,6 +27,7 @@ from server.models import (
     ExamScore,
     Form,
     FormVersion,
+    ItemMark,
     Person,
     Submission,
     SubmissionLink,
@@ -36,6 +37,8 @@ _QTYPES = {"single": "select_one", "tf": "select_one", "multi": "select_multiple
 #: Answer names that pick a course and a person from the server-generated lists.
 COURSE_FIELD = "course_code"
 PERSON_FIELDS = ("trainee_id", "staff_id")
+#: Constant calculates and metadata a test form sends beside its items (forms spec §4).
+_ATTEMPT_FIELDS = ("phase", "bank_id", "bank_version", "start", "end")
 
 
 @dataclass
@@ -219,14 +222,20 @@ def project_submission(
     )
     key = _key_of(session, row.form_version_id) if key is None else key
     if key:
-        result = score(find_answers(data, [k.item for k in key]), key)
-        phase = find_answers(data, ["phase"]).get("phase")
+        answers = find_answers(data, [k.item for k in key])
+        result = score(answers, key)
+        meta = find_answers(data, list(_ATTEMPT_FIELDS))
+        phase = meta.get("phase")
         passed = result.passed(course.pass_mark if course else None)
         _upsert(
             session,
             ExamScore,
             submission_id=row.id,
             phase=phase,
+            bank_id=_text(meta.get("bank_id")),
+            bank_version=_text(meta.get("bank_version")),
+            started_at=_instant(meta.get("start")),
+            ended_at=_instant(meta.get("end")),
             raw=result.raw,
             maximum=result.maximum,
             percent=result.percent,
@@ -235,6 +244,7 @@ def project_submission(
             passed=passed,
             computed_at=now,
         )
+        _upsert_item_marks(session, row, key, answers, result.marks)
         if passed and phase == "post" and course is not None and person is not None:
             _complete(session, course, person, row)
     session.flush()
@@ -260,6 +270,74 @@ def _upsert(session: Session, model: type[SubmissionLink | ExamScore], **values)
     loaded = session.identity_map.get(session.identity_key(model, values["submission_id"]))
     if loaded is not None:
         session.expire(loaded)  # the row changed under the ORM's copy
+
+
+def _upsert_item_marks(
+    session: Session,
+    row: Submission,
+    key: list[KeyItem],
+    answers: dict,
+    marks: dict[str, float],
+) -> None:
+    """One row per active item: the mark, the item's maximum and the response as stored.
+
+    Item analysis (spec §3.5) needs the attempt × item matrix and the distractor table (§3.6)
+    the responses; reading them here once, at scoring time, spares every report from parsing
+    every submission again. Upserted for the same reason as :func:`_upsert`.
+    """
+    values = [
+        {
+            "submission_id": row.id,
+            "item": item.item,
+            "form_version_id": row.form_version_id,
+            "mark": marks.get(item.item, 0.0),
+            "max_mark": item.points,
+            "response": _response(answers.get(item.item)),
+        }
+        for item in key
+        if not item.dropped
+    ]
+    if not values:
+        return
+    table = ItemMark.__table__
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = insert.on_conflict_do_update(
+        index_elements=[table.c.submission_id, table.c.item],
+        set_={
+            name: insert.excluded[name]
+            for name in ("form_version_id", "mark", "max_mark", "response")
+        },
+    )
+    session.execute(statement, values)
+
+
+def _response(answer) -> str | None:
+    """The stored answer as text (space-separated choice names), None when blank."""
+    if answer in (None, "", []):
+        return None
+    text = " ".join(map(str, answer)) if isinstance(answer, list) else str(answer)
+    return text[:255]
+
+
+def _text(value) -> str | None:
+    return None if value in (None, "") else str(value)[:64]
+
+
+def _instant(value) -> dt.datetime | None:
+    """An ODK ``start``/``end`` value as an aware UTC time (None when absent or unreadable)."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, str) and value:
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    if moment.tzinfo is None:
+        return None  # a time without its offset cannot be placed; the flag is left out
+    return moment.astimezone(dt.UTC)
 
 
 def _complete(session: Session, course: Course, person_id: int, row: Submission) -> None:
@@ -293,15 +371,11 @@ def rebuild(
     for row in session.execute(query.order_by(Submission.id)).scalars():
         if row.form_version_id not in keys:
             keys[row.form_version_id] = _key_of(session, row.form_version_id)
-            session.execute(
-                sa.delete(ExamScore).where(
-                    ExamScore.submission_id.in_(
-                        sa.select(Submission.id).where(
-                            Submission.form_version_id == row.form_version_id
-                        )
-                    )
-                )
+            of_version = sa.select(Submission.id).where(
+                Submission.form_version_id == row.form_version_id
             )
+            session.execute(sa.delete(ExamScore).where(ExamScore.submission_id.in_(of_version)))
+            session.execute(sa.delete(ItemMark).where(ItemMark.submission_id.in_(of_version)))
         project_submission(session, row, now=now, key=keys[row.form_version_id])
         count += 1
     return count

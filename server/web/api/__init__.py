@@ -99,6 +99,7 @@ def authenticate() -> None:
 
 from server.web.api import (  # noqa: E402,F401  (routes attach to bp)
     docs,
+    evaluation,
     exports,
     forms,
     registry,

