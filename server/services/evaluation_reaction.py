@@ -544,7 +544,7 @@ def _person_names(session: Session, codes) -> dict[str, str]:
     if not codes:
         return {}
     query = sa.select(Person.code, Person.full_name).where(Person.code.in_(codes))
-    return dict(session.execute(query).tuples().all())
+    return {row.code: row.full_name for row in session.execute(query)}
 
 
 def comment_frame() -> list[dict]:
