@@ -66,6 +66,8 @@ def build_course_report(
             "start_date": course.start_date,
             "end_date": course.end_date,
             "pass_mark": course.pass_mark,
+            "pre_form": course.pre_form_id,
+            "post_form": course.post_form_id,
             "rows": rows,
             "files_only": list(FILES_ONLY),
             "banks": [

@@ -117,3 +117,31 @@ def course_owners_of_form(session: Session, form: Form) -> set[int | None]:
 def today() -> dt.date:
     """The day unit scopes are taken at when no other day is asked for (Vietnam time)."""
     return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)).date()
+
+
+def readable_courses(session: Session, who: User | None, action: Action) -> list[Course]:
+    """The courses whose report ``who`` may read, newest first.
+
+    Every course for an unlimited grant, own courses for an ``OWN`` grant, courses held in the
+    planner's units (former units included) for a ``UNITS`` grant; one query per kind, not one
+    per course.
+    """
+    subject = subject_of(who)
+    if not decide(subject, action):
+        return []
+    courses = list(
+        session.execute(sa.select(Course).order_by(Course.start_date.desc(), Course.code)).scalars()
+    )
+    codes = unit_scope(subject, action)
+    if codes is not None:
+        covered: set[int] = set()
+        for mine in codes:
+            covered |= load_unit_scope(session, mine).covered
+        inside = {
+            code
+            for (code,) in session.execute(
+                sa.select(AdminUnit.code).where(AdminUnit.id.in_(covered))
+            )
+        }
+        courses = [c for c in courses if c.venue_unit_code in inside]
+    return [c for c in courses if decide(subject, action, owner_ids=[c.created_by_user_id])]

@@ -64,6 +64,7 @@ class NavItem:
 NAV = (
     NavItem("admin.index", "Tổng quan", "Overview"),
     NavItem("/reports/needs", "Báo cáo nhu cầu", "Needs report", "reports.needs"),
+    NavItem("/reports/courses", "Đánh giá khóa học", "Course evaluation", "reports.course"),
 )
 
 

@@ -141,3 +141,6 @@ def _workbook(tables, name: str) -> Response:
     response = Response(buffer.getvalue(), content_type=XLSX)
     response.headers["Content-Disposition"] = f'attachment; filename="{safe}.xlsx"'
     return response
+
+
+from server.web.reports import courses  # noqa: E402,F401  (routes attach to bp)

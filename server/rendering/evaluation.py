@@ -1,0 +1,135 @@
+"""The evaluation report as a page, its charts, its PDF and the trainees' scorecards.
+
+Numbers are formatted by the needs report's ``cell`` (one Vietnamese number style for every
+report). Charts come from ``exports.evaluation_charts``, imported when a page is drawn so that
+building the app never loads matplotlib.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app, g, has_request_context, render_template
+
+from server.domain.report_model import Report, ReportColumn
+from server.rendering.reports import STATUS, cell, is_numeric
+
+PHASES = {"pre": ("trước khóa", "pre-test"), "post": ("sau khóa", "post-test")}
+
+
+def chart_svgs(report: Report, lang: str) -> dict[str, str]:
+    """Every chart the report has data for, titles in ``lang``."""
+    from exports import evaluation_charts as charts
+
+    vi = lang != "en"
+    data = report.charts
+    drawn: dict[str, str] = {}
+    scores = data.get("S1", {})
+    if scores.get("pre") or scores.get("post"):
+        drawn["S1"] = charts.score_histograms(
+            [v for v in scores.get("pre", []) if v is not None],
+            [v for v in scores.get("post", []) if v is not None],
+            title="Phân bố điểm trước và sau khóa" if vi else "Scores before and after",
+            lang=lang,
+            pass_mark=scores.get("pass_mark"),
+        )
+    pairs = data.get("S2", {}).get("points", [])
+    if len(pairs) >= 2:
+        drawn["S2"] = charts.pre_post_scatter(
+            [charts.PrePostPoint("", p["pre"], p["post"]) for p in pairs],
+            title="Điểm trước và sau của từng học viên"
+            if vi
+            else "Each trainee's pre- and post-test",
+            lang=lang,
+            pass_mark=data.get("S2", {}).get("pass_mark"),
+        )
+    topics = data.get("P1")
+    if topics:
+        drawn["P1"] = charts.topic_pre_post(
+            topics["topics"],
+            topics["pre"],
+            topics["post"],
+            title="Điểm trung bình theo chủ đề" if vi else "Mean score by topic",
+            lang=lang,
+        )
+    for key, value in data.items():
+        if key.startswith("E1") and value.get("items"):
+            vi_phase, en_phase = PHASES.get(value["phase"], ("", ""))
+            drawn[key] = charts.difficulty_discrimination(
+                [
+                    charts.ItemPoint(i["label"], i["facility_pct"], i["discrimination"])
+                    for i in value["items"]
+                ],
+                title=(
+                    f"Độ dễ và độ phân loại – bài {vi_phase} ({value['bank']})"
+                    if vi
+                    else f"Facility and discrimination – {en_phase} ({value['bank']})"
+                ),
+                lang=lang,
+            )
+    likert = data.get("L1", {}).get("rows", [])
+    if likert:
+        drawn["L1"] = charts.likert_diverging(
+            [
+                charts.LikertRow(r["label"][1 if not vi else 0], tuple(r["shares"]), r["n"])
+                for r in likert
+            ],
+            title="Mức độ đồng ý theo câu" if vi else "Agreement by item",
+            lang=lang,
+        )
+    return drawn
+
+
+def render_course(report: Report, *, extra: dict | None = None) -> str:
+    """The course evaluation page (or the PDF's HTML when ``g.pdf`` is set)."""
+    extra = extra or {}
+    return render_template(
+        "reports/course.html",
+        report=report,
+        svgs=chart_svgs(report, g.lang),
+        cell=cell,
+        is_numeric=is_numeric,
+        status_words=STATUS,
+        files_only=set(report.parameters.get("files_only", ())),
+        can_code=extra.get("can_code", False),
+        can_drop=extra.get("can_drop", False),
+        frame=extra.get("frame", []),
+        download=extra.get("download", True),
+    )
+
+
+def course_pdf(report: Report, *, lang: str = "vi") -> bytes:
+    """The evaluation page as a PDF, from the same template."""
+    return _pdf(lambda: render_course(report, extra={"download": False}), lang)
+
+
+def scorecards_pdf(report: Report, *, lang: str = "vi") -> bytes:
+    """One printable page per trainee: what a trainer hands out at the end of a course."""
+    rows = next((t.rows for t in report.tables() if t.id == "T1"), [])
+    return _pdf(
+        lambda: render_template(
+            "reports/scorecards.html",
+            report=report,
+            rows=rows,
+            cell=cell,
+            col=lambda key, kind: ReportColumn(key, "", "", kind),
+        ),
+        lang,
+    )
+
+
+def _pdf(render, lang: str) -> bytes:
+    from exports.pdf import html_to_pdf  # WeasyPrint loads only when a PDF is made
+
+    app = current_app._get_current_object()
+
+    def make() -> bytes:
+        g.lang, g.pdf = lang, True
+        return html_to_pdf(
+            render(), static_dir=Path(app.static_folder), static_url_path=app.static_url_path
+        )
+
+    if has_request_context():
+        return make()
+    with app.test_request_context("/reports/courses"):
+        return make()
