@@ -18,7 +18,8 @@ them. Every leaf carries a Vietnamese title (shown first to users) and an Englis
                                        RequestForgery 403.5 · EditNotAllowed 403.6
   * NotFound               404.x       FormNotFound 404.1 · SubmissionNotFound 404.2 ·
                                        FormVersionNotFound 404.3 · UserNotFound 404.4 ·
-                                       CourseNotFound 404.5 · PersonNotFound 404.6
+                                       CourseNotFound 404.5 · PersonNotFound 404.6 ·
+                                       BankNotFound 404.7
   * Conflict               409.x       SubmissionConflict 409.1 · FormVersionExists 409.2 ·
                                        FormClosed 409.3 · SubmissionOutdated 409.4 ·
                                        SubmissionExists 409.5 · SubmissionDeleted 409.6 ·
@@ -370,6 +371,14 @@ class PersonNotFound(NotFound):
     code = "404.6"
     title_vi = "Không có trong danh sách cán bộ"
     title_en = "Person not in the register"
+
+
+class BankNotFound(NotFound):
+    """No scored attempt names that test bank version."""
+
+    code = "404.7"
+    title_vi = "Không tìm thấy đề kiểm tra"
+    title_en = "Test bank not found"
 
 
 class Conflict(ServiceError):

@@ -93,8 +93,21 @@ def render_course(report: Report, *, extra: dict | None = None) -> str:
         files_only=set(report.parameters.get("files_only", ())),
         can_code=extra.get("can_code", False),
         can_drop=extra.get("can_drop", False),
+        can_bank=extra.get("can_bank", False),
         frame=extra.get("frame", []),
         download=extra.get("download", True),
+    )
+
+
+def render_bank(report: Report) -> str:
+    """The pooled item analysis page of a bank version."""
+    return render_template(
+        "reports/bank.html",
+        report=report,
+        svgs=chart_svgs(report, g.lang),
+        cell=cell,
+        is_numeric=is_numeric,
+        status_words=STATUS,
     )
 
 

@@ -260,11 +260,12 @@ def load_banks(
         version_ids = sorted(ids_by_bank.get(key, ()))
         if not version_ids:
             continue
-        banks[key] = _bank(session, key, version_ids)
+        banks[key] = load_bank(session, key, version_ids)
     return banks
 
 
-def _bank(session: Session, key: tuple, version_ids: list[int]) -> Bank:
+def load_bank(session: Session, key: tuple, version_ids: list[int]) -> Bank:
+    """A bank version's key (items, labels, options) from the form versions that carry it."""
     keys = session.execute(
         sa.select(AnswerKey)
         .where(AnswerKey.form_version_id.in_(version_ids))

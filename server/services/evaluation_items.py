@@ -4,9 +4,11 @@ Section I is Moodle's item analysis (§3.5), D the pre vs post comparison by ite
 distractors (§3.6), K the key changes that re-scored the course (§3.10).
 
 Each bank version the course's attempts used is analysed per phase on the course's first
-attempts, and pooled over every course that used the version when there are others (§3.5:
-"use the first attempts of all sessions that used the same bank_id + bank_version"). DI, DE
-and CIC are hidden under 10 attempts and marked "n nhỏ" from 10 to 19 (§3.5.4).
+attempts. The pooled analysis over every course that used the version (§3.5: "use the first
+attempts of all sessions that used the same bank_id + bank_version") is the bank's own report
+(:mod:`server.services.bank_report`): it reads every course's attempts, so a course report does
+not pay for it. DI, DE and CIC are hidden under 10 attempts and marked "n nhỏ" from 10 to 19
+(§3.5.4).
 """
 
 from __future__ import annotations
@@ -50,18 +52,11 @@ def item_sections(
             matrix = data.item_matrix(session, bank, phase, loaded.attempts)
             if matrix is None:
                 continue
-            result = _analyse(matrix, bank, phase)
+            result = analyse(matrix, bank, phase)
             course_runs[phase] = (matrix, result)
-            analysis.tables.extend(_analysis_tables(bank, phase, result, scope="course"))
+            analysis.tables.extend(analysis_tables(bank, phase, result, scope="course"))
             chart = f"E1-{phase}" if len(loaded.banks) == 1 else f"E1-{phase}-{bank.bank_id}"
-            report.charts[chart] = _dd_chart(bank, result, phase)
-        if data.n_courses_of(session, bank) > 1:
-            pooled = data.pooled_attempts(session, bank)
-            for phase in ("pre", "post"):
-                matrix = data.item_matrix(session, bank, phase, pooled)
-                if matrix is not None:
-                    result = _analyse(matrix, bank, phase)
-                    analysis.tables.extend(_analysis_tables(bank, phase, result, scope="pooled"))
+            report.charts[chart] = dd_chart(bank, result, phase)
         if course_runs:
             comparison.tables.extend(_comparison_tables(bank, course_runs))
     if not analysis.tables:
@@ -71,7 +66,8 @@ def item_sections(
     return [analysis, comparison]
 
 
-def _analyse(matrix: data.ItemMatrix, bank: data.Bank, phase: str) -> ItemAnalysis:
+def analyse(matrix: data.ItemMatrix, bank: data.Bank, phase: str) -> ItemAnalysis:
+    """Moodle's item analysis of one matrix of first attempts."""
     return analyse_items(
         matrix.marks,
         bank.items,
@@ -118,9 +114,10 @@ _ITEM_COLUMNS = [
 ]
 
 
-def _analysis_tables(
+def analysis_tables(
     bank: data.Bank, phase: str, result: ItemAnalysis, *, scope: str
 ) -> list[ReportTable]:
+    """The item table and the test table of one analysis (``scope``: course or pooled)."""
     vi_phase, en_phase = PHASE_WORDS[phase]
     where_vi = "khóa này" if scope == "course" else "gộp mọi khóa dùng đề"
     where_en = "this course" if scope == "course" else "pooled over every course using the bank"
@@ -222,7 +219,8 @@ def _test_table(result, suffix, vi_phase, en_phase, where_vi, where_en, hidden) 
     )
 
 
-def _dd_chart(bank: data.Bank, result: ItemAnalysis, phase: str) -> dict:
+def dd_chart(bank: data.Bank, result: ItemAnalysis, phase: str) -> dict:
+    """Chart E1's data: facility and DI per item (DI left out when hidden under 10 attempts)."""
     return {
         "phase": phase,
         "bank": _bank_name(bank),

@@ -346,3 +346,17 @@ def test_course_without_tests_shows_reasons(client, course, runner):
     gain = {r["key"]: r for r in table(body, "S3")["rows"]}
     assert gain["mean_gain"]["value"] is None and gain["mean_gain"]["note"]
     assert table(body, "I0")["rows"] == []
+
+
+def test_pooled_item_analysis_of_the_bank(client, course):
+    response = client.get("/api/v1/reports/banks/DSCOBAN/2026.1", headers=course)
+    assert response.status_code == 200, response.data
+    body = response.get_json()
+    assert body["parameters"]["courses"] == 1
+    pooled = table(body, "I-pre-pooled-DSCOBAN")
+    course_level = table(report(client, course), "I-pre-course-DSCOBAN")
+    assert [r["facility_pct"] for r in pooled["rows"]] == [
+        r["facility_pct"] for r in course_level["rows"]
+    ]
+    missing = client.get("/api/v1/reports/banks/NONE/1", headers=course)
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "404.7"

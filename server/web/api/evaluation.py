@@ -19,6 +19,7 @@ from server.domain.policy import Action
 from server.extensions import db
 from server.models import Course
 from server.services import comment_coding, key_review
+from server.services.bank_report import build_bank_report
 from server.services.courses import get_course
 from server.services.evaluation_report import build_course_report
 from server.services.forms import get_form
@@ -187,3 +188,17 @@ def change_key_item(form_id: str, item: str):
     )
     db.session.commit()
     return jsonify(KeyItemResult().dump(result))
+
+
+@bp.get("/reports/banks/<bank_id>/<version>")
+@operation(
+    "Pooled item analysis of a test bank version over every course that used it (Moodle's "
+    "quiz statistics, per phase; numbers unrounded)",
+    tags=("reports",),
+    errors=(403, 404),
+)
+def bank_items(bank_id: str, version: str):
+    """The bank's item analysis as JSON (trainers, administrators)."""
+    require(g.user, Action.SCORES_READ)
+    report = build_bank_report(db.session, bank_id, version, now=dt.datetime.now(dt.UTC))
+    return jsonify(report.to_dict())

@@ -17,8 +17,9 @@ from exports import write_xlsx
 from server.domain.policy import Action
 from server.errors import ServiceError
 from server.extensions import db
-from server.rendering.evaluation import course_pdf, render_course, scorecards_pdf
+from server.rendering.evaluation import course_pdf, render_bank, render_course, scorecards_pdf
 from server.services import comment_coding, key_review
+from server.services.bank_report import build_bank_report
 from server.services.evaluation_reaction import comment_frame
 from server.services.forms import get_form
 from server.services.permissions import (
@@ -61,6 +62,7 @@ def course(code: str):
             "can_code": can_code,
             "can_drop": can_code and bool(found.pre_form_id or found.post_form_id),
             "frame": comment_frame(),
+            "can_bank": allowed(g.user, Action.SCORES_READ),
         },
     )
 
@@ -114,6 +116,7 @@ def drop_item(code: str):
 
     Every attempt is re-scored and the change is listed in section K.
     """
+    require(g.user, Action.KEY_UPLOAD)
     found = course_for_report(code)
     form_id = request.form.get("form_id", "")
     if form_id not in {found.pre_form_id, found.post_form_id}:
@@ -157,3 +160,11 @@ def _t(vi: str, en: str) -> str:
 
 def _message(error: ServiceError) -> str:
     return error.message if g.lang == "en" else (error.message_vi or error.message)
+
+
+@bp.get("/banks/<bank_id>/<version>")
+def bank(bank_id: str, version: str):
+    """The pooled item analysis of a test bank version (trainers, administrators)."""
+    require(g.user, Action.SCORES_READ)
+    report = build_bank_report(db.session, bank_id, version, now=_now())
+    return render_bank(report)
