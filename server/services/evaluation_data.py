@@ -87,6 +87,8 @@ class CourseData:
     #: submission id of each attempt (``Attempt.attempt_id`` is its text).
     banks: dict[tuple[str | None, str | None], Bank]
     unit_names: list[str]
+    #: submission id → [(item, mark, response)]: the item projection of the course, read once.
+    item_rows: dict[int, list[tuple[str, float, str | None]]] = field(default_factory=dict)
 
 
 def load_course(session: Session, course: Course) -> CourseData:
@@ -97,10 +99,10 @@ def load_course(session: Session, course: Course) -> CourseData:
     :return: the inputs of the course report.
     """
     trainees = _trainees(session, course)
-    attempts = _attempts(session, course)
-    banks = load_banks(session, {(a.bank_id, a.bank_version) for a in attempts}, attempts)
+    attempts, item_rows, versions = _attempts(session, course)
+    banks = load_banks(session, {(a.bank_id, a.bank_version) for a in attempts}, versions)
     units = sorted({t.unit for t in trainees if t.unit})
-    return CourseData(course, trainees, attempts, banks, units)
+    return CourseData(course, trainees, attempts, banks, units, item_rows)
 
 
 def _trainees(session: Session, course: Course) -> list[Trainee]:
@@ -144,11 +146,16 @@ def _trainees(session: Session, course: Course) -> list[Trainee]:
     return list(seen.values())
 
 
-def _attempts(session: Session, course: Course) -> list[Attempt]:
-    """Every current scored attempt linked to the course, with marks and response strings."""
+def _attempts(session: Session, course: Course):
+    """Every current scored attempt linked to the course, its item rows and its bank versions.
+
+    :return: (attempts, {submission id: [(item, mark, response)]}, {(bank, version): {form
+        version ids}}).
+    """
     rows = session.execute(
         sa.select(
             Submission.id,
+            Submission.form_version_id,
             sa.func.coalesce(Submission.submitted_at, Submission.received_at),
             SubmissionLink.person_code,
             SubmissionLink.person_id,
@@ -172,10 +179,12 @@ def _attempts(session: Session, course: Course) -> list[Attempt]:
         )
         .order_by(Submission.id)
     ).all()
-    responses = _response_strings(session, [r[0] for r in rows])
+    item_rows = _item_rows(session, [r[0] for r in rows])
+    versions: dict[tuple, set[int]] = defaultdict(set)
     attempts = []
     for (
         sid,
+        version_id,
         submitted,
         person_code,
         person_id,
@@ -190,6 +199,7 @@ def _attempts(session: Session, course: Course) -> list[Attempt]:
         blank,
     ) in rows:
         fallback = person_id is None
+        versions[(bank_id, bank_version)].add(version_id)
         attempts.append(
             Attempt(
                 trainee_id=person_code if person_code and not fallback else f"?{sid}",
@@ -205,24 +215,29 @@ def _attempts(session: Session, course: Course) -> list[Attempt]:
                 n_items=len(marks or {}),
                 marks=marks or {},
                 blank_items=tuple(blank or ()),
-                responses=responses.get(sid, ""),
+                responses=";".join(
+                    f"{item}={response or ''}"
+                    for item, _mark, response in sorted(item_rows.get(sid, ()))
+                ),
                 is_fallback_identity=fallback,
             )
         )
-    return attempts
+    return attempts, item_rows, versions
 
 
-def _response_strings(session: Session, submission_ids: Sequence[int]) -> dict[int, str]:
-    """Each attempt's answers as one audit string ``q01=a;q02=b c;q03=``, in item order."""
-    parts: dict[int, list[str]] = defaultdict(list)
+def _item_rows(
+    session: Session, submission_ids: Sequence[int]
+) -> dict[int, list[tuple[str, float, str | None]]]:
+    """The item projection of some attempts, one query per 5,000 attempts."""
+    rows: dict[int, list[tuple[str, float, str | None]]] = defaultdict(list)
     for chunk in _chunks(submission_ids):
-        for sid, item, response in session.execute(
-            sa.select(ItemMark.submission_id, ItemMark.item, ItemMark.response)
-            .where(ItemMark.submission_id.in_(chunk))
-            .order_by(ItemMark.submission_id, ItemMark.item)
+        for sid, item, mark, response in session.execute(
+            sa.select(
+                ItemMark.submission_id, ItemMark.item, ItemMark.mark, ItemMark.response
+            ).where(ItemMark.submission_id.in_(chunk))
         ):
-            parts[sid].append(f"{item}={response or ''}")
-    return {sid: ";".join(items) for sid, items in parts.items()}
+            rows[sid].append((item, mark, response))
+    return rows
 
 
 def _chunks(values: Sequence[int], size: int = 5000):
@@ -233,7 +248,7 @@ def _chunks(values: Sequence[int], size: int = 5000):
 def load_banks(
     session: Session,
     wanted: set[tuple[str | None, str | None]],
-    attempts: Sequence[Attempt] = (),
+    ids_by_bank: dict[tuple, set[int]],
 ) -> dict[tuple[str | None, str | None], Bank]:
     """The keys of the bank versions the attempts used, merged over the forms that carry them.
 
@@ -241,20 +256,6 @@ def load_banks(
     item's key, points, topic and status are the bank's, so the first keyed version read gives
     them and the others only add their version id (for pooling).
     """
-    ids_by_bank: dict[tuple, set[int]] = defaultdict(set)
-    version_of = {}
-    if attempts:
-        sids = [int(a.attempt_id) for a in attempts]
-        for chunk in _chunks(sids):
-            version_of.update(
-                session.execute(
-                    sa.select(Submission.id, Submission.form_version_id).where(
-                        Submission.id.in_(chunk)
-                    )
-                ).all()
-            )
-        for a in attempts:
-            ids_by_bank[(a.bank_id, a.bank_version)].add(version_of[int(a.attempt_id)])
     banks = {}
     for key in wanted:
         version_ids = sorted(ids_by_bank.get(key, ()))
@@ -317,12 +318,17 @@ def _pair(labels: dict[str, str]) -> tuple[str, str]:
 
 
 def item_matrix(
-    session: Session, bank: Bank, phase: str, attempts: Sequence[Attempt]
+    session: Session,
+    bank: Bank,
+    phase: str,
+    attempts: Sequence[Attempt],
+    item_rows: dict[int, list[tuple[str, float, str | None]]] | None = None,
 ) -> ItemMatrix | None:
     """The first attempts' marks of one bank version and phase, item columns in key order.
 
     :param attempts: the attempts to choose from (one course's, or every course's for the
         pooled analysis); the first of each trainee and phase is used (§3.1).
+    :param item_rows: the attempts' item rows when already read (a course's are).
     :return: the matrix, or None when no attempt is left.
     """
     chosen = [

@@ -49,7 +49,7 @@ def item_sections(
     for bank in loaded.banks.values():
         course_runs = {}
         for phase in ("pre", "post"):
-            matrix = data.item_matrix(session, bank, phase, loaded.attempts)
+            matrix = data.item_matrix(session, bank, phase, loaded.attempts, loaded.item_rows)
             if matrix is None:
                 continue
             result = analyse(matrix, bank, phase)
