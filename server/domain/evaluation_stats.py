@@ -861,7 +861,7 @@ def score10(raw: float, maximum: float) -> float | None:
     """
     if not maximum:
         return None
-    return float(Decimal(repr(10 * raw / maximum)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+    return float(Decimal(repr(float(10 * raw / maximum))).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
 # --------------------------------------------------------------------------- topics
