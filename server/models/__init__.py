@@ -3,7 +3,7 @@
 from server.models.accounts import Device, User, device_forms, user_forms
 from server.models.audit import ApiToken, AuditEvent
 from server.models.base import Base
-from server.models.evaluation import AnswerKeyChange, CommentCode, ItemMark
+from server.models.evaluation import AnswerKeyChange, CommentCode, IdentityLink, ItemMark
 from server.models.forms import Form, FormMedia, FormVersion
 from server.models.needs import KpiTarget, NeedsChoice, NeedsRating, NeedsResponse, ReportSetting
 from server.models.roster import Person, PersonCertificate, Posting
@@ -29,6 +29,7 @@ __all__ = [
     "Form",
     "FormMedia",
     "FormVersion",
+    "IdentityLink",
     "ItemMark",
     "KpiTarget",
     "NeedsChoice",

@@ -74,3 +74,25 @@ class CommentCode(Base):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     coded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdentityLink(Base):
+    """A trainer's answer to "who is this?" for a test sent under a name not on the roster.
+
+    Collect's "not on the list" row lets a trainee take a test with a typed name; spec §3.10
+    holds such attempts out of matched analyses until someone links them to a person. The link
+    is kept here, not in the projection, so that rebuilding scores keeps it.
+    """
+
+    __tablename__ = "identity_links"
+
+    submission_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("persons.id", ondelete="CASCADE"), index=True
+    )
+    linked_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    linked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -94,6 +94,7 @@ def render_course(report: Report, *, extra: dict | None = None) -> str:
         can_code=extra.get("can_code", False),
         can_drop=extra.get("can_drop", False),
         can_bank=extra.get("can_bank", False),
+        can_link=extra.get("can_link", False),
         frame=extra.get("frame", []),
         download=extra.get("download", True),
     )

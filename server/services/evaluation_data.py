@@ -157,7 +157,7 @@ def _attempts(session: Session, course: Course):
             Submission.id,
             Submission.form_version_id,
             sa.func.coalesce(Submission.submitted_at, Submission.received_at),
-            SubmissionLink.person_code,
+            Person.code,
             SubmissionLink.person_id,
             ExamScore.phase,
             ExamScore.raw,
@@ -171,6 +171,7 @@ def _attempts(session: Session, course: Course):
         )
         .join(ExamScore, ExamScore.submission_id == Submission.id)
         .join(SubmissionLink, SubmissionLink.submission_id == Submission.id)
+        .outerjoin(Person, Person.id == SubmissionLink.person_id)
         .where(
             SubmissionLink.course_id == course.id,
             Submission.is_current.is_(True),

@@ -26,11 +26,14 @@ from server.domain.evaluation_stats import (
 from server.domain.report_model import Report, ReportColumn, ReportSection, ReportTable
 from server.models import Course
 from server.services import evaluation_data as data
+from server.services import reconciliation
 from server.services.evaluation_items import item_sections, key_change_section
 from server.services.evaluation_reaction import reaction_sections
 from server.services.evaluation_words import BANDS, FLAGS, REASONS, both, word
 
 C = ReportColumn
+#: Days are Vietnam days (UTC+07:00, no daylight saving).
+VIETNAM_OFFSET = dt.timedelta(hours=7)
 #: Tables of the workbook only (too wide for a page: raw response strings, for audit).
 FILES_ONLY = ("T2",)
 
@@ -86,6 +89,7 @@ def build_course_report(
     report.sections.append(_summary_section(summary, reaction_line_rows, report, loaded))
     if rows:
         report.sections.append(_trainee_section(loaded, topic_items, course))
+        report.sections[-1].tables.append(_waiting_table(session, course))
     report.sections.append(_topic_section(loaded, topic_items, report))
     report.sections.extend(item_sections(session, loaded, report, rows=rows))
     report.sections.extend(reaction)
@@ -518,6 +522,45 @@ def _trainee_section(loaded: data.CourseData, topic_items, course: Course) -> Re
         )
     )
     return section
+
+
+def _waiting_table(session: Session, course: Course) -> ReportTable:
+    rows = [
+        {
+            **row,
+            "sent_at": (row["sent_at"] + VIETNAM_OFFSET).date() if row["sent_at"] else None,
+            "phase_en": row["phase"],
+            "phase": "trước" if row["phase"] == "pre" else "sau",
+        }
+        for row in reconciliation.waiting(session, course)
+    ]
+    return ReportTable(
+        "T3",
+        "Bài làm chờ đối chiếu danh tính",
+        "Tests waiting for an identity",
+        [
+            C("submission_id", "Bài", "Test", "count"),
+            C("phase", "Lần", "Phase"),
+            C("sent_at", "Gửi lúc", "Sent", "date"),
+            C("fb_name", "Tên đã nhập", "Name typed"),
+            C("fb_birth_year", "Năm sinh", "Birth year"),
+            C("fb_phone", "Điện thoại", "Phone"),
+            C("fb_unit", "Đơn vị đã nhập", "Unit typed"),
+            C("percent", "Điểm %", "Score %", "pct"),
+        ],
+        rows,
+        n=len(rows),
+        notes_vi=[
+            "Bài làm bằng tên ngoài danh sách chỉ tính vào thống kê của từng lần, chưa ghép cặp "
+            "trước–sau cho đến khi được đối chiếu với một học viên."
+        ],
+        notes_en=[
+            "Tests sent under a name not on the roster count in their phase's descriptives "
+            "only, and join no matched analysis until linked to a trainee."
+        ],
+        empty_reason_vi="Không có bài nào chờ đối chiếu.",
+        empty_reason_en="No test is waiting for an identity.",
+    )
 
 
 def _yes_no(key: str, value: bool | None) -> dict:

@@ -27,6 +27,7 @@ from server.models import (
     ExamScore,
     Form,
     FormVersion,
+    IdentityLink,
     ItemMark,
     Person,
     Submission,
@@ -209,6 +210,12 @@ def project_submission(
         if person_code
         else None
     )
+    key = _key_of(session, row.form_version_id) if key is None else key
+    if person is None and key and course is not None:
+        # a trainer may have said who sent a test under a name not on the roster (§3.10)
+        person = session.scalar(
+            sa.select(IdentityLink.person_id).where(IdentityLink.submission_id == row.id)
+        )
     _upsert(
         session,
         SubmissionLink,
@@ -220,7 +227,6 @@ def project_submission(
         unknown_course=bool(course_code) and course is None,
         unknown_person=bool(person_code) and person is None,
     )
-    key = _key_of(session, row.form_version_id) if key is None else key
     if key:
         answers = find_answers(data, [k.item for k in key])
         result = score(answers, key)

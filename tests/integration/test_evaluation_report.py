@@ -86,6 +86,7 @@ def course(runner, tmp_path, client, token_for):  # noqa: F811
         f"Tuyến xã,Viên chức,vc_commune,01/08/2025\n"
         for n, name in enumerate(NAMES)
     )
+    roster += "GL099,Y Niê Ktla,Nữ,23584,Tuyến xã,Viên chức,vc_commune,01/08/2025\n"
     roster += "GV001,Lý Thị Giảng,Nữ,52,Tuyến tỉnh,Công chức,cc_prov,01/08/2025\n"
     (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
     (tmp_path / "roster.csv").write_text(roster, encoding="utf-8")
@@ -360,3 +361,35 @@ def test_pooled_item_analysis_of_the_bank(client, course):
     ]
     missing = client.get("/api/v1/reports/banks/NONE/1", headers=course)
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "404.7"
+
+
+def test_a_test_sent_under_a_name_not_on_the_roster_is_held_then_linked(
+    client, course, runner, session
+):
+    ok(runner.invoke(args=["courses", "enrol", COURSE, "GL099"]))
+    device = json.loads(
+        ok(runner.invoke(args=["devices", "create", "lop2", "--form", "kt_dscoban_post", "--json"]))
+    )
+    version = _version(client, device["token"], "kt_dscoban_post")
+    xml = attempt_xml(
+        "kt_dscoban_post", version, phase="post", course=COURSE, trainee="_notlisted",
+        correct_items=15, key=KEY, instance="uuid:fallback-1",
+    ).replace(b"</trainee_id>", "</trainee_id><fb_name>Y Niê K.</fb_name>".encode())  # fmt: skip
+    _post(client, device["token"], xml)
+    body = report(client, course)
+    waiting = table(body, "T3")["rows"]
+    assert [(r["fb_name"], r["percent"]) for r in waiting] == [("Y Niê K.", 75.0)]
+    assert row(table(body, "S1"), "key", "fallback")["n"] == 1
+    assert row(table(body, "S1"), "key", "matched")["n"] == 10
+    url = f"/api/v1/reports/courses/{COURSE}/identities/{waiting[0]['submission_id']}"
+    refused = client.put(url, json={"person_code": "GV001"}, headers=course)
+    assert refused.status_code == 422  # not enrolled
+    linked = client.put(url, json={"person_code": "GL099"}, headers=course)
+    assert linked.status_code == 200, linked.data
+    body = report(client, course)
+    assert table(body, "T3")["rows"] == []
+    assert row(table(body, "T1"), "trainee_id", "GL099")["post_pct"] == 75.0
+    ok(runner.invoke(args=["scores", "rebuild"]))
+    again = report(client, course)
+    assert row(table(again, "T1"), "trainee_id", "GL099")["post_pct"] == 75.0
+    assert client.put(url, json={"person_code": "GL099"}, headers=course).status_code == 404

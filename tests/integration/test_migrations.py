@@ -25,6 +25,7 @@ TABLES = {
     "test_item_marks",
     "answer_key_changes",
     "comment_codes",
+    "identity_links",
     "api_tokens",
     "audit_events",
     "persons",

@@ -1,4 +1,4 @@
-"""evaluation report: item marks, answer-key changes, comment codes, attempt metadata
+"""evaluation report: item marks, answer-key changes, comment codes, identity links, attempts
 
 Revision ID: 0011
 Revises: 0010
@@ -106,9 +106,40 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("submission_id", "question", "code", name=op.f("pk_comment_codes")),
     )
+    op.create_table(
+        "identity_links",
+        sa.Column("submission_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("linked_by_user_id", sa.Integer(), nullable=True),
+        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["linked_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_identity_links_linked_by_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["persons.id"],
+            name=op.f("fk_identity_links_person_id_persons"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["submission_id"],
+            ["submissions.id"],
+            name=op.f("fk_identity_links_submission_id_submissions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("submission_id", name=op.f("pk_identity_links")),
+    )
+    op.create_index(
+        op.f("ix_identity_links_person_id"), "identity_links", ["person_id"], unique=False
+    )
 
 
 def downgrade():
+    op.drop_index(op.f("ix_identity_links_person_id"), table_name="identity_links")
+    op.drop_table("identity_links")
     op.drop_table("comment_codes")
     op.drop_index(op.f("ix_answer_key_changes_form_version_id"), table_name="answer_key_changes")
     op.drop_table("answer_key_changes")

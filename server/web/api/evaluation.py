@@ -18,7 +18,7 @@ from exports import write_xlsx
 from server.domain.policy import Action
 from server.extensions import db
 from server.models import Course
-from server.services import comment_coding, key_review
+from server.services import comment_coding, key_review, reconciliation
 from server.services.bank_report import build_bank_report
 from server.services.courses import get_course
 from server.services.evaluation_report import build_course_report
@@ -202,3 +202,40 @@ def bank_items(bank_id: str, version: str):
     require(g.user, Action.SCORES_READ)
     report = build_bank_report(db.session, bank_id, version, now=dt.datetime.now(dt.UTC))
     return jsonify(report.to_dict())
+
+
+class IdentityBody(Schema):
+    """Who sent a test under a name not on the roster."""
+
+    person_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class IdentityResult(Schema):
+    """The link made."""
+
+    submission_id = fields.Integer()
+    person_code = fields.String()
+
+
+@bp.put("/reports/courses/<code>/identities/<int:submission_id>")
+@operation(
+    "Link a test sent under a name not on the roster to an enrolled trainee (re-scores it)",
+    tags=("reports",),
+    body=IdentityBody,
+    response=IdentityResult,
+    errors=(403, 404, 422),
+)
+def link_identity(code: str, submission_id: int):
+    """Reconcile a fallback identity (the course's trainer, administrators)."""
+    course = course_for_report(code, Action.COURSE_MANAGE)
+    values = parse(IdentityBody(), json_body())
+    reconciliation.link_identity(
+        db.session,
+        course,
+        submission_id,
+        values["person_code"],
+        user=g.user,
+        now=dt.datetime.now(dt.UTC),
+    )
+    db.session.commit()
+    return jsonify({"submission_id": submission_id, "person_code": values["person_code"]})

@@ -18,7 +18,7 @@ from server.domain.policy import Action
 from server.errors import ServiceError
 from server.extensions import db
 from server.rendering.evaluation import course_pdf, render_bank, render_course, scorecards_pdf
-from server.services import comment_coding, key_review
+from server.services import comment_coding, key_review, reconciliation
 from server.services.bank_report import build_bank_report
 from server.services.evaluation_reaction import comment_frame
 from server.services.forms import get_form
@@ -63,6 +63,7 @@ def course(code: str):
             "can_drop": can_code and bool(found.pre_form_id or found.post_form_id),
             "frame": comment_frame(),
             "can_bank": allowed(g.user, Action.SCORES_READ),
+            "can_link": allowed(g.user, Action.COURSE_MANAGE, owner_ids=[found.created_by_user_id]),
         },
     )
 
@@ -108,6 +109,28 @@ def recode(code: str, submission_id: int, question: str):
         db.session.commit()
         flash(_t("Đã lưu mã của ý kiến.", "The comment's codes are saved."), "ok")
     return redirect(url_for("reports.course", code=code) + "#C2")
+
+
+@bp.post("/courses/<code>/identities/<int:submission_id>")
+def link_identity(code: str, submission_id: int):
+    """Say which enrolled trainee sent a test under a name not on the roster."""
+    found = course_for_report(code, Action.COURSE_MANAGE)
+    try:
+        reconciliation.link_identity(
+            db.session,
+            found,
+            submission_id,
+            request.form.get("person_code", ""),
+            user=g.user,
+            now=_now(),
+        )
+    except ServiceError as error:
+        db.session.rollback()
+        flash(_message(error), "error")
+    else:
+        db.session.commit()
+        flash(_t("Đã ghép bài làm với học viên.", "The test is linked to the trainee."), "ok")
+    return redirect(url_for("reports.course", code=code) + "#T3")
 
 
 @bp.post("/courses/<code>/key-items")
