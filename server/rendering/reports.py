@@ -44,7 +44,9 @@ def cell(row: dict[str, Any], column, lang: str) -> str:
     if column.kind == "pct":
         return _number(value, 1, lang) + " %"
     if column.kind == "decimal":
-        return _number(value, 2, lang)
+        # a count in a column of decimals (attempts, items, comments) is shown as a count
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        return _number(value, 0 if whole else 2, lang)
     if column.kind == "p":
         return (
             ("< 0,001" if lang == "vi" else "< 0.001") if value < 0.001 else _number(value, 3, lang)

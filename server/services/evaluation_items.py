@@ -338,8 +338,8 @@ def _distractors(bank: data.Bank, runs: dict) -> ReportTable:
                     "option": option.option,
                     "option_label": vi,
                     "option_label_en": en,
-                    "is_key": "✓" if option.is_key else "",
                     **{k: v for k, v in asdict(option).items() if k not in {"flags", "option"}},
+                    "is_key": "✓" if option.is_key else "",
                     **both(FLAGS, "flags", [*option.flags]),
                 }
             )

@@ -15,6 +15,7 @@ from dataclasses import asdict
 import numpy as np
 from sqlalchemy.orm import Session
 
+from server.domain import catalogue
 from server.domain.evaluation_stats import (
     ATTENDANCE_MIN_PCT,
     CourseSummary,
@@ -167,7 +168,13 @@ def _enrolment_table(s: CourseSummary) -> ReportTable:
     share = (lambda k: 100 * k / s.n_enrolled) if s.n_enrolled else (lambda k: None)
     rows = [
         row("enrolled", "Học viên ghi danh", "Enrolled", s.n_enrolled),
-        row("attended", "Dự học đủ", "Attended", s.n_attended, share(s.n_attended)),
+        row(
+            "attended",
+            "Dự học đủ",
+            "Attended",
+            None if s.n_attendance_unknown == s.n_enrolled else s.n_attended,
+            None if s.n_attendance_unknown == s.n_enrolled else share(s.n_attended),
+        ),
         row("pre", "Làm bài trước khóa", "Took the pre-test", s.n_pre),
         row("post", "Làm bài sau khóa", "Took the post-test", s.n_post),
         row("matched", "Cặp trước–sau", "Matched pairs", s.n_matched, share(s.n_matched)),
@@ -470,8 +477,14 @@ def _trainee_section(loaded: data.CourseData, topic_items, course: Course) -> Re
     columns.append(C("flags", "Cảnh báo", "Flags"))
     rows, audit = [], []
     for r in table_rows:
+        level = catalogue.LEVELS.get(r.level or "", (r.level, r.level))
+        category = catalogue.STAFF_CATEGORIES.get(r.staff_cat or "", (r.staff_cat, r.staff_cat))
         row = {
             **asdict(r),
+            "level": level[0],
+            "level_en": level[1],
+            "staff_cat": category[0],
+            "staff_cat_en": category[1],
             "max": r.post_max if r.post_max is not None else r.pre_max,
             **_yes_no("pass_pre", r.pass_pre),
             **_yes_no("pass_post", r.pass_post),

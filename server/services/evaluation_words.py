@@ -87,6 +87,13 @@ FLAGS: dict[str, tuple[str, str]] = {
     "unlikely": ("không", "unlikely"),
 }
 
+#: How scipy's Wilcoxon test computed its p (``method="auto"``).
+METHODS: dict[str, tuple[str, str]] = {
+    "exact": ("p chính xác", "exact p"),
+    "permutation": ("p chính xác (hoán vị dấu)", "exact p (sign flips)"),
+    "asymptotic": ("p xấp xỉ chuẩn", "normal approximation"),
+}
+
 #: Bands of Cohen's d and Hake's gain.
 BANDS: dict[str, tuple[str, str]] = {
     "negligible": ("không đáng kể", "negligible"),

@@ -242,6 +242,8 @@ def test_item_analysis_and_distractors_from_the_item_projection(client, course, 
     assert len(comparison) == 20
     distractors = table(body, "D2-DSCOBAN")["rows"]
     assert {r["option"] for r in distractors if r["item_id"] == "q01"} >= {"a", "b", "c", "d"}
+    keyed = [r["option"] for r in distractors if r["item_id"] == "q01" and r.get("is_key") == "✓"]
+    assert keyed == [KEY["q01"]]
     assert "E1-pre" in body["charts"] and "E1-post" in body["charts"]
 
 
