@@ -77,7 +77,7 @@ def reaction_sections(
     )
     comments_section.tables.append(_themes_table(summary))
     if rows:
-        comments_section.tables.append(_verbatims_table(coded))
+        comments_section.tables.append(_verbatims_table(coded, form))
     line = reaction_line(scale, overall, summary.n_comments)
     shown = [s for s in scale.items if s.n] + ([overall] if overall and overall.n else [])
     chart_rows = [
@@ -421,7 +421,7 @@ def _themes_table(summary) -> ReportTable:
             "label_en": r.label_en,
             "n_mentions": r.n_mentions,
             "n_respondents": r.n_respondents,
-            "pct": None if r.pct_of_commenting is None else 100 * r.pct_of_commenting,
+            "pct": r.pct_of_commenting,
             "quotes": " | ".join(q.text for q in r.quotes),
             "topics": ", ".join(r.topics),
         }
@@ -464,11 +464,13 @@ def _themes_table(summary) -> ReportTable:
     )
 
 
-def _verbatims_table(coded: list[CodedComment]) -> ReportTable:
+def _verbatims_table(coded: list[CodedComment], form: _FormShape) -> ReportTable:
     rows = [
         {
             "submission_id": int(c.submission_id),
-            "question": c.question,
+            "question": form.labels.get(c.question, (c.question, c.question))[0],
+            "question_en": form.labels.get(c.question, (c.question, c.question))[1],
+            "question_name": c.question,
             "text": c.text,
             "codes": ", ".join(str(n) for n in c.codes),
             "code_list": list(c.codes),

@@ -172,6 +172,10 @@ def test_the_trainer_reads_the_course_report(course_world, open_page, name, view
     tab.screenshot(f"course-report-{name}")
     page.locator("#section-I").scroll_into_view_if_needed()
     tab.screenshot(f"course-report-items-{name}", full_page=False)
+    page.locator("#section-L").scroll_into_view_if_needed()
+    tab.screenshot(f"course-report-satisfaction-{name}", full_page=False)
+    page.locator("#section-C").scroll_into_view_if_needed()
+    tab.screenshot(f"course-report-comments-{name}", full_page=False)
 
 
 def test_the_report_in_english_and_printed(course_world, open_page):

@@ -256,6 +256,7 @@ def test_satisfaction_and_comments(client, course):
     trainers = table(body, "L3")["rows"]
     assert trainers[0]["trainer"] == "Lý Thị Giảng" and trainers[0]["n"] == 8
     themes = table(body, "C1")
+    assert all(r["pct"] is None or 0 <= r["pct"] <= 100 for r in themes["rows"])
     quotes = " ".join(r["quotes"] for r in themes["rows"])
     assert "0905123456" not in quotes and "Hoa" not in quotes
     assert table(body, "L5")["rows"][0]["n"] == 3
@@ -268,7 +269,7 @@ def test_recoding_a_comment_is_kept(client, course):
     verbatim = table(body, "C2")["rows"][0]
     url = (
         f"/api/v1/reports/courses/{COURSE}/comments/{verbatim['submission_id']}/"
-        f"{verbatim['question']}"
+        f"{verbatim['question_name']}"
     )
     response = client.put(url, json={"codes": [4, 9]}, headers=course)
     assert response.status_code == 200, response.data
