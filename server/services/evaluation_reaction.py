@@ -142,8 +142,10 @@ class _FormShape:
 
 
 def _is_likert(f: dict) -> bool:
+    """A single choice answered 1–5; not the header row pyxform adds to a table-list group."""
     names = {str(c.get("name")) for c in f.get("choices") or []}
-    return f.get("kind") == "select_one" and {"1", "2", "3", "4", "5"} <= names
+    header = (f.get("appearance") or "") == "label"
+    return f.get("kind") == "select_one" and not header and {"1", "2", "3", "4", "5"} <= names
 
 
 def _flatten(values: dict[str, Any], form: _FormShape) -> dict[str, Any]:

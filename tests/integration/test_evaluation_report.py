@@ -251,6 +251,8 @@ def test_satisfaction_and_comments(client, course):
     body = report(client, course)
     likert = table(body, "L1")
     assert likert["n"] == 8
+    assert all(r["label"] for r in likert["rows"])  # no table-list header row
+    assert [r["item"] for r in likert["rows"]][:10] == [f"sat_{n:02d}" for n in range(1, 11)]
     overall = next(r for r in likert["rows"] if r["item"] == "overall")
     assert overall["n"] == 8 and overall["mean"] == pytest.approx(4.0)
     trainers = table(body, "L3")["rows"]
