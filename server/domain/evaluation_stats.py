@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -880,20 +880,35 @@ def topic_subscores(
     :param min_items: fewest items for a sub-score.
     :return: topic → score, topics in first-seen order.
     """
+    return topic_scorer(items, min_items=min_items)(marks)
+
+
+def topic_scorer(
+    items: Sequence[TopicItem], *, min_items: int = MIN_TOPIC_ITEMS
+) -> Callable[[Mapping[str, float]], dict[str, TopicScore]]:
+    """:func:`topic_subscores` with the items grouped once, for scoring many attempts."""
     grouped: dict[str, list[TopicItem]] = defaultdict(list)
     for item in items:
         grouped[item.topic].append(item)
-    result = {}
+    plan = []
     for topic, group in grouped.items():
         total = sum(i.max_mark for i in group)
-        if len(group) < min_items:
-            result[topic] = TopicScore(topic, len(group), None, "too_few_items")
-        elif total <= 0:
-            result[topic] = TopicScore(topic, len(group), None, "zero_maximum")
-        else:
-            got = sum(float(marks.get(i.item_id, 0.0) or 0.0) for i in group)
-            result[topic] = TopicScore(topic, len(group), 100.0 * got / total, None)
-    return result
+        reason = (
+            "too_few_items" if len(group) < min_items else "zero_maximum" if total <= 0 else None
+        )
+        plan.append((topic, len(group), total, tuple(i.item_id for i in group), reason))
+
+    def scores(marks: Mapping[str, float]) -> dict[str, TopicScore]:
+        result = {}
+        for topic, n, total, ids, reason in plan:
+            if reason is not None:
+                result[topic] = TopicScore(topic, n, None, reason)
+            else:
+                got = sum(float(marks.get(i, 0.0) or 0.0) for i in ids)
+                result[topic] = TopicScore(topic, n, 100.0 * got / total, None)
+        return result
+
+    return scores
 
 
 def topic_table(
@@ -916,7 +931,8 @@ def topic_table(
     """
     roster = {t.trainee_id for t in trainees}
     first = {key: pa.first for key, pa in select_attempts(attempts).items()}
-    scores = {key: topic_subscores(a.marks, items, min_items=min_items) for key, a in first.items()}
+    scorer = topic_scorer(items, min_items=min_items)
+    scores = {key: scorer(a.marks) for key, a in first.items()}
     topics = list(dict.fromkeys(i.topic for i in items))
     n_items = Counter(i.topic for i in items)
     matched = [
@@ -999,6 +1015,7 @@ def trainee_table(
     chosen = select_attempts(attempts)
     passed = _passes(pass_mark_pct)
     roster = {t.trainee_id: t for t in trainees}
+    scorer = topic_scorer(items) if items else None
     people = list(trainees) + [
         Trainee(trainee_id=tid)
         for tid in dict.fromkeys(t for (t, _) in chosen)
@@ -1079,8 +1096,8 @@ def trainee_table(
                 certificate_reason=cert_reason,
                 n_pre_attempts=pre_pa.n_attempts if pre_pa else 0,
                 n_post_attempts=post_pa.n_attempts if post_pa else 0,
-                topics_pre=_topic_pcts(pre, items),
-                topics_post=_topic_pcts(post, items),
+                topics_pre=_topic_pcts(pre, scorer),
+                topics_post=_topic_pcts(post, scorer),
                 flags=tuple(flags),
                 pre_responses=pre.responses if pre else None,
                 post_responses=post.responses if post else None,
@@ -1092,10 +1109,10 @@ def trainee_table(
     return rows
 
 
-def _topic_pcts(attempt: Attempt | None, items: Sequence[TopicItem]) -> dict[str, float | None]:
-    if attempt is None or not items:
+def _topic_pcts(attempt: Attempt | None, scorer) -> dict[str, float | None]:
+    if attempt is None or scorer is None:
         return {}
-    return {t: s.pct for t, s in topic_subscores(attempt.marks, items).items()}
+    return {t: s.pct for t, s in scorer(attempt.marks).items()}
 
 
 def _too_fast(attempt: Attempt, min_minutes: float | None, n_key_items: int) -> bool:

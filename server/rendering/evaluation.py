@@ -119,12 +119,16 @@ def course_pdf(report: Report, *, lang: str = "vi") -> bytes:
 
 def scorecards_pdf(report: Report, *, lang: str = "vi") -> bytes:
     """One printable page per trainee: what a trainer hands out at the end of a course."""
-    rows = next((t.rows for t in report.tables() if t.id == "T1"), [])
+    table = next((t for t in report.tables() if t.id == "T1"), None)
+    rows = table.rows if table else []
+    # the topic columns of T1 (pre_TP01, post_TP01, …) in their order
+    topics = [c.key[5:] for c in table.columns if c.key.startswith("post_")] if table else []
     return _pdf(
         lambda: render_template(
             "reports/scorecards.html",
             report=report,
             rows=rows,
+            topics=topics,
             cell=cell,
             col=lambda key, kind: ReportColumn(key, "", "", kind),
         ),

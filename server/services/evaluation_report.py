@@ -447,6 +447,9 @@ def _pass_table(s: CourseSummary) -> ReportTable:
 # --------------------------------------------------------------------------- T trainees
 
 
+_T1_LEFT_OUT = frozenset({"pre_responses", "post_responses", "topics_pre", "topics_post"})
+
+
 def _trainee_section(loaded: data.CourseData, topic_items, course: Course) -> ReportSection:
     table_rows = trainee_table(
         loaded.trainees, loaded.attempts, items=topic_items, pass_mark_pct=course.pass_mark
@@ -480,7 +483,9 @@ def _trainee_section(loaded: data.CourseData, topic_items, course: Course) -> Re
         level = catalogue.LEVELS.get(r.level or "", (r.level, r.level))
         category = catalogue.STAFF_CATEGORIES.get(r.staff_cat or "", (r.staff_cat, r.staff_cat))
         row = {
-            **asdict(r),
+            # shallow (asdict deep-copies); the response strings go to T2 and the topic
+            # dicts are flattened below, so neither is repeated in every row
+            **{k: v for k, v in vars(r).items() if k not in _T1_LEFT_OUT},
             "level": level[0],
             "level_en": level[1],
             "staff_cat": category[0],
