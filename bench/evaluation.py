@@ -380,7 +380,7 @@ def load_programme(url: str, courses: int, class_size: int, people: int, seed: i
         commune_ids = [units[c] for c in COMMUNES]
         for pid in range(1, people + 1):
             persons.append({"id": pid, "code": f"P{pid:06d}", "full_name": name_of(rng),
-                            "sex": "F" if rng.random() < 0.7 else "M", "created_at": now,
+                            "sex": "f" if rng.random() < 0.7 else "m", "created_at": now,
                             "updated_at": now})  # fmt: skip
             level, category, _ = rng.choices(levels, weights=[w for *_, w in levels])[0]
             postings.append({"id": pid, "person_id": pid, "unit_id": rng.choice(commune_ids)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.cli import report_course  # noqa: F401  (adds ``report course``)
+from server.cli import (
+    report_course,  # noqa: F401  (adds ``report course``)
+    report_programme,  # noqa: F401  (adds ``report programme``)
+)
 from server.cli.accounts import devices_cli, users_cli
 from server.cli.export import export_command
 from server.cli.forms import forms_cli

@@ -67,6 +67,17 @@ def chart_svgs(report: Report, lang: str) -> dict[str, str]:
                 ),
                 lang=lang,
             )
+    courses = data.get("R4", {}).get("courses", [])
+    if courses:
+        drawn["R4"] = charts.course_intervals(
+            [charts.CourseValue(c["label"], c["value"], c["low"], c["high"]) for c in courses],
+            title="Tiến bộ trung bình từng khóa (KTC 95 %)"
+            if vi
+            else "Mean gain by course (95 % CI)",
+            lang=lang,
+            percent=False,
+            axis_label="điểm %" if vi else "pp",
+        )
     likert = data.get("L1", {}).get("rows", [])
     if likert:
         drawn["L1"] = charts.likert_diverging(
@@ -110,6 +121,24 @@ def render_bank(report: Report) -> str:
         is_numeric=is_numeric,
         status_words=STATUS,
     )
+
+
+def render_programme(report: Report, *, extra: dict | None = None, download: bool = True) -> str:
+    """The programme roll-up page (or the PDF's HTML)."""
+    return render_template(
+        "reports/programme.html",
+        report=report,
+        svgs=chart_svgs(report, g.lang),
+        cell=cell,
+        is_numeric=is_numeric,
+        download=download,
+        **(extra or {}),
+    )
+
+
+def programme_pdf(report: Report, *, lang: str = "vi", extra: dict | None = None) -> bytes:
+    """The roll-up page as a PDF, from the same template."""
+    return _pdf(lambda: render_programme(report, extra=extra, download=False), lang)
 
 
 def course_pdf(report: Report, *, lang: str = "vi") -> bytes:

@@ -65,6 +65,7 @@ NAV = (
     NavItem("admin.index", "Tổng quan", "Overview"),
     NavItem("/reports/needs", "Báo cáo nhu cầu", "Needs report", "reports.needs"),
     NavItem("/reports/courses", "Đánh giá khóa học", "Course evaluation", "reports.course"),
+    NavItem("/reports/programme", "Tổng hợp chương trình", "Programme", "reports.programme"),
 )
 
 

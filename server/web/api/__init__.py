@@ -102,6 +102,7 @@ from server.web.api import (  # noqa: E402,F401  (routes attach to bp)
     evaluation,
     exports,
     forms,
+    programme,
     registry,
     report_targets,
     reports,

@@ -143,4 +143,4 @@ def _workbook(tables, name: str) -> Response:
     return response
 
 
-from server.web.reports import courses  # noqa: E402,F401  (routes attach to bp)
+from server.web.reports import courses, programme  # noqa: E402,F401  (routes attach to bp)

@@ -1,0 +1,52 @@
+"""``flask --app wsgi report programme --out …``: the programme roll-up as a file.
+
+Like ``report course``, the CLI acts for no user and adds up every course (whoever has a shell
+on the server is an administrator); the file type follows the name given to ``--out``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from exports import write_xlsx
+from server.cli.common import now
+from server.cli.report_out import TYPES, report_cli
+from server.extensions import db
+from server.rendering.evaluation import programme_pdf
+from server.services.programme_report import PERIODS, ProgrammeFilter, build_programme_report
+from server.services.report_files import report_tables
+
+
+@report_cli.command("programme")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First course start (ISO).")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last course start (ISO).")
+@click.option("--period", type=click.Choice(PERIODS), default="year", show_default=True)
+@click.option("--course-type", default=None, help="dao_tao, boi_duong or tap_huan.")
+@click.option("--topic", default=None, help="A topic code (TP01…).")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def programme_command(start, end, period, course_type, topic, lang, out: Path) -> None:
+    """The programme roll-up as programme.json, programme.xlsx or programme.pdf."""
+    suffix = out.suffix.lower()
+    if suffix not in TYPES:
+        raise click.BadParameter(f"use a name ending in {', '.join(TYPES)}", param_hint="--out")
+    if start and end and start > end:
+        raise click.BadParameter("--start is after --end", param_hint="--end")
+    selection = ProgrammeFilter(
+        start=start.date() if start else None,
+        end=end.date() if end else None,
+        period=period,
+        course_type=course_type,
+        topic=topic,
+    )
+    report = build_programme_report(db.session, None, selection, now=now(), everything=True)
+    if suffix == ".json":
+        out.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1), "utf-8")
+    elif suffix == ".xlsx":
+        write_xlsx(report_tables(report, lang=lang), str(out))
+    else:
+        out.write_bytes(programme_pdf(report, lang=lang))
+    click.echo(f"{out} ({out.stat().st_size:,} bytes)")
