@@ -464,7 +464,7 @@ def _submission(sid, form_pk, version_id, day, now, rating=None) -> dict:
     submitted = dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC)
     return {"id": sid, "form_pk": form_pk, "form_version_id": version_id,
             "instance_id": f"uuid:{uuid.UUID(int=sid)}", "is_current": True, "xml": b"<data/>",
-            "md5": "0" * 32, "data": data, "is_encrypted": False, "review_state": None,
+            "md5": "0" * 32, "data": data, "is_encrypted": False, "review_state": "received",
             "received_at": now, "submitted_at": submitted}  # fmt: skip
 
 
