@@ -235,3 +235,34 @@ def test_a_planner_sees_aggregates_and_another_trainer_is_refused(course_world, 
     other.sign_in(OTHER, PASSWORD)
     assert other.goto(f"/reports/courses/{COURSE}").status == 403
     assert other.goto("/reports/courses/NO-SUCH").status == 404
+
+
+@pytest.mark.parametrize(("name", "viewport"), [("desktop", DESKTOP), ("tablet", TABLET)])
+def test_a_planner_reads_the_programme_roll_up(course_world, open_page, name, viewport):
+    tab = open_page(viewport)
+    tab.sign_in(PLANNER, PASSWORD)
+    with tab.page.expect_navigation():
+        tab.page.locator("nav.site-nav a", has_text="Tổng hợp chương trình").click()
+    page = tab.page
+    assert page.url.endswith("/reports/programme")
+    for table in ("R1", "R2", "R3", "R4"):
+        assert page.locator(f"#{table}").count() == 1
+    outcome = page.locator("#R3 tbody tr").first.inner_text()
+    assert "72,5" in outcome and "16,5" in outcome and "60,0" in outcome  # the worked example
+    assert page.locator("figure.chart svg").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport[0]
+    tab.screenshot(f"programme-{name}")
+    page.locator("select[name=period]").select_option("quarter")
+    with page.expect_navigation():
+        page.locator("form.report-form button").click()
+    assert "2026-Q3" in page.locator("#R1 tbody").inner_text()
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    for link, kind in (("Tải PDF", "application/pdf"), ("Tải XLSX", "spreadsheetml")):
+        href = page.locator(".actions a", has_text=link).get_attribute("href")
+        response = requests.get(course_world.url + href, cookies=cookies, timeout=120)
+        assert response.status_code == 200 and kind in response.headers["Content-Type"]
+    assert tab.problems() == []
+    trainer = open_page(DESKTOP)
+    trainer.sign_in(TRAINER, PASSWORD)
+    assert trainer.goto("/reports/programme").status == 403
+    assert trainer.page.locator("nav.site-nav a", has_text="Tổng hợp chương trình").count() == 0
