@@ -22,7 +22,7 @@ from server.domain.evaluation_stats import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TraineeOutcome:
     """One person's first tests on one course (None: not taken)."""
 

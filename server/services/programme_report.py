@@ -142,7 +142,15 @@ def build_programme_report(
 # --------------------------------------------------------------------------- reading
 
 
-@dataclass(frozen=True)
+def _streaming(session: Session):
+    """The session's connection reading rows in batches (a server-side cursor on PostgreSQL).
+
+    100,000 enrolments fetched at once cost more memory than the roll-up itself.
+    """
+    return session.connection().execution_options(stream_results=True, yield_per=5000)
+
+
+@dataclass(frozen=True, slots=True)
 class Participant:
     """One enrolment with the person's posting on the course's first day."""
 
@@ -164,7 +172,7 @@ def _enrolments(session: Session, ids: list[int]) -> list[Participant]:
         Posting.valid_from <= Course.start_date,
         sa.or_(Posting.valid_to.is_(None), Posting.valid_to >= Course.start_date),
     )
-    rows = session.connection().execute(
+    rows = _streaming(session).execute(
         sa.select(
             Enrolment.course_id,
             Enrolment.person_id,
@@ -223,7 +231,7 @@ def _outcomes(session: Session, ids: list[int]) -> list[TraineeOutcome]:
         .subquery()
     )
     is_pre, is_post = ranked.c.phase == "pre", ranked.c.phase == "post"
-    rows = session.connection().execute(
+    rows = _streaming(session).execute(
         sa.select(
             ranked.c.course_id,
             ranked.c.person_id,
@@ -251,7 +259,7 @@ def _overall_ratings(session: Session, courses: list[Course]) -> dict[int, list[
         path = _overall_path(session, form_id)
         if path is None:
             continue
-        rows = session.connection().execute(
+        rows = _streaming(session).execute(
             sa.select(SubmissionLink.course_id, Submission.data[path].as_string())
             .join(SubmissionLink, SubmissionLink.submission_id == Submission.id)
             .join(Form, Form.id == Submission.form_pk)
