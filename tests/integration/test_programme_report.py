@@ -35,7 +35,7 @@ def get(client, headers, **query):
     return tables(response.get_json())
 
 
-def test_roll_up_of_the_worked_example(client, course):
+def test_roll_up_of_the_worked_example(client, course):  # noqa: F811
     t = get(client, course)
     total = next(r for r in t["R1"]["rows"] if r["total"])
     assert (total["courses"], total["person_times"], total["unique"]) == (1, 10, 10)
@@ -65,7 +65,7 @@ def test_roll_up_of_the_worked_example(client, course):
     assert by[("level", "Commune level")]["completed"] == 6
 
 
-def test_passed_completions_feed_the_kpi_numerators(client, course):
+def test_passed_completions_feed_the_kpi_numerators(client, course):  # noqa: F811
     response = client.get(
         "/api/v1/reports/needs", headers=course, query_string={"unit": "52", "as_of": "2026-12-01"}
     )
@@ -75,7 +75,7 @@ def test_passed_completions_feed_the_kpi_numerators(client, course):
     assert kpi02["denominator"] == 11  # the ten trainees and GL099, not on the course
 
 
-def test_filters_periods_and_bad_values(client, course):
+def test_filters_periods_and_bad_values(client, course):  # noqa: F811
     assert get(client, course, start="2027-01-01")["R1"]["rows"] == []
     assert get(client, course, course_type="tap_huan")["R4"]["rows"] == []
     assert get(client, course, topic="TP05")["R4"]["rows"] == []
@@ -102,7 +102,7 @@ def test_planners_see_courses_held_in_their_units(client, course, token_for):  #
     assert client.get(API, headers=trainer).status_code == 403
 
 
-def test_workbook_page_and_cli(client, course, runner, tmp_path):
+def test_workbook_page_and_cli(client, course, runner, tmp_path):  # noqa: F811
     response = client.get(API + ".xlsx", headers=course)
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.data))

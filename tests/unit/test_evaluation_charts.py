@@ -78,7 +78,7 @@ def test_numbers_are_vietnamese_and_labels_follow_the_toggle():
 
 
 def test_nothing_to_draw_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no"):
         charts.score_histograms([], [], title="T")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no values"):
         charts.course_intervals([charts.CourseValue("K", None, None, None)], title="T")
