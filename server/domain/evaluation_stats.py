@@ -940,11 +940,12 @@ def topic_table(
         for t in roster
         if all((t, ph) in first and not first[(t, ph)].is_fallback_identity for ph in PHASES)
     ]
+    by_phase = {ph: [s for (_, p), s in scores.items() if p == ph] for ph in PHASES}
     rows = []
     for topic in topics:
         suppressed = n_items[topic] < min_items
-        pre = [s[topic].pct for (_, ph), s in scores.items() if ph == "pre"]
-        post = [s[topic].pct for (_, ph), s in scores.items() if ph == "post"]
+        pre = [s[topic].pct for s in by_phase["pre"]]
+        post = [s[topic].pct for s in by_phase["post"]]
         pairs = [(scores[(t, "pre")][topic].pct, scores[(t, "post")][topic].pct) for t in matched]
         if suppressed or any(v is None for v in pre + post):
             pre = post = pairs = []

@@ -168,8 +168,6 @@ def _attempts(session: Session, course: Course):
                 ExamScore.bank_version,
                 ExamScore.started_at,
                 ExamScore.ended_at,
-                ExamScore.marks,
-                ExamScore.blank,
             )
             .join(ExamScore, ExamScore.submission_id == Submission.id)
             .join(SubmissionLink, SubmissionLink.submission_id == Submission.id)
@@ -185,6 +183,9 @@ def _attempts(session: Session, course: Course):
         .all()
     )
     item_rows = _item_rows(session, [r[0] for r in rows])
+    # Marks and blanks come from the item rows (the same numbers, without decoding a JSON
+    # document per attempt); an attempt scored before item rows existed reads its JSON.
+    stored = _stored_marks(session, [r[0] for r in rows if r[0] not in item_rows])
     versions: dict[tuple, set[int]] = defaultdict(set)
     attempts = []
     for (
@@ -200,10 +201,13 @@ def _attempts(session: Session, course: Course):
         bank_version,
         started,
         ended,
-        marks,
-        blank,
     ) in rows:
         fallback = person_id is None
+        if sid in item_rows:
+            marks = {item: mark for item, mark, _response in item_rows[sid]}
+            blank = [item for item, _mark, response in item_rows[sid] if response is None]
+        else:
+            marks, blank = stored.get(sid, ({}, []))
         versions[(bank_id, bank_version)].add(version_id)
         attempts.append(
             Attempt(
@@ -228,6 +232,19 @@ def _attempts(session: Session, course: Course):
             )
         )
     return attempts, item_rows, versions
+
+
+def _stored_marks(session: Session, submission_ids: Sequence[int]) -> dict[int, tuple]:
+    """Marks and blanks as the score row stores them, for attempts without item rows."""
+    out: dict[int, tuple] = {}
+    for chunk in _chunks(submission_ids):
+        for sid, marks, blank in session.connection().execute(
+            sa.select(ExamScore.submission_id, ExamScore.marks, ExamScore.blank).where(
+                ExamScore.submission_id.in_(chunk)
+            )
+        ):
+            out[sid] = (marks or {}, blank or [])
+    return out
 
 
 def _item_rows(
