@@ -7,11 +7,12 @@ building the app never loads matplotlib.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from flask import current_app, g, has_request_context, render_template
 
-from server.domain.report_model import Report, ReportColumn
+from server.domain.report_model import Report, ReportColumn, ReportTable
 from server.rendering.reports import STATUS, cell, is_numeric
 
 PHASES = {"pre": ("trước khóa", "pre-test"), "post": ("sau khóa", "post-test")}
@@ -141,9 +142,36 @@ def programme_pdf(report: Report, *, lang: str = "vi", extra: dict | None = None
     return _pdf(lambda: render_programme(report, extra=extra, download=False), lang)
 
 
+#: Rows of one table a PDF prints; the workbook has them all. A 2,000-trainee course printed in
+#: full took 153 s and 3 GB in WeasyPrint (bench/evaluation.py); 300 rows are ten pages.
+PDF_ROWS = 300
+
+
 def course_pdf(report: Report, *, lang: str = "vi") -> bytes:
-    """The evaluation page as a PDF, from the same template."""
-    return _pdf(lambda: render_course(report, extra={"download": False}), lang)
+    """The evaluation page as a PDF, from the same template (long tables cut, said so)."""
+    printed = replace(
+        report,
+        sections=[replace(s, tables=[_cut(t) for t in s.tables]) for s in report.sections],
+    )
+    return _pdf(lambda: render_course(printed, extra={"download": False}), lang)
+
+
+def _cut(table: ReportTable) -> ReportTable:
+    if len(table.rows) <= PDF_ROWS:
+        return table
+    return replace(
+        table,
+        rows=table.rows[:PDF_ROWS],
+        notes_vi=[
+            *table.notes_vi,
+            f"Bản in có {PDF_ROWS} trên {len(table.rows)} dòng đầu; bảng đầy đủ trong tệp XLSX.",
+        ],
+        notes_en=[
+            *table.notes_en,
+            f"The print shows the first {PDF_ROWS} of {len(table.rows)} rows; the XLSX has them "
+            "all.",
+        ],
+    )
 
 
 def scorecards_pdf(report: Report, *, lang: str = "vi") -> bytes:
