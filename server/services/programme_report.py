@@ -142,12 +142,16 @@ def build_programme_report(
 # --------------------------------------------------------------------------- reading
 
 
-def _streaming(session: Session):
-    """The session's connection reading rows in batches (a server-side cursor on PostgreSQL).
+def _streaming(session: Session, statement):
+    """Rows of one statement read in batches (a server-side cursor on PostgreSQL).
 
-    100,000 enrolments fetched at once cost more memory than the roll-up itself.
+    100,000 enrolments fetched at once cost more memory than the roll-up itself. The options
+    go on the statement: set on the connection they would stay for its later statements
+    (an INSERT cannot run in a cursor).
     """
-    return session.connection().execution_options(stream_results=True, yield_per=5000)
+    return session.connection().execute(
+        statement.execution_options(stream_results=True, yield_per=5000)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +176,8 @@ def _enrolments(session: Session, ids: list[int]) -> list[Participant]:
         Posting.valid_from <= Course.start_date,
         sa.or_(Posting.valid_to.is_(None), Posting.valid_to >= Course.start_date),
     )
-    rows = _streaming(session).execute(
+    rows = _streaming(
+        session,
         sa.select(
             Enrolment.course_id,
             Enrolment.person_id,
@@ -189,7 +194,7 @@ def _enrolments(session: Session, ids: list[int]) -> list[Participant]:
         .outerjoin(unit, unit.id == Posting.unit_id)
         .outerjoin(parent, parent.id == unit.parent_id)
         .where(Enrolment.course_id.in_(ids))
-        .order_by(Enrolment.course_id, Enrolment.person_id, Posting.id)
+        .order_by(Enrolment.course_id, Enrolment.person_id, Posting.id),
     )
     seen: dict[tuple[int, int], Participant] = {}
     for course_id, person_id, completion, sex, level, category, unit_name in rows:
@@ -231,7 +236,8 @@ def _outcomes(session: Session, ids: list[int]) -> list[TraineeOutcome]:
         .subquery()
     )
     is_pre, is_post = ranked.c.phase == "pre", ranked.c.phase == "post"
-    rows = _streaming(session).execute(
+    rows = _streaming(
+        session,
         sa.select(
             ranked.c.course_id,
             ranked.c.person_id,
@@ -240,7 +246,7 @@ def _outcomes(session: Session, ids: list[int]) -> list[TraineeOutcome]:
             sa.func.max(sa.case((is_post, sa.cast(ranked.c.passed, sa.Integer)))),
         )
         .where(ranked.c.rn == 1)
-        .group_by(ranked.c.course_id, ranked.c.person_id)
+        .group_by(ranked.c.course_id, ranked.c.person_id),
     )
     return [
         TraineeOutcome(cid, pid, pre, post, None if passed is None else bool(passed))
@@ -259,7 +265,8 @@ def _overall_ratings(session: Session, courses: list[Course]) -> dict[int, list[
         path = _overall_path(session, form_id)
         if path is None:
             continue
-        rows = _streaming(session).execute(
+        rows = _streaming(
+            session,
             sa.select(SubmissionLink.course_id, Submission.data[path].as_string())
             .join(SubmissionLink, SubmissionLink.submission_id == Submission.id)
             .join(Form, Form.id == Submission.form_pk)
@@ -268,7 +275,7 @@ def _overall_ratings(session: Session, courses: list[Course]) -> dict[int, list[
                 SubmissionLink.course_id.in_(ids),
                 Submission.is_current.is_(True),
                 Submission.deleted_at.is_(None),
-            )
+            ),
         )
         for course_id, value in rows:
             if (rating := likert_answer(value)) is not None:
