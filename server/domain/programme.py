@@ -33,6 +33,19 @@ class TraineeOutcome:
     passed: bool | None
 
 
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """One enrolment with the person's posting on the course's first day."""
+
+    course_id: int
+    person_id: int
+    completed: bool
+    sex: str | None
+    level: str | None
+    staff_cat: str | None
+    unit: str | None
+
+
 @dataclass
 class OutcomeAccumulator:
     """Rows of one group, kept until :meth:`summary` (cheap: a few floats per trainee)."""

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from server.domain.redaction import redact
 from server.domain.satisfaction import (
     CODE_FRAME,
     NO_COMMENT_CODE,
@@ -16,7 +17,6 @@ from server.domain.satisfaction import (
     is_no_comment,
     likert_value,
     reaction_line,
-    redact,
     summarise_comments,
     summarise_item,
     summarise_scale,
