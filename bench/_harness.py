@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -259,3 +260,45 @@ class RssSampler:
     def peak_mb(self) -> float:
         """The largest RSS of one process of the tree."""
         return self.peak_kb / 1024
+
+
+def page_login(server: Gunicorn, username: str, password: str) -> str:
+    """Sign in to the pages (CSRF token, then the form): the session cookie header value."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.request("GET", "/login")
+        response = conn.getresponse()
+        page = response.read().decode()
+        cookies = [c.split(";")[0] for c in response.headers.get_all("Set-Cookie") or []]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        body = urllib.parse.urlencode(
+            {"csrf_token": token, "username": username, "password": password}
+        )
+        conn.request(
+            "POST",
+            "/login",
+            body=body,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": "; ".join(cookies),
+            },
+        )
+        response = conn.getresponse()
+        response.read()
+        cookies += [c.split(";")[0] for c in response.headers.get_all("Set-Cookie") or []]
+        if response.status != 302:
+            raise RuntimeError(f"page login answered {response.status}")
+    finally:
+        conn.close()
+    jar = dict(c.split("=", 1) for c in cookies)
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+
+def print_summary(header: str, lines: list[str], notes: list[str]) -> None:
+    """The closing table of a benchmark run (every row again) and its notes."""
+    print("\n" + header)
+    for row in lines:
+        print(row)
+    print()
+    for note in notes:
+        print(note)

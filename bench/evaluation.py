@@ -61,6 +61,8 @@ from _harness import (
     cli,
     create_database,
     drop_database,
+    page_login,
+    print_summary,
     proc_cpu,
     reset_peak,
 )
@@ -527,30 +529,6 @@ def timed(server, path, headers, measure, db, timeout=600) -> bytes | None:
     return body
 
 
-def page_cookie(server: Gunicorn) -> str:
-    """Sign in on the page as the admin; the session cookie."""
-    import http.client
-    import re
-    import urllib.parse
-
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    conn.request("GET", "/login")
-    response = conn.getresponse()
-    page = response.read().decode()
-    cookie = response.getheader("Set-Cookie", "").split(";")[0]
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    fields = {"username": ADMIN, "password": PASSWORD}
-    if csrf:
-        fields["csrf_token"] = csrf.group(1)
-    conn.request("POST", "/login", body=urllib.parse.urlencode(fields),
-                 headers={"Content-Type": "application/x-www-form-urlencoded",
-                          "Cookie": cookie})  # fmt: skip
-    response = conn.getresponse()
-    response.read()
-    conn.close()
-    return response.getheader("Set-Cookie", cookie).split(";")[0]
-
-
 def run(args, backend: str, workload: str) -> tuple[list[Measure], list[str]]:
     notes = []
     with contextlib.ExitStack() as stack:
@@ -604,7 +582,7 @@ def run(args, backend: str, workload: str) -> tuple[list[Measure], list[str]]:
                              "pdf": "/reports/programme.pdf"}  # fmt: skip
                 check = lambda body: check_programme(body, counts)  # noqa: E731
             print(notes[-1], flush=True)
-            cookie = page_cookie(server)
+            cookie = page_login(server, ADMIN, PASSWORD)
             measures = []
             for endpoint in args.endpoints:
                 measure = Measure(backend, workload, endpoint)
@@ -712,12 +690,7 @@ def main(argv=None) -> int:
                 m, n = [Measure(backend, workload, "setup", errors=[str(error)[:200]])], []
             measures += m
             notes += n
-    print("\n" + HEADER)
-    for m in measures:
-        print(line(m))
-    print()
-    for note in notes:
-        print(note)
+    print_summary(HEADER, [line(m) for m in measures], notes)
     return 1 if any(m.errors for m in measures) else 0
 
 

@@ -48,20 +48,17 @@ import argparse
 import bisect
 import datetime as dt
 import hashlib
-import http.client
 import io
 import json
 import os
 import platform
 import random
-import re
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -81,6 +78,8 @@ from _harness import (
     create_database,
     drop_database,
     libpq,
+    page_login,
+    print_summary,
     proc_cpu,
     reset_peak,
 )
@@ -721,38 +720,6 @@ def query_string(answers: Answers) -> str:
     return f"?unit={PROVINCE}&as_of={AS_OF}&period_from={answers.period_from}&period_to={AS_OF}"
 
 
-def page_login(server: Gunicorn, password: str) -> str:
-    """Sign in to the pages as the admin (CSRF token, then the form): the session cookie."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    try:
-        conn.request("GET", "/login")
-        response = conn.getresponse()
-        page = response.read().decode()
-        cookies = [c.split(";")[0] for c in response.headers.get_all("Set-Cookie") or []]
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        body = urllib.parse.urlencode(
-            {"csrf_token": token, "username": ADMIN, "password": password}
-        )
-        conn.request(
-            "POST",
-            "/login",
-            body=body,
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Cookie": "; ".join(cookies),
-            },
-        )
-        response = conn.getresponse()
-        response.read()
-        cookies += [c.split(";")[0] for c in response.headers.get_all("Set-Cookie") or []]
-        if response.status != 302:
-            raise RuntimeError(f"page login answered {response.status}")
-    finally:
-        conn.close()
-    jar = dict(c.split("=", 1) for c in cookies)
-    return "; ".join(f"{k}={v}" for k, v in jar.items())
-
-
 def timed_get(server: Gunicorn, path: str, token: str, measure: Measure, db: PostgresCpu | None,
               timeout: float, cookie: str | None = None) -> bytes | None:  # fmt: skip
     """One request; appends its time (or an error) to ``measure``."""
@@ -967,7 +934,7 @@ def run_one(args, backend: str, responses: int) -> tuple[list[Measure], list[str
             server = Gunicorn(env, workdir / "gunicorn.log")
             db = PostgresCpu(url) if backend == "postgresql" else None
             qs = query_string(answers)
-            cookie = page_login(server, password) if "pdf" in args.endpoints else None
+            cookie = page_login(server, ADMIN, password) if "pdf" in args.endpoints else None
             kpi02 = None
             for measure in measures:
                 jar = cookie if measure.endpoint == "pdf" else None
@@ -1104,12 +1071,7 @@ def main(argv=None) -> int:
             m, n = [Measure(backend, responses, "setup", errors=[str(error)[:200]])], []
         measures += m
         notes += n
-    print("\n" + HEADER)
-    for m in measures:
-        print(line(m))
-    print()
-    for note in notes:
-        print(note)
+    print_summary(HEADER, [line(m) for m in measures], notes)
     return 1 if any(m.errors for m in measures) else 0
 
 

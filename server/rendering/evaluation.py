@@ -92,16 +92,25 @@ def chart_svgs(report: Report, lang: str) -> dict[str, str]:
     return drawn
 
 
-def render_course(report: Report, *, extra: dict | None = None) -> str:
-    """The course evaluation page (or the PDF's HTML when ``g.pdf`` is set)."""
-    extra = extra or {}
+def _page(template: str, report: Report, **context) -> str:
+    """A report page: the report, its charts and the number formatting every report uses."""
     return render_template(
-        "reports/course.html",
+        template,
         report=report,
         svgs=chart_svgs(report, g.lang),
         cell=cell,
         is_numeric=is_numeric,
         status_words=STATUS,
+        **context,
+    )
+
+
+def render_course(report: Report, *, extra: dict | None = None) -> str:
+    """The course evaluation page (or the PDF's HTML when ``g.pdf`` is set)."""
+    extra = extra or {}
+    return _page(
+        "reports/course.html",
+        report,
         files_only=set(report.parameters.get("files_only", ())),
         can_code=extra.get("can_code", False),
         can_drop=extra.get("can_drop", False),
@@ -114,27 +123,12 @@ def render_course(report: Report, *, extra: dict | None = None) -> str:
 
 def render_bank(report: Report) -> str:
     """The pooled item analysis page of a bank version."""
-    return render_template(
-        "reports/bank.html",
-        report=report,
-        svgs=chart_svgs(report, g.lang),
-        cell=cell,
-        is_numeric=is_numeric,
-        status_words=STATUS,
-    )
+    return _page("reports/bank.html", report)
 
 
 def render_programme(report: Report, *, extra: dict | None = None, download: bool = True) -> str:
     """The programme roll-up page (or the PDF's HTML)."""
-    return render_template(
-        "reports/programme.html",
-        report=report,
-        svgs=chart_svgs(report, g.lang),
-        cell=cell,
-        is_numeric=is_numeric,
-        download=download,
-        **(extra or {}),
-    )
+    return _page("reports/programme.html", report, download=download, **(extra or {}))
 
 
 def programme_pdf(report: Report, *, lang: str = "vi", extra: dict | None = None) -> bytes:
