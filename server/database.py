@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,9 @@ def engine_options(settings: Mapping[str, Any]) -> dict[str, Any]:
     """
     if make_url(settings["DATABASE_URL"]).get_backend_name() == "sqlite":
         return {"connect_args": {"timeout": settings["SQLITE_BUSY_TIMEOUT_MS"] / 1000}}
-    return {"pool_pre_ping": True}
+    # No ``pool_pre_ping``: it costs a round trip on every checkout, several per submission.
+    # :func:`configure_engine` pings only connections that sat idle (see IDLE_PING_SECONDS).
+    return {}
 
 
 def configure_engine(app: Flask) -> None:
@@ -57,6 +60,7 @@ def configure_engine(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":
+        _ping_when_idle(engine)
         return
     busy_ms = app.config["SQLITE_BUSY_TIMEOUT_MS"]
 
@@ -69,6 +73,36 @@ def configure_engine(app: Flask) -> None:
         # FULL: a commit survives power loss too ("201 means durable" for submissions).
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
+
+
+#: A pooled PostgreSQL connection idle for longer than this is pinged before use.
+IDLE_PING_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: sa.Engine) -> None:
+    """Ping a pooled connection on checkout only when it sat idle, not on every checkout.
+
+    A connection used a moment ago is alive (or its failure is reported like any other and the
+    pool drops it). One that sat in the pool may have been closed by a restarted server or a
+    firewall; for those a ping (and a transparent reconnect) is worth its round trip.
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except psycopg.Error as exc:
+            # The pool discards this connection and checks out another (its documented way).
+            raise sa.exc.DisconnectionError() from exc
 
 
 #: How long a client should wait before trying again after a busy or unreachable database.

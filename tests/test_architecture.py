@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -76,9 +77,36 @@ def test_config_imports_nothing_from_the_server():
     assert not any(n.startswith("server") for n in imports_of(ROOT / "config.py"))
 
 
-def test_commit_happens_only_in_views_and_cli():
+#: The intake owns its unit of work: commit, retry on the race, then the projections.
+UNITS_OF_WORK = {"intake.py"}
+
+
+def test_commit_happens_only_in_views_cli_and_the_intake():
     for path in python_files("server", "services") + python_files("server", "domain"):
+        if path.name in UNITS_OF_WORK:
+            continue
         assert ".commit()" not in path.read_text(encoding="utf-8"), path
+
+
+def test_the_intake_is_the_only_road_in():
+    """Only the intake stores submissions; surfaces and tools call the intake."""
+    store_steps = ("store_submission", "receive_submission")
+    users = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in python_files("server")
+        if path.name not in {"intake.py", "submissions.py"}
+        for name in store_steps
+        if re.search(rf"\b{name}\b", path.read_text(encoding="utf-8"))
+    ]
+    assert users == []
+    projections = ("project_submission", "project_needs")
+    runners = [
+        str(path.relative_to(ROOT))
+        for path in python_files("server", "web") + python_files("server", "cli")
+        for name in projections
+        if name in path.read_text(encoding="utf-8")
+    ]
+    assert runners == []
 
 
 def test_no_catch_all_modules():

@@ -8,6 +8,7 @@ from server.models.forms import Form, FormMedia, FormVersion
 from server.models.needs import KpiTarget, NeedsChoice, NeedsRating, NeedsResponse, ReportSetting
 from server.models.roster import Person, PersonCertificate, Posting
 from server.models.security import AuthThrottle, DigestNonceUse, WebSession
+from server.models.setup import SetupGeneration
 from server.models.submissions import Submission, SubmissionAttachment
 from server.models.training import AnswerKey, Course, Enrolment, ExamScore, SubmissionLink
 from server.models.units import AdminUnit, UnitSuccessor
@@ -39,6 +40,7 @@ __all__ = [
     "PersonCertificate",
     "Posting",
     "ReportSetting",
+    "SetupGeneration",
     "Submission",
     "SubmissionAttachment",
     "SubmissionLink",

@@ -229,9 +229,13 @@ def create_device(
     return device, token
 
 
+#: Longer "tokens" are refused unread (ours are much shorter).
+MAX_TOKEN_LENGTH = 128
+
+
 def device_for_token(session: Session, token: str) -> Device | None:
     """Return the active device with that token, or None (unknown or revoked)."""
-    if not token or len(token) > 128:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     device = session.execute(
         sa.select(Device).where(Device.token_sha256 == hash_token(token))
@@ -281,7 +285,7 @@ def create_api_token(user: User, *, label: str, session: Session, now: dt.dateti
 
 def user_for_api_token(session: Session, token: str) -> User | None:
     """Return the active user behind a bearer token, or None (unknown, revoked, disabled)."""
-    if not token or len(token) > 128:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     row = session.execute(
         sa.select(ApiToken).where(ApiToken.token_sha256 == hash_token(token))

@@ -310,3 +310,28 @@ def import_enrolments(session: Session, filename: str, content: bytes) -> EnrolR
             enrolment.source = "import" if completion == "completed" else enrolment.source
     session.flush()
     return result
+
+
+def complete_enrolment(session: Session, completion) -> bool:
+    """Record a completion a passed post-test earned (flushes).
+
+    An explicit step of the intake and of re-scoring, never hidden in a projection: it changes
+    a record people rely on (the needs report's KPI numerators count completions). A completion
+    recorded otherwise (by hand, on an import) is never undone or re-dated.
+
+    :param session: the database session.
+    :param completion: a :class:`server.services.scoring.Completion` (course, person, date).
+    :return: whether an enrolment changed.
+    """
+    enrolment = session.execute(
+        sa.select(Enrolment).where(
+            Enrolment.course_id == completion.course_id,
+            Enrolment.person_id == completion.person_id,
+        )
+    ).scalar_one_or_none()
+    if enrolment is None or enrolment.completion == "completed":
+        return False
+    enrolment.completion, enrolment.source = "completed", "post_test"
+    enrolment.completed_on = completion.on
+    session.flush()
+    return True

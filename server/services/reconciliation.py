@@ -26,6 +26,7 @@ from server.models import (
     SubmissionLink,
     User,
 )
+from server.services.courses import complete_enrolment
 from server.services.scoring import project_submission
 
 #: The fallback identity's questions in the standard test forms.
@@ -129,5 +130,7 @@ def link_identity(
         )
     )
     session.flush()
-    project_submission(session, row, now=now)
+    completion = project_submission(session, row, now=now)
+    if completion is not None:
+        complete_enrolment(session, completion)
     return person.id

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -23,7 +24,6 @@ from server.errors import EmptyFile, InvalidAnswerKey
 from server.models import (
     AnswerKey,
     Course,
-    Enrolment,
     ExamScore,
     Form,
     FormVersion,
@@ -33,6 +33,7 @@ from server.models import (
     Submission,
     SubmissionLink,
 )
+from server.services.courses import complete_enrolment
 
 _QTYPES = {"single": "select_one", "tf": "select_one", "multi": "select_multiple"}
 #: Answer names that pick a course and a person from the server-generated lists.
@@ -178,18 +179,34 @@ def _key_of(session: Session, version_id: int) -> list[KeyItem]:
     ]
 
 
+@dataclass(frozen=True)
+class Completion:
+    """A post-test passed by a trainee of a known course: what completes their enrolment.
+
+    Scoring finds it; completing is the caller's explicit next step
+    (:func:`server.services.courses.complete_enrolment`), never a side effect of projecting.
+    """
+
+    course_id: int
+    person_id: int
+    on: dt.date
+
+
 def project_submission(
-    session: Session, row: Submission, *, now: dt.datetime, key: list[KeyItem] | None = None
-) -> None:
+    session: Session, row, *, now: dt.datetime, key: Sequence[KeyItem] | None = None
+) -> Completion | None:
     """Link a submission to the registry and score it when its version is keyed (flushes).
 
     :param session: the database session.
-    :param row: the submission (current version; encrypted ones are skipped).
+    :param row: the submission (current version; encrypted ones are skipped): a
+        :class:`~server.models.Submission` or anything with its ``id``, ``form_version_id``,
+        ``data``, ``is_encrypted``, ``submitted_at`` and ``received_at``.
     :param now: the computation time.
     :param key: the version's key, if already loaded.
+    :return: the completion a passed post-test earns, for the caller to record.
     """
     if row.is_encrypted:
-        return
+        return None
     data = row.data or {}
     picked = find_answers(data, [COURSE_FIELD, *PERSON_FIELDS])
     course_code = picked.get(COURSE_FIELD)
@@ -251,9 +268,12 @@ def project_submission(
             computed_at=now,
         )
         _upsert_item_marks(session, row, key, answers, result.marks)
+        session.flush()
         if passed and phase == "post" and course is not None and person is not None:
-            _complete(session, course, person, row)
+            return Completion(course.id, person, (row.submitted_at or row.received_at).date())
+        return None
     session.flush()
+    return None
 
 
 def _upsert(session: Session, model: type[SubmissionLink | ExamScore], **values) -> None:
@@ -346,18 +366,6 @@ def _instant(value) -> dt.datetime | None:
     return moment.astimezone(dt.UTC)
 
 
-def _complete(session: Session, course: Course, person_id: int, row: Submission) -> None:
-    """A passed post-test completes the enrolment (never undoes a completion recorded otherwise)."""
-    enrolment = session.execute(
-        sa.select(Enrolment).where(
-            Enrolment.course_id == course.id, Enrolment.person_id == person_id
-        )
-    ).scalar_one_or_none()
-    if enrolment is not None and enrolment.completion != "completed":
-        enrolment.completion, enrolment.source = "completed", "post_test"
-        enrolment.completed_on = (row.submitted_at or row.received_at).date()
-
-
 def rebuild(
     session: Session, *, now: dt.datetime, version_id: int | None = None, form: Form | None = None
 ) -> int:
@@ -382,7 +390,9 @@ def rebuild(
             )
             session.execute(sa.delete(ExamScore).where(ExamScore.submission_id.in_(of_version)))
             session.execute(sa.delete(ItemMark).where(ItemMark.submission_id.in_(of_version)))
-        project_submission(session, row, now=now, key=keys[row.form_version_id])
+        completion = project_submission(session, row, now=now, key=keys[row.form_version_id])
+        if completion is not None:
+            complete_enrolment(session, completion)
         count += 1
     return count
 

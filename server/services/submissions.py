@@ -1,5 +1,6 @@
-"""Receiving submissions: every road (OpenRosa today, KoBo/Central pulls later) comes here.
+"""Storing submissions: the instanceID rules of the intake's store step.
 
+Every road in goes through ``server/services/intake.py``; this module is its store step.
 The rules, in ODK Central's terms (see the protocol spec, §3):
 
 * identical XML for a known instanceID is a retry or a split upload: nothing new is stored
@@ -10,37 +11,24 @@ The rules, in ODK Central's terms (see the protocol spec, §3):
 * no instanceID: ``md5:<hex of the XML>`` stands in, so retries stay idempotent;
 * encrypted envelopes are stored verbatim, their ``.enc`` files as attachments.
 
-Services flush; the caller commits, and answers 201 only after the commit.
+Services flush; the intake commits, and answers 201 only after the commit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from server.domain.instances import (
-    Instance,
-    XmlLimits,
-    binary_values,
-    finished_at,
-    index_fields,
-    read_instance,
-    typed_data,
-    unit_code,
-)
+from server.domain.instances import Instance, ParsedInstance, XmlLimits
 from server.domain.policy import Action
 from server.errors import (
     EditNotAllowed,
-    FormClosed,
-    FormNotAssigned,
-    FormNotFound,
-    FormVersionNotFound,
     InvalidAttachment,
     SubmissionConflict,
     SubmissionDeleted,
@@ -48,7 +36,7 @@ from server.errors import (
     SubmissionNotFound,
     SubmissionOutdated,
 )
-from server.models import Form, FormVersion, Submission, SubmissionAttachment
+from server.models import Submission, SubmissionAttachment
 from server.services.accounts import Actor
 from server.services.attachment_store import AttachmentStore
 from server.services.permissions import allowed
@@ -58,8 +46,6 @@ logger = logging.getLogger(__name__)
 #: Collect puts at most 101 files in one request (OkHttpConnection.uploadSubmissionAndFiles).
 MAX_FILES_PER_REQUEST = 101
 MAX_NAME_LENGTH = 255
-#: Schema fields by (form version id, XForm md5): a version's XML never changes.
-_fields_cache: dict[tuple[int, str], dict[str, Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -71,13 +57,38 @@ class IncomingFile:
     content_type: str | None = None
 
 
-@dataclass
 class Receipt:
-    """What happened to a submission."""
+    """What happened to a submission: its id, the outcome, the files still missing.
 
-    submission: Submission
-    status: Literal["created", "edited", "duplicate", "attachments_added"]
-    missing: list[str] = field(default_factory=list)
+    ``submission`` loads the ORM row on demand: the intake's fast path never needs it.
+    """
+
+    def __init__(
+        self,
+        submission_id: int,
+        status: Literal["created", "edited", "duplicate", "attachments_added"],
+        missing: list[str],
+        session: Session,
+        *,
+        row: Submission | None = None,
+        root_id: int | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
+        self.submission_id = submission_id
+        self.status = status
+        self.missing = missing
+        self._session = session
+        self._row = row
+        #: The stored values when the row was inserted without the ORM (else None).
+        self.values = values
+        self.root_id = row.root_id if row is not None else root_id
+
+    @property
+    def submission(self) -> Submission:
+        """The stored row (loaded when first asked for)."""
+        if self._row is None:
+            self._row = self._session.get(Submission, self.submission_id)
+        return self._row
 
 
 @dataclass(frozen=True)
@@ -99,107 +110,164 @@ def receive_submission(
     now: dt.datetime,
     limits: XmlLimits | None = None,
 ) -> Receipt:
-    """Store a submission and its attachments, or explain why not.
+    """The intake's first half alone: read, authorise and store (flushed, not committed).
 
-    :param xml: the submission XML exactly as received.
+    For tests and tools that commit and project on their own terms; every road in for real
+    submissions is :meth:`server.services.intake.Intake.receive`, which also commits, retries
+    the unique-constraint race, completes enrolments and runs the projections.
+
+    :raises ServiceError: as :meth:`~server.services.intake.Intake.store` does.
+    """
+    from server.services.intake import Intake  # the pipeline builds on this module
+
+    return Intake(session, store, limits=limits).store(xml, files, origin, now=now)
+
+
+def store_submission(
+    parsed: ParsedInstance,
+    xml: bytes,
+    files: list[IncomingFile],
+    *,
+    form_pk: int,
+    version_id: int,
+    origin: Origin,
+    session: Session,
+    store: AttachmentStore,
+    now: dt.datetime,
+) -> Receipt:
+    """Store an authorised submission by the instanceID rules above (flushes, never commits).
+
+    A new instance is one ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (plus its
+    attachment rows): no read before, no ORM object after. Only when that insert finds the
+    instanceID taken, or the submission is an edit, are the rows loaded and the rules of
+    resubmission and editing applied.
+
+    :param parsed: the submission as read (``domain.instances.parse_instance``).
+    :param xml: the XML exactly as received.
     :param files: the other parts; only those the XML references are kept.
-    :param origin: who sent it, from which device and client.
-    :param session: the database session (flushed, not committed).
+    :param form_pk: the form's primary key.
+    :param version_id: the form version's id.
+    :param origin: who sent it.
+    :param session: the database session.
     :param store: where attachment bytes go (written durably before this returns).
     :param now: the receipt time (aware UTC).
-    :param limits: the XML depth and element limits (the settings; default :class:`XmlLimits`).
-    :return: the stored row and what happened.
-    :raises MalformedSubmission: unreadable XML, XML past the limits, no form id, encrypted
-        without instanceID.
-    :raises InvalidAttachment: bad part names, or too many parts.
-    :raises FormNotFound, FormVersionNotFound: unknown form or version.
-    :raises FormNotAssigned: the actor may not submit to this form.
-    :raises FormClosed: the form refuses submissions.
+    :return: what happened.
     :raises SubmissionConflict, SubmissionDeleted, SubmissionOutdated, SubmissionExists,
-        SubmissionNotFound: the instanceID rules above.
+        SubmissionNotFound, EditNotAllowed: the instanceID rules above.
     """
-    _check_files(files)
-    instance = read_instance(xml, limits=limits)
-    form = session.execute(
-        sa.select(Form).where(Form.form_id == instance.form_id)
-    ).scalar_one_or_none()
-    if form is None:
-        raise FormNotFound(
-            f"form '{instance.form_id}' does not exist on this server",
-            message_vi=f"Máy chủ không có biểu mẫu '{instance.form_id}'.",
-            form_id=instance.form_id,
-        )
-    if not origin.actor.may_use(form):
-        raise FormNotAssigned(
-            f"form '{form.form_id}' is not assigned to {origin.actor.label}",
-            message_vi=f"Biểu mẫu '{form.form_id}' không được giao cho tài khoản này.",
-            form_id=form.form_id,
-        )
-    if form.state == "closed":
-        raise FormClosed(
-            f"form '{form.form_id}' is closed and does not accept submissions",
-            message_vi=f"Biểu mẫu '{form.form_id}' đã đóng, không nhận bài nộp.",
-            form_id=form.form_id,
-        )
-    version = session.execute(
-        sa.select(FormVersion.id, FormVersion.md5).where(
-            FormVersion.form_pk == form.id, FormVersion.version == instance.version
-        )
-    ).one_or_none()
-    if version is None:
-        raise FormVersionNotFound(
-            f"the form version specified in this submission '{instance.version}' does not exist",
-            message_vi=f"Phiên bản '{instance.version}' của biểu mẫu không tồn tại; "
-            "hãy tải lại biểu mẫu trống.",
-            form_id=form.form_id,
-            version=instance.version,
-        )
-    md5 = hashlib.md5(xml).hexdigest()  # noqa: S324 (identity of bytes, not security)
-    instance_id = instance.instance_id or f"md5:{md5}"
-    existing = _by_instance_id(session, form, instance_id)
+    values = _row_values(parsed, xml, form_pk, version_id, origin, now)
+    if not parsed.envelope.deprecated_id:
+        table = Submission.__table__
+        insert = _insert_for(session)(table).values(**values)
+        new_id = session.execute(
+            insert.on_conflict_do_nothing(
+                index_elements=[table.c.form_pk, table.c.instance_id]
+            ).returning(table.c.id)
+        ).scalar_one_or_none()
+        if new_id is not None:
+            missing = _attach_new(new_id, parsed.expected_files, files, store, now, session)
+            logger.info("submission %s created by %s", parsed.instance_id, origin.actor.label)
+            return Receipt(new_id, "created", missing, session, root_id=None, values=values)
+    existing = _by_instance_id(session, form_pk, parsed.instance_id)
     if existing is not None:
-        return _resubmission(existing, instance, xml, files, session, store, now)
-    fields = _fields(session, version.id, version.md5)
-    data = {} if instance.is_encrypted else typed_data(instance.root, fields)
-    row = Submission(
-        form_pk=form.id,
-        form_version_id=version.id,
-        instance_id=instance_id,
-        deprecated_id=instance.deprecated_id,
-        xml=xml,
-        md5=md5,
-        data=data,
-        submitted_at=finished_at(data),
-        unit_code=unit_code(data),
-        instance_name=(instance.instance_name or "")[:255] or None,
-        is_encrypted=instance.is_encrypted,
-        device_id=(origin.device_id or "")[:255] or None,
-        user_agent=(origin.user_agent or "")[:512] or None,
-        submitter_user_id=origin.actor.user.id if origin.actor.user else None,
-        submitter_device_id=origin.actor.device.id if origin.actor.device else None,
-        received_at=now,
-        review_state="received",
-    )
-    carried: dict[str, SubmissionAttachment] = {}
-    status: Literal["created", "edited"] = "created"
-    if instance.deprecated_id:
-        previous = _editable(session, form, instance.deprecated_id, origin.actor)
-        previous.is_current = False
-        row.root_id = previous.root_id or previous.id
-        row.review_state = "edited"
-        carried = {a.name: a for a in previous.attachments if a.sha256}
-        status = "edited"
+        return _resubmission(existing, parsed.envelope, xml, files, session, store, now)
+    row = Submission(**values)
+    previous = _editable(session, form_pk, parsed.envelope.deprecated_id, origin.actor)
+    previous.is_current = False
+    row.root_id = previous.root_id or previous.id
+    row.review_state = "edited"
+    carried = {a.name: a for a in previous.attachments if a.sha256}
     session.add(row)
-    expected = (
-        instance.encrypted_files if instance.is_encrypted else binary_values(instance.root, fields)
-    )
-    missing = _attach(row, expected, files, carried, store, now, session)
+    missing = _attach(row, list(parsed.expected_files), files, carried, store, now, session)
     session.flush()
-    logger.info("submission %s/%s %s by %s", form.form_id, instance_id, status, origin.actor.label)
-    return Receipt(row, status, missing)
+    logger.info("submission %s edited by %s", parsed.instance_id, origin.actor.label)
+    return Receipt(row.id, "edited", missing, session, row=row)
 
 
-def _check_files(files: list[IncomingFile]) -> None:
+def _row_values(
+    parsed: ParsedInstance,
+    xml: bytes,
+    form_pk: int,
+    version_id: int,
+    origin: Origin,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    actor = origin.actor
+    return {
+        "form_pk": form_pk,
+        "form_version_id": version_id,
+        "instance_id": parsed.instance_id,
+        "deprecated_id": parsed.envelope.deprecated_id,
+        "root_id": None,
+        "is_current": True,
+        "xml": xml,
+        "md5": parsed.md5,
+        "data": parsed.data,
+        "submitted_at": parsed.submitted_at,
+        "unit_code": parsed.unit_code,
+        "instance_name": parsed.instance_name,
+        "is_encrypted": parsed.envelope.is_encrypted,
+        "device_id": (origin.device_id or "")[:255] or None,
+        "user_agent": (origin.user_agent or "")[:512] or None,
+        "submitter_user_id": actor.user.id if actor.user else None,
+        "submitter_device_id": actor.device.id if actor.device else None,
+        "received_at": now,
+        "review_state": "received",
+    }
+
+
+def _insert_for(session: Session):
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL alike)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _attach_new(
+    submission_id: int,
+    expected: tuple[str, ...],
+    files: list[IncomingFile],
+    store: AttachmentStore,
+    now: dt.datetime,
+    session: Session,
+) -> list[str]:
+    """Attachment rows of a new submission, in one statement; returns the names missing."""
+    if not expected:
+        return []
+    sent = {f.name: f for f in files}
+    rows, missing = [], []
+    for name in expected:
+        part = sent.get(name)
+        if part is None:
+            missing.append(name)
+            rows.append(
+                {
+                    "submission_id": submission_id,
+                    "name": name,
+                    "sha256": None,
+                    "size": None,
+                    "content_type": None,
+                    "received_at": None,
+                }
+            )
+        else:
+            rows.append(
+                {
+                    "submission_id": submission_id,
+                    "name": name,
+                    "sha256": store.put(part.content),
+                    "size": len(part.content),
+                    "content_type": part.content_type,
+                    "received_at": now,
+                }
+            )
+    session.execute(sa.insert(SubmissionAttachment.__table__), rows)
+    return missing
+
+
+def check_files(files: list[IncomingFile]) -> None:
+    """Refuse too many parts, or a part whose name is not a plain file name.
+
+    :raises InvalidAttachment: with the count or the name.
+    """
     if len(files) > MAX_FILES_PER_REQUEST:
         raise InvalidAttachment(
             f"{len(files)} files in one request; at most {MAX_FILES_PER_REQUEST} are accepted",
@@ -240,10 +308,10 @@ def bad_attachment_name(name: str) -> InvalidAttachment:
     )
 
 
-def _by_instance_id(session: Session, form: Form, instance_id: str) -> Submission | None:
+def _by_instance_id(session: Session, form_pk: int, instance_id: str) -> Submission | None:
     return session.execute(
         sa.select(Submission).where(
-            Submission.form_pk == form.id, Submission.instance_id == instance_id
+            Submission.form_pk == form_pk, Submission.instance_id == instance_id
         )
     ).scalar_one_or_none()
 
@@ -293,11 +361,12 @@ def _resubmission(
     missing = _attach(existing, expected, files, {}, store, now, session)
     session.flush()
     changed = any(before.get(a.name) != a.sha256 for a in existing.attachments)
-    return Receipt(existing, "attachments_added" if changed else "duplicate", missing)
+    status = "attachments_added" if changed else "duplicate"
+    return Receipt(existing.id, status, missing, session, row=existing)
 
 
-def _editable(session: Session, form: Form, deprecated_id: str, actor: Actor) -> Submission:
-    previous = _by_instance_id(session, form, deprecated_id)
+def _editable(session: Session, form_pk: int, deprecated_id: str, actor: Actor) -> Submission:
+    previous = _by_instance_id(session, form_pk, deprecated_id)
     if previous is None:
         raise SubmissionNotFound(
             f"the submission being edited ({deprecated_id}) does not exist",
@@ -380,14 +449,3 @@ def _attach(
         if attachment.sha256 is None:
             missing.append(name)
     return missing
-
-
-def _fields(session: Session, version_id: int, md5: str) -> dict[str, Any]:
-    """Schema fields of a form version by path, cached (the md5 keys the exact XML)."""
-    fields = _fields_cache.get((version_id, md5))
-    if fields is None:
-        schema = session.execute(
-            sa.select(FormVersion.schema).where(FormVersion.id == version_id)
-        ).scalar_one()
-        fields = _fields_cache[(version_id, md5)] = index_fields(schema["fields"])
-    return fields

@@ -44,6 +44,7 @@ TABLES = {
     "needs_responses",
     "needs_ratings",
     "needs_choices",
+    "setup_generation",
 }
 
 

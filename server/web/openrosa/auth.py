@@ -18,7 +18,8 @@ from server.domain.digest import check_nonce, expected_response, parse_authoriza
 from server.errors import AuthenticationRequired, TokenInvalid
 from server.extensions import db
 from server.services import nonce_counters, throttle
-from server.services.accounts import Actor, check_basic, device_for_token, find_user
+from server.services.accounts import MAX_TOKEN_LENGTH, Actor, check_basic, find_user, hash_token
+from server.services.setup_cache import setup_cache
 from server.web.security import throttle_policy
 
 
@@ -32,7 +33,12 @@ def authenticate(view_args: dict) -> Actor:
         the nonce expired).
     """
     if "token" in view_args:
-        device = device_for_token(db.session, view_args["token"])
+        token = view_args["token"]
+        device = (
+            setup_cache(db.session).device(db.session, hash_token(token))
+            if token and len(token) <= MAX_TOKEN_LENGTH
+            else None
+        )
         if device is None:
             raise TokenInvalid(
                 "this device token is unknown or has been revoked",

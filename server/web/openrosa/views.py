@@ -7,13 +7,11 @@ twice: at ``/`` (users, Digest) and at ``/key/<token>/`` (device tokens).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from urllib.parse import quote
 
 from flask import Response, current_app, g, request
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.domain.instances import XmlLimits
@@ -21,14 +19,9 @@ from server.errors import BodyTooLarge, MalformedSubmission, MissingSubmissionFi
 from server.extensions import db
 from server.services import openrosa as service
 from server.services.attachment_store import AttachmentStore
-from server.services.needs_projection import project_needs
-from server.services.scoring import project_submission
-from server.services.submissions import (
-    IncomingFile,
-    Origin,
-    bad_attachment_name,
-    receive_submission,
-)
+from server.services.intake import Intake
+from server.services.setup_cache import setup_cache
+from server.services.submissions import IncomingFile, Origin, bad_attachment_name
 from server.web.openrosa import bp
 from server.web.openrosa.responses import (
     FormEntry,
@@ -50,12 +43,26 @@ def _base(token: str | None) -> str:
 
 @bp.get("/formList", endpoint="form_list")
 def form_list_view(token: str | None = None):
-    """List the forms this user or device may fill (OpenRosa Form List API)."""
+    """List the forms this user or device may fill (OpenRosa Form List API).
+
+    The document depends only on the set-up (forms, versions) and on who asks (their forms),
+    so it is rendered once per set-up generation and kept (``setup_cache``): a tablet asking
+    again costs one tiny query.
+    """
     base = _base(token)
     wanted = request.args.get("formID")
     verbose = request.args.get("verbose", "").lower() in {"true", "1", "yes"}
+    actor = g.actor
+    key = ("formList", actor.form_pks(), base, wanted, verbose)
+    body = setup_cache(db.session).derived(
+        db.session, key, lambda: _render_form_list(actor, base, wanted, verbose)
+    )
+    return Response(body, content_type=XML)
+
+
+def _render_form_list(actor, base: str, wanted: str | None, verbose: bool) -> bytes:
     entries = []
-    for item in service.listed_forms(db.session, g.actor, form_id=wanted):
+    for item in service.listed_forms(db.session, actor, form_id=wanted):
         path = f"{base}/forms/{quote(item.form_id, safe='')}"
         entries.append(
             FormEntry(
@@ -68,7 +75,7 @@ def form_list_view(token: str | None = None):
                 description=item.title if verbose else None,
             )
         )
-    return Response(form_list(entries), content_type=XML)
+    return form_list(entries)
 
 
 @bp.get("/forms/<form_id>.xml", endpoint="form_xml")
@@ -125,54 +132,22 @@ def submission(token: str | None = None):
         device_id=request.args.get("deviceID") or None,
         user_agent=_user_agent(),
     )
-    store = AttachmentStore(current_app.config["STORAGE_DIR"])
-    for attempt in (1, 2):
-        try:
-            receipt = receive_submission(
-                xml,
-                files,
-                origin=origin,
-                session=db.session,
-                store=store,
-                now=dt.datetime.now(dt.UTC),
-                limits=XmlLimits(
-                    max_depth=current_app.config["SUBMISSION_MAX_DEPTH"],
-                    max_elements=current_app.config["SUBMISSION_MAX_ELEMENTS"],
-                ),
-            )
-            db.session.commit()
-            break
-        except IntegrityError:
-            # The same instanceID arrived twice at once; the loser retries and then sees the
-            # winner's row, which turns it into an ordinary identical resubmission.
-            db.session.rollback()
-            if attempt == 2:
-                raise
-    _project(receipt.submission)
+    intake = Intake(
+        db.session,
+        AttachmentStore(current_app.config["STORAGE_DIR"]),
+        limits=XmlLimits(
+            max_depth=current_app.config["SUBMISSION_MAX_DEPTH"],
+            max_elements=current_app.config["SUBMISSION_MAX_ELEMENTS"],
+        ),
+    )
+    result = intake.receive(xml, files, origin)
     message = "Đã nhận bài nộp. / Submission received."
-    if receipt.missing:
+    if result.missing:
         message += (
-            f" Còn thiếu {len(receipt.missing)} tệp đính kèm, hãy gửi lại. / "
-            f"{len(receipt.missing)} attachment(s) still missing; send again."
+            f" Còn thiếu {len(result.missing)} tệp đính kèm, hãy gửi lại. / "
+            f"{len(result.missing)} attachment(s) still missing; send again."
         )
     return Response(openrosa_response(message), status=201, content_type=XML)
-
-
-def _project(row) -> None:
-    """Project the stored submission: registry links and scores, then the needs report's rows.
-
-    Each runs in a transaction of its own. The submission is already committed: if one fails
-    it is logged and can be redone with ``flask --app wsgi scores rebuild``; the device still
-    gets its 201.
-    """
-    instance_id = row.instance_id
-    for project in (project_submission, project_needs):
-        try:
-            project(db.session, row, now=dt.datetime.now(dt.UTC))
-            db.session.commit()
-        except SQLAlchemyError:
-            db.session.rollback()
-            logger.exception("could not project submission %s", instance_id)
 
 
 def _user_agent() -> str | None:

@@ -1,0 +1,244 @@
+"""The one road in for submissions: parse once, authorise, store, commit, then project.
+
+OpenRosa posts from Collect come here today; KoBo and Central pulls and web uploads must come
+here too, so that every submission gets the same rules, the same unit of work and the same
+projections. :meth:`Intake.receive` owns the unit of work:
+
+1. **parse once**: the envelope (form, version, instanceID) and then, with the version's
+   cached schema, one :class:`~server.domain.instances.ParsedInstance`;
+2. **authorise** against the cached set-up (``setup_cache``): the form exists, the actor may
+   use it, it is not closed, the version exists;
+3. **store** by the instanceID rules (``submissions.store_submission``): a new instance is one
+   INSERT, a retry or an edit loads what it must;
+4. **commit**, retried once when two requests raced on the same record (the unique constraint
+   refused the loser, which then sees the winner's row as an ordinary resubmission). Only now
+   may the surface answer 201;
+5. **after the commit**, in a transaction of their own: the projections of the registry
+   (``projections.PROJECTIONS``) that apply to the version, then the explicit completion of
+   the enrolment a passed post-test earned. Whatever happens here is logged and never changes
+   the answer: the submission is stored, and ``flask --app wsgi scores rebuild`` redoes any
+   projection. If the projections fail together, each is tried again alone so that one broken
+   projection does not hold back the others.
+
+The hot path costs, for a new submission from a device token: one read of the set-up
+generation, one INSERT and the commit, plus the projections that apply (none for a plain
+survey). Everything else comes from the per-process caches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.domain.instances import ParsedInstance, XmlLimits, parse_instance, read_instance
+from server.errors import FormClosed, FormNotAssigned, FormNotFound, FormVersionNotFound
+from server.services.attachment_store import AttachmentStore
+from server.services.courses import complete_enrolment
+from server.services.projections import Projection, StoredSubmission, applicable
+from server.services.setup_cache import SetupCache, VersionFacts, setup_cache
+from server.services.submissions import (
+    IncomingFile,
+    Origin,
+    Receipt,
+    check_files,
+    store_submission,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """What the surface tells the sender: the stored id, what happened, files still missing."""
+
+    submission_id: int
+    instance_id: str
+    status: str
+    missing: list[str]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Intake:
+    """The unit of work of receiving one submission (see the module docstring)."""
+
+    def __init__(
+        self,
+        session: Session,
+        store: AttachmentStore,
+        *,
+        limits: XmlLimits | None = None,
+        cache: SetupCache | None = None,
+        clock: Callable[[], dt.datetime] = _utcnow,
+    ) -> None:
+        """Bind the intake to a session and an attachment store.
+
+        :param session: the database session; the intake commits it.
+        :param store: where attachment bytes go.
+        :param limits: the XML limits (the settings); default :class:`XmlLimits`.
+        :param cache: the set-up cache; default: the session's database's.
+        :param clock: the receipt time (aware UTC).
+        """
+        self.session = session
+        self.attachments = store
+        self.limits = limits
+        self.cache = cache if cache is not None else setup_cache(session)
+        self.clock = clock
+        self._facts: VersionFacts | None = None
+        self._parsed: ParsedInstance | None = None
+
+    def receive(self, xml: bytes, files: list[IncomingFile], origin: Origin) -> IntakeResult:
+        """Store a submission durably, then project it.
+
+        :param xml: the submission XML exactly as received.
+        :param files: the other parts; only those the XML references are kept.
+        :param origin: who sent it, from which device and client.
+        :return: what happened (committed: the surface may answer 201).
+        :raises ServiceError: every refusal of :meth:`store`; nothing is stored then.
+        """
+        now = self.clock()
+        for attempt in (1, 2):
+            try:
+                receipt = self.store(xml, files, origin, now=now)
+                self.session.commit()
+                break
+            except IntegrityError:
+                self.session.rollback()
+                if attempt == 2:
+                    raise
+        self._project(receipt, self._facts, now)
+        return IntakeResult(
+            receipt.submission_id, self._parsed.instance_id, receipt.status, receipt.missing
+        )
+
+    def store(
+        self, xml: bytes, files: list[IncomingFile], origin: Origin, *, now: dt.datetime
+    ) -> Receipt:
+        """Read, authorise and store (flushed, not committed).
+
+        :raises MalformedSubmission: unreadable XML, XML past the limits, no form id, encrypted
+            without instanceID.
+        :raises InvalidAttachment: bad part names, or too many parts.
+        :raises FormNotFound, FormVersionNotFound: unknown form or version.
+        :raises FormNotAssigned: the actor may not submit to this form.
+        :raises FormClosed: the form refuses submissions.
+        :raises SubmissionConflict, SubmissionDeleted, SubmissionOutdated, SubmissionExists,
+            SubmissionNotFound, EditNotAllowed: the instanceID rules (``submissions``).
+        """
+        check_files(files)
+        envelope = read_instance(xml, limits=self.limits)
+        form = self.cache.form(self.session, envelope.form_id)
+        if form is None:
+            raise FormNotFound(
+                f"form '{envelope.form_id}' does not exist on this server",
+                message_vi=f"Máy chủ không có biểu mẫu '{envelope.form_id}'.",
+                form_id=envelope.form_id,
+            )
+        if not origin.actor.may_use(form):
+            raise FormNotAssigned(
+                f"form '{form.form_id}' is not assigned to {origin.actor.label}",
+                message_vi=f"Biểu mẫu '{form.form_id}' không được giao cho tài khoản này.",
+                form_id=form.form_id,
+            )
+        if form.state == "closed":
+            raise FormClosed(
+                f"form '{form.form_id}' is closed and does not accept submissions",
+                message_vi=f"Biểu mẫu '{form.form_id}' đã đóng, không nhận bài nộp.",
+                form_id=form.form_id,
+            )
+        version = form.versions.get(envelope.version)
+        if version is None:
+            raise FormVersionNotFound(
+                "the form version specified in this submission "
+                f"'{envelope.version}' does not exist",
+                message_vi=f"Phiên bản '{envelope.version}' của biểu mẫu không tồn tại; "
+                "hãy tải lại biểu mẫu trống.",
+                form_id=form.form_id,
+                version=envelope.version,
+            )
+        version_id, version_md5 = version
+        self._facts = self.cache.version(self.session, version_id, version_md5)
+        md5 = hashlib.md5(xml).hexdigest()  # noqa: S324 (identity of bytes, not security)
+        self._parsed = parse_instance(envelope, md5, self._facts.fields)
+        return store_submission(
+            self._parsed,
+            xml,
+            files,
+            form_pk=form.id,
+            version_id=version_id,
+            origin=origin,
+            session=self.session,
+            store=self.attachments,
+            now=now,
+        )
+
+    def _project(self, receipt: Receipt, facts: VersionFacts, now: dt.datetime) -> None:
+        """Run the projections that apply, then complete the enrolment (never raises)."""
+        projections = applicable(facts)
+        if not projections:
+            return
+        try:
+            stored = _stored(receipt)
+            self._run(projections, stored, facts, now)
+        except Exception:
+            self.session.rollback()
+            logger.exception("could not project submission %s", receipt.submission_id)
+            if len(projections) > 1:
+                for projection in projections:
+                    try:
+                        self._run([projection], _stored(receipt), facts, now)
+                    except Exception:
+                        self.session.rollback()
+                        logger.exception(
+                            "projection %r failed for submission %s",
+                            projection.name,
+                            receipt.submission_id,
+                        )
+
+    def _run(
+        self,
+        projections: list[Projection],
+        stored: StoredSubmission,
+        facts: VersionFacts,
+        now: dt.datetime,
+    ) -> None:
+        completions = [p.run(self.session, stored, facts, now) for p in projections]
+        for completion in completions:
+            if completion is not None:
+                complete_enrolment(self.session, completion)
+        self.session.commit()
+
+
+def _stored(receipt: Receipt) -> StoredSubmission:
+    """The projections' view of the stored row: from the inserted values, else the row."""
+    values = receipt.values
+    if values is not None:
+        return StoredSubmission(
+            id=receipt.submission_id,
+            form_pk=values["form_pk"],
+            form_version_id=values["form_version_id"],
+            root_id=None,
+            is_encrypted=values["is_encrypted"],
+            data=values["data"],
+            submitted_at=values["submitted_at"],
+            received_at=values["received_at"],
+        )
+    row = receipt.submission
+    return StoredSubmission(
+        id=row.id,
+        form_pk=row.form_pk,
+        form_version_id=row.form_version_id,
+        root_id=row.root_id,
+        is_encrypted=row.is_encrypted,
+        data=row.data or {},
+        submitted_at=row.submitted_at,
+        received_at=row.received_at,
+    )

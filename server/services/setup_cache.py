@@ -1,0 +1,235 @@
+"""What the OpenRosa hot paths need to know of the set-up, cached per process and kept correct.
+
+Every submission and every form list asks the same questions: whose token is this and which
+forms may it use, is this form open and which versions does it have, how is this version typed
+and keyed, does anything project it. The answers change only when an administrator changes the
+set-up, which happens a few times a day; asking the database each time cost a third of the
+ingest's CPU. So they are cached here, in two kinds:
+
+* **forever**, what never changes: a version's schema, indexed for typing (keyed by the
+  version's id *and* the md5 of its XML, so a different database cannot be confused with it);
+* **per generation**, what rarely does: devices by token, forms, version facts with the answer
+  key, the form list. ``setup_generation`` (``server/models/setup.py``) is bumped by triggers in
+  the same transaction as any change to those tables; each request reads it once
+  (:meth:`SetupCache.sync`) and the caches start again when it moved. Correct across processes
+  and writers, for the price of one tiny query per request.
+
+A value loaded during a request is only stored if the cache is still at the generation that
+request saw: a slow request can never put an older answer into a newer cache.
+
+One cache per database engine: the tests run many apps and databases in one process, and ids
+repeat across databases.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.domain.instances import index_fields
+from server.domain.scoring import KeyItem
+from server.domain.tna import competencies
+from server.models import AnswerKey, Device, Form, FormVersion, SetupGeneration, device_forms
+
+#: The answers a course and a trainee are read from (``scoring``): a form with none of these and
+#: no key has nothing to link.
+LINK_FIELDS = frozenset({"course_code", "trainee_id", "staff_id"})
+_SESSION_KEY = "setup_generation"
+#: At most this many derived values are kept per generation.
+MAX_DERIVED = 512
+
+
+@dataclass(frozen=True)
+class DeviceFacts:
+    """A device token's holder: an active device and the forms it may use."""
+
+    id: int
+    label: str
+    form_pks: frozenset[int]
+
+
+@dataclass(frozen=True)
+class FormFacts:
+    """A form's state and its versions by version string."""
+
+    id: int
+    form_id: str
+    state: str
+    #: version string → (version id, XForm md5)
+    versions: dict[str, tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    """How a version's submissions are typed, keyed and projected."""
+
+    id: int
+    md5: str
+    #: Schema fields by instance path (``typed_data``, ``binary_values``).
+    fields: dict[str, Any]
+    #: The answer key (empty: not a scored test).
+    key: tuple[KeyItem, ...]
+    #: Competencies rated (empty: not a needs assessment).
+    rated: tuple[str, ...]
+    #: Whether the version asks for a course or a trainee code.
+    names_course_or_trainee: bool
+
+
+@dataclass
+class _Generation:
+    number: int | None = None
+    devices: dict[str, DeviceFacts | None] = field(default_factory=dict)
+    forms: dict[str, FormFacts | None] = field(default_factory=dict)
+    versions: dict[int, VersionFacts] = field(default_factory=dict)
+    #: Anything else a surface derives from the set-up (the rendered form list).
+    derived: dict[Any, Any] = field(default_factory=dict)
+
+
+class SetupCache:
+    """The per-process cache of one app (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._current = _Generation()
+        self._schemas: dict[tuple[int, str], dict[str, Any]] = {}
+
+    def sync(self, session: Session) -> int:
+        """Read the generation (once per transaction) and start again if it moved.
+
+        :param session: the request's session; the number is remembered in ``session.info``
+            until the transaction ends, so a request reads it once before it commits.
+        :return: the generation this request works with.
+        """
+        seen = session.info.get(_SESSION_KEY)
+        if seen is not None:
+            return seen
+        number = session.execute(
+            sa.select(SetupGeneration.value).where(SetupGeneration.id == 1)
+        ).scalar_one()
+        session.info[_SESSION_KEY] = number
+        with self._lock:
+            if self._current.number is None or number > self._current.number:
+                self._current = _Generation(number)  # numbers only grow: never go back
+        return number
+
+    def device(self, session: Session, token_sha256: str) -> DeviceFacts | None:
+        """The active device holding this token, or None (unknown or revoked)."""
+        generation = self._at(session)
+        if token_sha256 in generation.devices:
+            return generation.devices[token_sha256]
+        row = session.execute(
+            sa.select(Device.id, Device.label, Device.revoked_at).where(
+                Device.token_sha256 == token_sha256
+            )
+        ).one_or_none()
+        facts = None
+        if row is not None and row.revoked_at is None:
+            forms = session.scalars(
+                sa.select(device_forms.c.form_pk).where(device_forms.c.device_id == row.id)
+            )
+            facts = DeviceFacts(row.id, row.label, frozenset(forms))
+        self._store(generation, generation.devices, token_sha256, facts)
+        return facts
+
+    def form(self, session: Session, form_id: str) -> FormFacts | None:
+        """The form with this id and its versions, or None."""
+        generation = self._at(session)
+        if form_id in generation.forms:
+            return generation.forms[form_id]
+        row = session.execute(
+            sa.select(Form.id, Form.state).where(Form.form_id == form_id)
+        ).one_or_none()
+        facts = None
+        if row is not None:
+            versions = {
+                v.version: (v.id, v.md5)
+                for v in session.execute(
+                    sa.select(FormVersion.id, FormVersion.version, FormVersion.md5).where(
+                        FormVersion.form_pk == row.id
+                    )
+                )
+            }
+            facts = FormFacts(row.id, form_id, row.state, versions)
+        self._store(generation, generation.forms, form_id, facts)
+        return facts
+
+    def version(self, session: Session, version_id: int, md5: str) -> VersionFacts:
+        """Typing, key and projection facts of a version."""
+        generation = self._at(session)
+        facts = generation.versions.get(version_id)
+        if facts is not None and facts.md5 == md5:
+            return facts
+        fields = self._schemas.get((version_id, md5))
+        if fields is None:
+            schema = session.execute(
+                sa.select(FormVersion.schema).where(FormVersion.id == version_id)
+            ).scalar_one()
+            fields = index_fields(schema["fields"])
+            with self._lock:
+                self._schemas[(version_id, md5)] = fields
+        key = tuple(
+            KeyItem(k.item, k.qtype, tuple(k.correct), k.points, k.status == "dropped")
+            for k in session.execute(
+                sa.select(AnswerKey).where(AnswerKey.form_version_id == version_id)
+            ).scalars()
+        )
+        names = {path.rsplit("/", 1)[-1] for path in fields}
+        facts = VersionFacts(
+            version_id,
+            md5,
+            fields,
+            key,
+            competencies(fields.values()),
+            bool(names & LINK_FIELDS),
+        )
+        self._store(generation, generation.versions, version_id, facts)
+        return facts
+
+    def derived(self, session: Session, key: Any, build) -> Any:
+        """A value derived from the set-up (built by ``build()`` once per generation)."""
+        generation = self._at(session)
+        if key in generation.derived:
+            return generation.derived[key]
+        value = build()
+        if len(generation.derived) >= MAX_DERIVED:
+            generation.derived.clear()  # keys carry request data (the host): stay bounded
+        self._store(generation, generation.derived, key, value)
+        return value
+
+    def _at(self, session: Session) -> _Generation:
+        number = self.sync(session)
+        with self._lock:
+            current = self._current
+        # A session that saw an older number than the cache holds works uncached: what it
+        # loads may be older than what the cache already knows.
+        return current if current.number == number else _Generation(number)
+
+    def _store(self, generation: _Generation, table: dict, key: Any, value: Any) -> None:
+        with self._lock:
+            if self._current is generation:
+                table[key] = value
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_generation(session: Session, _transaction) -> None:
+    """A new transaction may see a newer set-up: read the generation again then."""
+    session.info.pop(_SESSION_KEY, None)
+
+
+_caches: weakref.WeakKeyDictionary[sa.Engine, SetupCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def setup_cache(session: Session) -> SetupCache:
+    """The cache of the database this session talks to (created on first use)."""
+    engine = session.get_bind()
+    cache = _caches.get(engine)
+    if cache is None:
+        with _caches_lock:
+            cache = _caches.setdefault(engine, SetupCache())
+    return cache

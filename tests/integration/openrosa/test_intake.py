@@ -1,0 +1,162 @@
+"""The intake pipeline: its round trips, its caches' invalidation, its projections' isolation."""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from server.extensions import db
+from server.models import SetupGeneration, Submission
+from server.services import projections
+from server.services.projections import Projection
+from tests.integration.openrosa.conftest import OR, parts
+
+FORM_ONE = b'<data id="simple" version="1"><meta><instanceID>i-%d</instanceID></meta><name>A</name><age>3</age></data>'
+
+
+@pytest.fixture
+def token(publish, make_device):
+    publish("simple.md")
+    _, token = make_device("simple")
+    return token
+
+
+def post(client, token, n: int):
+    return client.post(
+        f"/key/{token}/submission",
+        data=parts(FORM_ONE % n),
+        headers=OR,
+        content_type="multipart/form-data",
+    )
+
+
+class Statements:
+    """Counts the statements the app's engine sends while active."""
+
+    def __init__(self):
+        self.seen: list[str] = []
+
+    def __enter__(self):
+        sa.event.listen(db.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(db.engine, "before_cursor_execute", self._record)
+
+    def _record(self, _conn, _cursor, statement, *_args):
+        self.seen.append(statement.split()[0].upper())
+
+
+def elsewhere(app, statement: str) -> None:
+    """Run a statement on a connection of its own, as another process or the CLI would."""
+    url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        import sqlite3
+
+        with sqlite3.connect(url.database) as conn:
+            conn.execute(statement)
+        return
+    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def generation() -> int:
+    db.session.rollback()
+    return db.session.execute(sa.select(SetupGeneration.value)).scalar_one()
+
+
+def test_a_new_submission_costs_the_generation_read_and_one_insert(client, token):
+    assert post(client, token, 1).status_code == 201  # warms the caches
+    db.session.remove()
+    with Statements() as statements:
+        assert post(client, token, 2).status_code == 201
+    assert statements.seen == ["SELECT", "INSERT"]
+
+
+def test_a_revoked_token_is_refused_at_once_across_processes(app, client, token):
+    assert post(client, token, 1).status_code == 201
+    elsewhere(app, "UPDATE devices SET revoked_at = CURRENT_TIMESTAMP")
+    db.session.remove()
+    response = post(client, token, 2)
+    assert response.status_code == 403
+    assert db.session.execute(sa.select(sa.func.count(Submission.id))).scalar_one() == 1
+
+
+def test_a_form_closed_elsewhere_refuses_at_once(app, client, token):
+    assert post(client, token, 1).status_code == 201
+    elsewhere(app, "UPDATE forms SET state = 'closed'")
+    db.session.remove()
+    assert post(client, token, 2).status_code == 409
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE devices SET label = 'x'",
+        "DELETE FROM device_forms",
+        "UPDATE forms SET title = 'x'",
+        "UPDATE form_versions SET title = 'x'",
+        "INSERT INTO answer_keys (form_version_id, item, qtype, correct, points, status) "
+        "SELECT id, 'q1', 'single', '[\"a\"]', 1, 'active' FROM form_versions",
+    ],
+)
+def test_every_change_to_a_cached_table_moves_the_generation(app, token, statement):
+    before = generation()
+    elsewhere(app, statement)
+    assert generation() > before
+
+
+def test_the_form_list_is_rendered_once_per_generation(app, client, token, publish):
+    url = f"/key/{token}/formList"
+    first = client.get(url, headers=OR)
+    assert b"simple" in first.data
+    db.session.remove()
+    with Statements() as statements:
+        again = client.get(url, headers=OR)
+    assert again.data == first.data
+    assert statements.seen == ["SELECT"]
+    elsewhere(app, "UPDATE forms SET state = 'closed'")
+    db.session.remove()
+    assert b"simple" not in client.get(url, headers=OR).data
+
+
+def test_a_failing_projection_never_changes_the_answer(client, token, monkeypatch, caplog):
+    ran = []
+
+    def broken(*_args):
+        raise RuntimeError("a bug in a projection")
+
+    def fine(_session, row, _facts, _now):
+        ran.append(row.id)
+
+    monkeypatch.setattr(
+        projections,
+        "PROJECTIONS",
+        (
+            Projection("broken", applies=lambda facts: True, run=broken),
+            Projection("fine", applies=lambda facts: True, run=fine),
+        ),
+    )
+    with caplog.at_level(logging.ERROR, logger="server.services.intake"):
+        response = post(client, token, 1)
+    assert response.status_code == 201
+    stored = db.session.execute(sa.select(Submission.id)).scalar_one()
+    # tried together, then each alone: the working one still ran for the stored row
+    assert ran[-1] == stored
+    assert "projection 'broken' failed" in caplog.text
+
+
+def test_a_plain_survey_runs_no_projection(client, token, monkeypatch):
+    def never(*_args):
+        raise AssertionError("projected a form with nothing to project")
+
+    monkeypatch.setattr(
+        projections,
+        "PROJECTIONS",
+        tuple(Projection(p.name, p.applies, never) for p in projections.PROJECTIONS),
+    )
+    assert post(client, token, 1).status_code == 201
