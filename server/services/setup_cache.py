@@ -44,6 +44,9 @@ _SESSION_KEY = "setup_generation"
 MAX_DERIVED = 512
 
 
+_READ_GENERATION = sa.select(SetupGeneration.value).where(SetupGeneration.id == 1)
+
+
 @dataclass(frozen=True)
 class DeviceFacts:
     """A device token's holder: an active device and the forms it may use."""
@@ -108,9 +111,7 @@ class SetupCache:
         seen = session.info.get(_SESSION_KEY)
         if seen is not None:
             return seen
-        number = session.execute(
-            sa.select(SetupGeneration.value).where(SetupGeneration.id == 1)
-        ).scalar_one()
+        number = session.execute(_READ_GENERATION).scalar_one()
         session.info[_SESSION_KEY] = number
         with self._lock:
             if self._current.number is None or number > self._current.number:

@@ -157,13 +157,7 @@ def store_submission(
     """
     values = _row_values(parsed, xml, form_pk, version_id, origin, now)
     if not parsed.envelope.deprecated_id:
-        table = Submission.__table__
-        insert = _insert_for(session)(table).values(**values)
-        new_id = session.execute(
-            insert.on_conflict_do_nothing(
-                index_elements=[table.c.form_pk, table.c.instance_id]
-            ).returning(table.c.id)
-        ).scalar_one_or_none()
+        new_id = session.execute(_INSERT_NEW[session.get_bind().dialect.name], values).scalar()
         if new_id is not None:
             missing = _attach_new(new_id, parsed.expected_files, files, store, now, session)
             logger.info("submission %s created by %s", parsed.instance_id, origin.actor.label)
@@ -216,9 +210,22 @@ def _row_values(
     }
 
 
-def _insert_for(session: Session):
-    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL alike)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+def _insert_new(insert) -> sa.Insert:
+    """INSERT a submission unless its instanceID is taken; RETURNING the new id.
+
+    Built once with no values: the values travel as parameters, so each submission costs no
+    statement construction and the compiled form is reused from SQLAlchemy's cache.
+    """
+    table = Submission.__table__
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c.form_pk, table.c.instance_id])
+        .returning(table.c.id)
+    )
+
+
+#: The dialect's statement (both know ON CONFLICT), by dialect name.
+_INSERT_NEW = {"postgresql": _insert_new(postgresql.insert), "sqlite": _insert_new(sqlite.insert)}
 
 
 def _attach_new(

@@ -15,16 +15,28 @@ ROUNDS = 6
 AT_ONCE = 4
 
 
+#: A form the registry links (it names a course and a trainee), so every post is projected.
+LINKED_FORM = b"""\
+| survey |
+| | type | name | label |
+| | text | course_code | Course |
+| | text | trainee_id | Trainee |
+| settings |
+| | form_id | version |
+| | linked | 1 |
+"""
+
+
 def xml(n: int) -> bytes:
     return (
-        f'<data id="simple" version="1"><meta><instanceID>race-{n}</instanceID></meta>'
-        f"<name>Lan</name><age>30</age></data>"
+        f'<data id="linked" version="1"><meta><instanceID>race-{n}</instanceID></meta>'
+        f"<course_code>KH-01</course_code><trainee_id>GL001</trainee_id></data>"
     ).encode()
 
 
 def test_concurrent_identical_posts_store_once_and_log_no_error(app, publish, make_device, caplog):
-    publish("simple.md")
-    _, token = make_device("simple")
+    publish("linked.md", content=LINKED_FORM)
+    _, token = make_device("linked")
     url = f"/key/{token}/submission"
     caplog.set_level(logging.INFO)
     statuses: list[int] = []
