@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from server.errors import FormNotAssigned, FormNotFound
 from server.models import Form, FormMedia, FormVersion
 from server.services.accounts import Actor
+from server.services.setup_cache import setup_cache
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,33 @@ def listed_forms(
             row.md5,
             bool(row.schema.get("media")),
         )
+
+
+def current_xml(session: Session, actor: Actor, form_id: str) -> tuple[str, bytes]:
+    """The md5 and XForm bytes of the form's latest version, from the set-up cache.
+
+    Tablets download a form each time it changes and whenever they are set up again; the
+    bytes of a version never change, so they are kept per process (``setup_cache``).
+
+    :raises FormNotFound: no such form (or no version).
+    :raises FormNotAssigned: the actor may not use it.
+    """
+    cache = setup_cache(session)
+    form = cache.form(session, form_id)
+    if form is None:
+        raise FormNotFound(
+            f"no form '{form_id}'", message_vi=f"Không có biểu mẫu '{form_id}'.", form_id=form_id
+        )
+    if not actor.may_use(form):
+        raise FormNotAssigned(
+            f"form '{form_id}' is not assigned to {actor.label}",
+            message_vi=f"Biểu mẫu '{form_id}' không được giao cho tài khoản này.",
+            form_id=form_id,
+        )
+    if not form.versions:
+        raise FormNotFound(f"form '{form_id}' has no published version", form_id=form_id)
+    version_id, md5 = max(form.versions.values())
+    return md5, cache.form_xml(session, version_id, md5)
 
 
 def current_version(session: Session, actor: Actor, form_id: str) -> FormVersion:

@@ -100,6 +100,7 @@ class SetupCache:
         self._lock = threading.Lock()
         self._current = _Generation()
         self._schemas: dict[tuple[int, str], dict[str, Any]] = {}
+        self._xml: dict[tuple[int, str], bytes] = {}
 
     def sync(self, session: Session) -> int:
         """Read the generation (once per transaction) and start again if it moved.
@@ -190,6 +191,17 @@ class SetupCache:
         )
         self._store(generation, generation.versions, version_id, facts)
         return facts
+
+    def form_xml(self, session: Session, version_id: int, md5: str) -> bytes:
+        """A version's XForm bytes (kept forever: a version's XML never changes)."""
+        xml = self._xml.get((version_id, md5))
+        if xml is None:
+            xml = session.execute(
+                sa.select(FormVersion.xml).where(FormVersion.id == version_id)
+            ).scalar_one()
+            with self._lock:
+                self._xml[(version_id, md5)] = xml
+        return xml
 
     def derived(self, session: Session, key: Any, build) -> Any:
         """A value derived from the set-up (built by ``build()`` once per generation)."""

@@ -81,9 +81,9 @@ def _render_form_list(actor, base: str, wanted: str | None, verbose: bool) -> by
 @bp.get("/forms/<form_id>.xml", endpoint="form_xml")
 def form_xml(form_id: str, token: str | None = None):
     """Serve the exact XForm bytes whose md5 the form list advertises."""
-    version = service.current_version(db.session, g.actor, form_id)
-    response = Response(version.xml, content_type=XML)
-    response.set_etag(version.md5)
+    md5, xml = service.current_xml(db.session, g.actor, form_id)
+    response = Response(xml, content_type=XML)
+    response.set_etag(md5)
     return response.make_conditional(request)
 
 
