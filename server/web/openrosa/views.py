@@ -23,6 +23,7 @@ from server.services.intake import Intake
 from server.services.setup_cache import setup_cache
 from server.services.submissions import IncomingFile, Origin, bad_attachment_name
 from server.web.openrosa import bp
+from server.web.openrosa.multipart import Part, read_plain_parts
 from server.web.openrosa.responses import (
     FormEntry,
     MediaEntry,
@@ -157,9 +158,44 @@ def _user_agent() -> str | None:
 
 
 def _read_parts() -> tuple[bytes, list[IncomingFile]]:
-    """Split a Collect multipart POST into the submission XML and the other files."""
+    """Split a Collect multipart POST into the submission XML and the other files.
+
+    A body in Collect's plain shape is read by ``multipart.read_plain_parts`` (no regular
+    expression compiled per request); any other body by werkzeug, whose reading decides what
+    an unusual body means (see that module).
+    """
     if request.mimetype != "multipart/form-data":
         raise _missing_xml()
+    try:
+        body = request.get_data(cache=True)  # werkzeug re-reads the cached bytes if needed
+    except RequestEntityTooLarge as exc:
+        raise _too_large() from exc
+    parts = read_plain_parts(body, request.content_type or "")
+    if parts is None:
+        return _read_parts_with_werkzeug()
+    xml = next((p.content for p in parts if p.name == "xml_submission_file"), None)
+    if xml is None:
+        raise _missing_xml()
+    files = []
+    for part in _grouped_by_name(parts):
+        if part.name == "xml_submission_file":
+            continue
+        if "\\" in part.disposition:
+            raise bad_attachment_name(_raw_name(part.disposition))
+        files.append(IncomingFile(part.filename or part.name, part.content, part.content_type))
+    return xml, files
+
+
+def _grouped_by_name(parts: list[Part]) -> list[Part]:
+    """Parts in werkzeug's order (by name, first seen first), so the last of a name wins alike."""
+    order: dict[str, list[Part]] = {}
+    for part in parts:
+        order.setdefault(part.name, []).append(part)
+    return [part for same in order.values() for part in same]
+
+
+def _read_parts_with_werkzeug() -> tuple[bytes, list[IncomingFile]]:
+    """Werkzeug's reading of an unusual body: every refusal as it has always been."""
     try:
         uploads = request.files
         fields = request.form
