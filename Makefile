@@ -15,6 +15,7 @@ run: install secret
 	@$(MAKE) --no-print-directory migrate
 	@$(FLASK) units load-official
 	@$(FLASK) forms publish forms
+	@$(FLASK) users first-run-link
 	@scripts/serve
 
 test: install-dev

@@ -15,7 +15,8 @@ them. Every leaf carries a Vietnamese title (shown first to users) and an Englis
   * AuthenticationRequired 401.x       AuthenticationRequired 401.1
   * Forbidden              403.x       TokenInvalid 403.1 · FormNotAssigned 403.2 ·
                                        FormNotReadable 403.3 · RoleNotAllowed 403.4 ·
-                                       RequestForgery 403.5 · EditNotAllowed 403.6
+                                       RequestForgery 403.5 · EditNotAllowed 403.6 ·
+                                       FirstRunLinkSpent 403.7
   * NotFound               404.x       FormNotFound 404.1 · SubmissionNotFound 404.2 ·
                                        FormVersionNotFound 404.3 · UserNotFound 404.4 ·
                                        CourseNotFound 404.5 · PersonNotFound 404.6 ·
@@ -256,6 +257,14 @@ class EditNotAllowed(Forbidden):
     code = "403.6"
     title_vi = "Không được sửa bài nộp của người khác"
     title_en = "Not your submission to edit"
+
+
+class FirstRunLinkSpent(Forbidden):
+    """A first-run set-up link that is unknown, spent, or came after an administrator exists."""
+
+    code = "403.7"
+    title_vi = "Đường dẫn thiết lập không còn hiệu lực"
+    title_en = "Set-up link no longer valid"
 
 
 class PayloadTooLarge(ServiceError):

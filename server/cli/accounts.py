@@ -22,7 +22,7 @@ from flask.cli import AppGroup
 from server.cli.common import commit_or_fail, now
 from server.extensions import db
 from server.models.accounts import ROLES
-from server.services import accounts
+from server.services import accounts, first_run
 from server.services.page_sessions import end_all_sessions
 
 users_cli = AppGroup("users", help="Create and manage user accounts.")
@@ -163,6 +163,29 @@ def list_users_command() -> None:
         forms = ", ".join(f.form_id for f in user.forms) or "-"
         state = "" if user.is_active else " (disabled)"
         click.echo(f"{user.username:<24} {user.role:<10} {forms}{state}")
+
+
+@users_cli.command("first-run-link")
+@click.option("--server-url", default=None, help="Public URL of this server (default BASE_URL).")
+def first_run_link_command(server_url: str | None) -> None:
+    """Print a one-time link that creates the first administrator (only while there is none).
+
+    ``make run`` calls this before serving, so the console of a fresh installation says how to
+    get in; with an administrator it prints nothing.
+    """
+    code = commit_or_fail(lambda: first_run.issue_code(db.session, now=now()))
+    if code is None:
+        return
+    root, _source = public_root(server_url, current_app.config["BASE_URL"], os.environ)
+    # Loopback: the link is opened on the server machine itself, where the console is.
+    link = f"{root.replace('0.0.0.0', '127.0.0.1')}/first-run/{code}"  # noqa: S104
+    click.echo(
+        "\n  Chưa có tài khoản quản trị. Mở đường dẫn dùng một lần này để tạo tài khoản đầu tiên:\n"
+        "  No administrator yet. Open this one-time link to create the first account:\n\n"
+        f"    {link}\n\n"
+        "  (chỉ in ở đây, có hiệu lực 7 ngày hoặc đến khi dùng / printed only here, valid for "
+        "7 days or until used)\n"
+    )
 
 
 def collect_settings(url: str, label: str) -> dict:

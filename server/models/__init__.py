@@ -4,6 +4,7 @@ from server.models.accounts import Device, User, device_forms, user_forms
 from server.models.audit import ApiToken, AuditEvent
 from server.models.base import Base
 from server.models.evaluation import AnswerKeyChange, CommentCode, IdentityLink, ItemMark
+from server.models.first_run import FirstRunCode
 from server.models.forms import Form, FormMedia, FormVersion
 from server.models.needs import KpiTarget, NeedsChoice, NeedsRating, NeedsResponse, ReportSetting
 from server.models.roster import Person, PersonCertificate, Posting
@@ -27,6 +28,7 @@ __all__ = [
     "DigestNonceUse",
     "Enrolment",
     "ExamScore",
+    "FirstRunCode",
     "Form",
     "FormMedia",
     "FormVersion",

@@ -45,6 +45,7 @@ TABLES = {
     "needs_ratings",
     "needs_choices",
     "setup_generation",
+    "first_run_codes",
 }
 
 

@@ -147,6 +147,9 @@ PAGES = [
     ("GET", "/admin/forms/<form_id>", "/admin/forms/probe", (302, 302, 200, 200, 200)),
     ("GET", "/admin/forms/<form_id>", "/admin/forms/other", (302, 302, 403, 200, 200)),
     ("GET", "/login", "/login", (200, 200, 200, 200, 200)),
+    # an administrator exists: every first-run link is dead, for everyone (test_first_run.py)
+    ("GET", "/first-run/<code>", "/first-run/any-code", (403, 403, 403, 403, 403)),
+    ("POST", "/first-run/<code>", "/first-run/any-code", (403, 403, 403, 403, 403)),
     ("POST", "/logout", "/logout", (302, 302, 302, 302, 302)),
     ("POST", "/logout-everywhere", "/logout-everywhere", (302, 302, 302, 302, 302)),
     ("GET", "/reports/courses", "/reports/courses", (302, 302, 200, 200, 200)),

@@ -17,13 +17,13 @@ from flask import current_app, g, redirect, render_template, request, session, u
 from server.domain.policy import Action
 from server.errors import TooManyAttempts
 from server.extensions import db
-from server.services import page_sessions, throttle
+from server.services import first_run, page_sessions, throttle
 from server.services.accounts import check_basic
 from server.services.permissions import allowed
 from server.web.admin import bp
 from server.web.security import throttle_policy
 
-PUBLIC_ENDPOINTS = {"admin.login", "admin.logout"}
+PUBLIC_ENDPOINTS = {"admin.login", "admin.logout", "admin.first_run_page"}
 
 
 def _now() -> dt.datetime:
@@ -95,7 +95,9 @@ def login():
             "Wrong user name or password, or this account does not use the pages."
         )
         status = 401
-    return render_template("admin/login.html", error=error), status
+    return render_template(
+        "admin/login.html", error=error, no_admin=not first_run.has_administrator(db.session)
+    ), status
 
 
 def _locked_text(exc: TooManyAttempts) -> str:
