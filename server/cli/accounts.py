@@ -7,11 +7,9 @@ settings JSON that Collect's "Configure with QR code" reads, and the QR code its
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import sys
-import zlib
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -20,6 +18,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from server.cli.common import commit_or_fail, now
+from server.domain.collect_settings import collect_settings, qr_payload
 from server.extensions import db
 from server.models.accounts import ROLES
 from server.services import accounts, first_run
@@ -188,28 +187,6 @@ def first_run_link_command(server_url: str | None) -> None:
     )
 
 
-def collect_settings(url: str, label: str) -> dict:
-    """The settings ODK Collect imports from a QR code for a device-token project."""
-    return {
-        "general": {
-            "server_url": url,
-            "username": "",
-            "password": "",
-            "form_update_mode": "match_exactly",
-            "autosend": "wifi_and_cellular",
-            "delete_send": False,
-        },
-        "admin": {"change_server": False},
-        "project": {"name": label, "icon": "T", "color": "#0b5d7a"},
-    }
-
-
-def qr_payload(settings: dict) -> str:
-    """Collect's QR text: the settings JSON, zlib-deflated, then base64."""
-    raw = json.dumps(settings, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return base64.b64encode(zlib.compress(raw)).decode("ascii")
-
-
 #: Hosts a server may listen on that no tablet can use as an address.
 _UNREACHABLE_HOSTS = {"0.0.0.0", "::", "127.0.0.1", "localhost", "::1"}  # noqa: S104 (names only)
 
@@ -302,11 +279,5 @@ def list_devices_command() -> None:
 @click.argument("device_id", type=int)
 def revoke_command(device_id: int) -> None:
     """Revoke a device token: its URL stops working at once."""
-
-    def revoke():
-        device = accounts.get_device(db.session, device_id)
-        device.revoked_at = device.revoked_at or now()
-        return device
-
-    device = commit_or_fail(revoke)
+    device = commit_or_fail(lambda: accounts.revoke_device(db.session, device_id, now=now()))
     click.echo(f"revoked device {device.id} «{device.label}»")

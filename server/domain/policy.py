@@ -63,6 +63,7 @@ class Action(StrEnum):
     REPORT_COURSE_ROWS = "reports.course_rows"
     COMMENT_CODE = "reports.comment_code"
     REPORT_PROGRAMME = "reports.programme"
+    DEVICE_MANAGE = "devices.manage"
 
 
 ADMIN, TRAINER, PLANNER, COLLECTOR, DEVICE = "admin", "trainer", "planner", "collector", "device"
@@ -76,6 +77,7 @@ GRANTS: dict[Action, dict[str, Scope]] = {
     Action.EDIT_OTHERS_SUBMISSION: {ADMIN: A},
     Action.FORM_READ: {ADMIN: A, TRAINER: A, PLANNER: F},
     Action.FORM_PUBLISH: {ADMIN: A},
+    Action.DEVICE_MANAGE: {ADMIN: A},
     Action.FORM_STATE: {ADMIN: A},
     Action.SUBMISSION_READ: {ADMIN: A, TRAINER: A, PLANNER: F},
     Action.SUBMISSION_READ_DELETED: {ADMIN: A},

@@ -22,7 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from server.domain.digest import compute_ha1
 from server.domain.policy import Action, form_scope
 from server.errors import FormNotFound, InvalidAccount, UserExists, UserNotFound
-from server.models import ApiToken, Device, Form, User
+from server.models import ApiToken, Device, Form, Submission, User
 from server.models.accounts import ROLES
 from server.services.permissions import require, subject_of
 
@@ -252,6 +252,52 @@ def get_device(session: Session, device_id: int) -> Device:
     if device is None:
         raise UserNotFound(f"no device {device_id}", device_id=device_id)
     return device
+
+
+def revoke_device(session: Session, device_id: int, *, now: dt.datetime) -> Device:
+    """Revoke a device token (flushes): its URL stops working at once on every worker.
+
+    Revoking twice keeps the first time. The set-up generation moves with the change, so the
+    OpenRosa caches of every process forget the token (``setup_cache``).
+
+    :raises UserNotFound: no such device.
+    """
+    device = get_device(session, device_id)
+    device.revoked_at = device.revoked_at or now
+    session.flush()
+    return device
+
+
+@dataclass(frozen=True)
+class DeviceActivity:
+    """What a tablet has sent: how many submissions, and when it was last heard from."""
+
+    submissions: int
+    last_seen: dt.datetime | None
+
+
+def device_activity(session: Session) -> dict[int, DeviceActivity]:
+    """Submissions and the last receipt per device token, in one grouped query.
+
+    :return: {device id: activity}; devices that never sent are absent.
+    """
+    rows = session.execute(
+        sa.select(
+            Submission.submitter_device_id,
+            sa.func.count(Submission.id),
+            sa.func.max(Submission.received_at),
+        )
+        .where(Submission.submitter_device_id.is_not(None))
+        .group_by(Submission.submitter_device_id)
+    )
+    return {device_id: DeviceActivity(count, _aware(last)) for device_id, count, last in rows}
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """max() skips the column type's conversion on SQLite: tag a naive UTC value as UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.UTC)
 
 
 def list_users(session: Session) -> list[User]:

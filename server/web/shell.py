@@ -66,6 +66,7 @@ NAV = (
     NavItem("/reports/needs", "Báo cáo nhu cầu", "Needs report", "reports.needs"),
     NavItem("/reports/courses", "Đánh giá khóa học", "Course evaluation", "reports.course"),
     NavItem("/reports/programme", "Tổng hợp chương trình", "Programme", "reports.programme"),
+    NavItem("admin.tablets", "Máy tính bảng", "Tablets", "devices.manage"),
 )
 
 

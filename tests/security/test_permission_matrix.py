@@ -147,6 +147,10 @@ PAGES = [
     ("GET", "/admin/forms/<form_id>", "/admin/forms/probe", (302, 302, 200, 200, 200)),
     ("GET", "/admin/forms/<form_id>", "/admin/forms/other", (302, 302, 403, 200, 200)),
     ("GET", "/login", "/login", (200, 200, 200, 200, 200)),
+    ("GET", "/admin/tablets", "/admin/tablets", (302, 302, 403, 403, 200)),
+    ("POST", "/admin/tablets", "/admin/tablets", (302, 302, 403, 403, 400)),
+    ("POST", "/admin/tablets/<int:device_id>/revoke", "/admin/tablets/999/revoke",
+     (302, 302, 403, 403, 404)),
     # an administrator exists: every first-run link is dead, for everyone (test_first_run.py)
     ("GET", "/first-run/<code>", "/first-run/any-code", (403, 403, 403, 403, 403)),
     ("POST", "/first-run/<code>", "/first-run/any-code", (403, 403, 403, 403, 403)),
