@@ -50,22 +50,14 @@ from pathlib import Path
 import openpyxl
 import sqlalchemy as sa
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The harness, and this checkout's server rather than an installed one.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness.cli import app_env, flask
+from harness.databases import PostgresCpu, create_database, drop_database
+from harness.gunicorn import Gunicorn
+from harness.proc import MemorySampler, cpu_seconds, reset_peak
 
-from _harness import (
-    ROOT,
-    Gunicorn,
-    PostgresCpu,
-    RssSampler,
-    app_env,
-    cli,
-    create_database,
-    drop_database,
-    page_login,
-    print_summary,
-    proc_cpu,
-    reset_peak,
-)
+ROOT = Path(__file__).resolve().parent.parent
 
 ADMIN = "bench-admin"
 PASSWORD = "bench-" + "x" * 16
@@ -219,21 +211,9 @@ def post_submission(server: Gunicorn, token: str, xml: bytes) -> int:
         + xml
         + f"\r\n--{boundary}--\r\n".encode()
     )
-    import http.client
-
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-    try:
-        conn.request(
-            "POST",
-            f"/key/{token}/submission",
-            body=body,
-            headers={**OR_HEADERS, "Content-Type": f"multipart/form-data; boundary={boundary}"},
-        )
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
+    headers = {**OR_HEADERS, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    status, _ = server.request("POST", f"/key/{token}/submission", headers, body, timeout=60)
+    return status
 
 
 def form_versions(server: Gunicorn, token: str) -> dict[str, str]:
@@ -289,15 +269,15 @@ def post_course(server: Gunicorn, token: str, key: dict, trainees: int, seed: in
 
 def setup_course(env: dict, paths: dict, trainees: int) -> tuple[str, str]:
     """Everything an operator does before the course starts; (device token, API token)."""
-    cli(["db", "upgrade"], env)
-    cli(["units", "import", str(paths["units"])], env)
-    cli(["roster", "import", str(paths["roster"])], env)
+    flask(["db", "upgrade"], env)
+    flask(["units", "import", str(paths["units"])], env)
+    flask(["roster", "import", str(paths["roster"])], env)
     for phase in ("pre", "post"):
-        cli(["forms", "publish", str(paths[phase])], env)
-    cli(["forms", "publish", str(ROOT / "forms" / "danhgia_khoahoc.xlsx")], env)
+        flask(["forms", "publish", str(paths[phase])], env)
+    flask(["forms", "publish", str(ROOT / "forms" / "danhgia_khoahoc.xlsx")], env)
     for phase in ("pre", "post"):
-        cli(["keys", "import", f"kt_dscoban_{phase}", str(paths["key"])], env)
-    cli(
+        flask(["keys", "import", f"kt_dscoban_{phase}", str(paths["key"])], env)
+    flask(
         [
             "courses", "create", COURSE, "--title", "Dân số cơ bản (benchmark)",
             "--type", "boi_duong", "--start", "2026-09-07", "--end", "2026-09-11",
@@ -309,9 +289,9 @@ def setup_course(env: dict, paths: dict, trainees: int) -> tuple[str, str]:
     )  # fmt: skip
     codes = [f"HV{n:05d}" for n in range(trainees)]
     for start in range(0, len(codes), 500):
-        cli(["courses", "enrol", COURSE, *codes[start : start + 500]], env)
+        flask(["courses", "enrol", COURSE, *codes[start : start + 500]], env)
     device = json.loads(
-        cli(
+        flask(
             [
                 "devices",
                 "create",
@@ -331,8 +311,8 @@ def setup_course(env: dict, paths: dict, trainees: int) -> tuple[str, str]:
 
 
 def admin_token(env: dict) -> str:
-    cli(["users", "create", ADMIN, "--role", "admin"], {**env, "TAPHUAN_PASSWORD": PASSWORD})
-    out = cli(["users", "token", ADMIN, "--label", "evaluation benchmark"], env)
+    flask(["users", "create", ADMIN, "--role", "admin"], {**env, "TAPHUAN_PASSWORD": PASSWORD})
+    out = flask(["users", "token", ADMIN, "--label", "evaluation benchmark"], env)
     return out.strip().splitlines()[-1].strip()
 
 
@@ -508,9 +488,9 @@ def timed(server, path, headers, measure, db, timeout=600) -> bytes | None:
     workers = server.workers()
     for pid in workers:
         reset_peak(pid)
-    cpu0 = sum(proc_cpu(p) for p in workers)
+    cpu0 = sum(cpu_seconds(p) for p in workers)
     db0 = db.total() if db else None
-    with RssSampler(workers) as rss:
+    with MemorySampler(workers) as rss:
         started = time.perf_counter()
         try:
             status, body = server.get(path, headers, timeout)
@@ -518,7 +498,7 @@ def timed(server, path, headers, measure, db, timeout=600) -> bytes | None:
             measure.errors.append(f"{type(error).__name__}: {error}")
             return None
         measure.seconds.append(time.perf_counter() - started)
-    measure.cpu_s.append(sum(proc_cpu(p) for p in workers) - cpu0)
+    measure.cpu_s.append(sum(cpu_seconds(p) for p in workers) - cpu0)
     if db0 is not None:
         measure.db_cpu_s.append(db.total() - db0)
     measure.rss_mb = max(measure.rss_mb, rss.peak_mb)
@@ -540,17 +520,17 @@ def run(args, backend: str, workload: str) -> tuple[list[Measure], list[str]]:
         url, dbname = create_database(backend, args.postgres_url, workdir, f"bench_{workload}")
         server = None
         try:
-            env = app_env(url, workdir)
+            env = app_env(url, workdir / "storage", secret_key="bench-secret", LOG_LEVEL="WARNING")
             started = time.perf_counter()
             paths = write_course_inputs(workdir, args.trainees, args.items, args.seed)
             if workload == "course":
                 device, token = setup_course(env, paths, args.trainees)
             else:
-                cli(["db", "upgrade"], env)
-                cli(["units", "import", str(paths["units"])], env)
+                flask(["db", "upgrade"], env)
+                flask(["units", "import", str(paths["units"])], env)
                 for phase in ("pre", "post"):
-                    cli(["forms", "publish", str(paths[phase])], env)
-                cli(["forms", "publish", str(ROOT / "forms" / "danhgia_khoahoc.xlsx")], env)
+                    flask(["forms", "publish", str(paths[phase])], env)
+                flask(["forms", "publish", str(ROOT / "forms" / "danhgia_khoahoc.xlsx")], env)
                 token = admin_token(env)
             setup = time.perf_counter() - started
             server = Gunicorn(env, workdir / "gunicorn.log")
@@ -582,7 +562,7 @@ def run(args, backend: str, workload: str) -> tuple[list[Measure], list[str]]:
                              "pdf": "/reports/programme.pdf"}  # fmt: skip
                 check = lambda body: check_programme(body, counts)  # noqa: E731
             print(notes[-1], flush=True)
-            cookie = page_login(server, ADMIN, PASSWORD)
+            cookie = server.sign_in(ADMIN, PASSWORD)
             measures = []
             for endpoint in args.endpoints:
                 measure = Measure(backend, workload, endpoint)
@@ -690,7 +670,7 @@ def main(argv=None) -> int:
                 m, n = [Measure(backend, workload, "setup", errors=[str(error)[:200]])], []
             measures += m
             notes += n
-    print_summary(HEADER, [line(m) for m in measures], notes)
+    print("\n" + HEADER, *[line(m) for m in measures], "", *notes, sep="\n")
     return 1 if any(m.errors for m in measures) else 0
 
 

@@ -56,13 +56,9 @@ import platform
 import random
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +69,13 @@ import psycopg.sql
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
+# The harness, and this checkout's server rather than an installed one.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness.cli import app_env, flask, run_measured
+from harness.databases import PostgresCpu, PostgresServer, create_database, drop_database, libpq
+from harness.gunicorn import Gunicorn
+from harness.proc import cpu_seconds, peak_kb, reset_peak
+
 FORM_ID = "bench_export"
 FORM_VERSION = "2026010101"
 REPEAT = "trainers"
@@ -87,7 +89,6 @@ TARGET_RSS_MB = 250.0
 TARGET_RSS_ROWS = 1_000_000
 #: Excel's last row; a sheet cannot hold more (header + 1,048,575 data rows).
 EXCEL_MAX_ROWS = 1_048_576
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 ADMIN = "bench"
 ADMIN_PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway server)
 
@@ -448,111 +449,6 @@ class Generator:
         return Generated(values, attachment, repeat.values["n"], expected)
 
 
-# --- processes --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def libpq(url: str, database: str | None = None) -> str:
-    """A libpq connection string for psycopg, from an SQLAlchemy URL."""
-    parsed = make_url(url)
-    if database:
-        parsed = parsed.set(database=database)
-    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def cli(args: list[str], env: dict[str, str], timeout: float = 300) -> str:
-    """Run ``python -m flask --app wsgi …``; raise with its output if it fails."""
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", *args]
-    result = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
-
-
-def proc_cpu(pid: int) -> float:
-    """CPU seconds (utime + stime) of a live process; 0 if it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def proc_cpu_with_children(pid: int) -> float:
-    """CPU seconds of a process plus those of its children it has reaped."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return sum(int(f) for f in fields[11:15]) / CLK_TCK
-
-
-def children(pid: int) -> list[int]:
-    """Direct children of a process."""
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return []
-    found = []
-    for task in tasks:
-        try:
-            found += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
-        except OSError:
-            continue
-    return found
-
-
-def status_kb(pid: int, key: str) -> int | None:
-    """A ``/proc/<pid>/status`` field in kB (VmHWM, VmRSS), or None."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def reset_peak(pid: int) -> bool:
-    """Reset a process's VmHWM to its current RSS (Linux ≥ 4.0); False if not allowed."""
-    try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
-
-
-class PostgresCpu:
-    """CPU time of a local PostgreSQL server: the postmaster, live and exited backends."""
-
-    def __init__(self, admin_url: str):
-        self.pid = None
-        with psycopg.connect(libpq(admin_url), autocommit=True) as conn:
-            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-            try:  # while the backend still exists
-                stat = Path(f"/proc/{backend}/stat").read_text()
-                ppid = int(stat.rsplit(")", 1)[1].split()[1])
-                comm = Path(f"/proc/{ppid}/comm").read_text().strip()
-            except (OSError, ValueError):
-                return
-        if comm.startswith(("postgres", "postmaster")):
-            self.pid = ppid
-
-    def total(self) -> float | None:
-        """CPU seconds so far (None when the server is not on this machine)."""
-        if self.pid is None:
-            return None
-        return proc_cpu_with_children(self.pid) + sum(proc_cpu(c) for c in children(self.pid))
-
-
 # --- databases and data -----------------------------------------------------------------------
 
 
@@ -571,39 +467,17 @@ class Loaded:
     photo_bytes: int
 
 
-def create_database(args, backend: str, workdir: Path) -> tuple[str, str | None]:
-    """A fresh, empty database: (SQLAlchemy URL, PostgreSQL database name or None)."""
-    if backend == "sqlite":
-        return f"sqlite:///{workdir / 'bench.sqlite3'}", None
-    name = f"bench_export_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(libpq(args.postgres_url), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return make_url(args.postgres_url).set(database=name).render_as_string(False), name
-
-
-def drop_database(args, name: str | None) -> None:
-    """Drop a benchmark database (after every connection to it has closed)."""
-    if name is None:
-        return
-    with psycopg.connect(libpq(args.postgres_url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def prepare(url: str, workdir: Path) -> tuple[dict[str, str], str]:
     """Migrate, publish the form and create an admin with a token, via the CLI: (env, token)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TAPHUAN_")}
-    env.update(
-        TAPHUAN_SECRET_KEY="bench-secret",
-        TAPHUAN_DATABASE_URL=url,
-        TAPHUAN_STORAGE_DIR=str(workdir / "storage"),
-        TAPHUAN_LOG_LEVEL="WARNING",
-    )
+    env = app_env(url, workdir / "storage", secret_key="bench-secret", LOG_LEVEL="WARNING")
     form = workdir / f"{FORM_ID}.md"
     form.write_text(FORM_MD, encoding="utf-8")
-    cli(["db", "upgrade"], env)
-    cli(["forms", "publish", str(form)], env)
-    cli(["users", "create", ADMIN, "--role", "admin"], {**env, "TAPHUAN_PASSWORD": ADMIN_PASSWORD})
-    token = cli(["users", "token", ADMIN, "--label", "export benchmark"], env).strip()
+    flask(["db", "upgrade"], env)
+    flask(["forms", "publish", str(form)], env)
+    flask(
+        ["users", "create", ADMIN, "--role", "admin"], {**env, "TAPHUAN_PASSWORD": ADMIN_PASSWORD}
+    )
+    token = flask(["users", "token", ADMIN, "--label", "export benchmark"], env).strip()
     return env, token.splitlines()[-1].strip()
 
 
@@ -630,8 +504,6 @@ def check_parsed_like_server(generated: list[Generated], schema: dict) -> None:
 
     :raises AssertionError: naming the first row that differs.
     """
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     from server.domain.instances import index_fields, read_instance, typed_data
 
     fields = index_fields(schema["fields"])
@@ -814,62 +686,6 @@ class Run:
         return self.size / self.seconds if self.seconds else None
 
 
-class Gunicorn:
-    """gunicorn as ``make run`` starts it, on a free loopback port."""
-
-    def __init__(self, args, env: dict[str, str], log: Path, timeout: int | None):
-        self.port = free_port()
-        command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}"]
-        command += ["--workers", str(args.workers), "--worker-class", args.worker_class]
-        if args.threads:
-            command += ["--threads", str(args.threads)]
-        if timeout is not None:
-            command += ["--timeout", str(timeout)]
-        command.append("wsgi:app")
-        self.log = log
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, _ = self.get("/api/v1/openapi.json", {}, timeout=5)
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("gunicorn did not answer within 60 s")
-            time.sleep(0.2)
-
-    def get(self, path: str, headers: dict, timeout: float) -> tuple[int, bytes]:
-        """One small GET on a fresh connection: (status, body)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request("GET", path, headers=headers)
-            response = conn.getresponse()
-            return response.status, response.read()
-        finally:
-            conn.close()
-
-    def workers(self) -> list[int]:
-        """PIDs of the live workers."""
-        return children(self.process.pid)
-
-    def stop(self) -> None:
-        """SIGTERM (graceful), then SIGKILL after 30 s."""
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
-
-
 def export_http(
     server: Gunicorn, token: str, run: Run, out: Path, timeout: float, db_cpu: PostgresCpu | None
 ) -> None:
@@ -878,7 +694,7 @@ def export_http(
     resettable = all(reset_peak(pid) for pid in workers)
     if not resettable:
         run.notes.append("VmHWM not resettable: peak is the worker's lifetime peak")
-    cpu_before = {pid: proc_cpu(pid) for pid in workers}
+    cpu_before = {pid: cpu_seconds(pid) for pid in workers}
     db_before = db_cpu.total() if db_cpu else None
     log_before = server.log.stat().st_size
     path = f"/api/v1/forms/{FORM_ID}/submissions.{run.fmt}"
@@ -907,11 +723,11 @@ def export_http(
     finally:
         conn.close()
         elapsed = time.perf_counter() - started
-        usage = {pid: proc_cpu(pid) - cpu_before.get(pid, 0.0) for pid in server.workers()}
+        usage = {pid: cpu_seconds(pid) - cpu_before.get(pid, 0.0) for pid in server.workers()}
         if usage:
             busiest = max(usage, key=usage.get)
             run.cpu_s = usage[busiest]
-            hwm = status_kb(busiest, "VmHWM")
+            hwm = peak_kb(busiest)
             run.rss_mb = hwm / 1024 if hwm else None
         if db_cpu is not None and db_before is not None:
             run.db_cpu_s = db_cpu.total() - db_before
@@ -935,48 +751,24 @@ def export_cli(
     workdir: Path,
 ) -> None:
     """Run ``flask --app wsgi export`` into ``out``; peak RSS from VmHWM, CPU from wait4."""
-    command = [
-        sys.executable,
-        "-m",
-        "flask",
-        "--app",
-        "wsgi",
-        "export",
-        FORM_ID,
-        "--format",
-        run.fmt,
-        "--out",
-        str(out),
-    ]
     db_before = db_cpu.total() if db_cpu else None
-    log = workdir / f"cli-{run.fmt}.log"
-    started = time.perf_counter()
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
-    status, usage, peak_kb = None, None, 0
-    while time.perf_counter() - started < timeout:
-        # VmHWM of the child's own address space: ru_maxrss would also count this process's
-        # RSS, which Linux carries over into the child across fork and exec.
-        peak_kb = max(peak_kb, status_kb(process.pid, "VmHWM") or 0)
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            break
-        time.sleep(0.02)
-    else:
-        process.kill()
-        _, status, usage = os.wait4(process.pid, 0)
+    measured = run_measured(
+        ["export", FORM_ID, "--format", run.fmt, "--out", str(out)],
+        env,
+        log=workdir / f"cli-{run.fmt}.log",
+        timeout=timeout,
+    )
+    if measured.returncode is None:
         run.errors.append(f"CLI still running after {timeout:.0f} s")
-    process.returncode = os.waitstatus_to_exitcode(status)
-    elapsed = time.perf_counter() - started
-    run.rss_mb = peak_kb / 1024 if peak_kb else None
-    run.cpu_s = usage.ru_utime + usage.ru_stime
+    run.rss_mb = measured.peak_mb
+    run.cpu_s = measured.cpu_seconds
     if db_cpu is not None and db_before is not None:
         run.db_cpu_s = db_cpu.total() - db_before
-    if process.returncode != 0 and not run.errors:
-        text = log.read_text("utf-8", "replace").strip().splitlines()
-        run.errors.append(f"exit {process.returncode}: {(text or [''])[-1][:200]}")
+    if measured.returncode != 0 and not run.errors:
+        text = measured.output.strip().splitlines()
+        run.errors.append(f"exit {measured.returncode}: {(text or [''])[-1][:200]}")
     if not run.errors:
-        run.seconds = elapsed
+        run.seconds = measured.seconds
         run.out_mb = out.stat().st_size / 2**20
 
 
@@ -1164,7 +956,7 @@ def verify(run: Run, loaded: Loaded, path: Path, openpyxl_max: int) -> None:
 def run_size(args, backend: str, size: int) -> tuple[Loaded | None, list[Run], list[str]]:
     """Load one fresh database and run every export asked for on it."""
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-export-{backend}-{size}-", dir=args.tmp))
-    url, name = create_database(args, backend, workdir)
+    url, name = create_database(backend, args.postgres_url, workdir, "bench_export")
     runs: list[Run] = []
     problems: list[str] = []
     loaded = None
@@ -1189,7 +981,10 @@ def run_size(args, backend: str, size: int) -> tuple[Loaded | None, list[Run], l
             label = via
             if via == "http":
                 label = "http" if timeout is None else f"http t={timeout}"
-                server = Gunicorn(args, env, workdir / f"gunicorn-{timeout}.log", timeout)
+                server = Gunicorn(
+                    env, workdir / f"gunicorn-{timeout}.log", workers=args.workers,
+                    worker_class=args.worker_class, threads=args.threads, timeout=timeout,
+                )  # fmt: skip
             try:
                 for fmt in args.formats:
                     run = Run(backend, size, fmt, label)
@@ -1211,7 +1006,7 @@ def run_size(args, backend: str, size: int) -> tuple[Loaded | None, list[Run], l
         print(f"  ERROR {problems[-1]}", flush=True)
     finally:
         if not args.keep:
-            drop_database(args, name)
+            drop_database(args.postgres_url, name)
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             print(f"  kept {workdir} ({url})")
@@ -1339,7 +1134,7 @@ def environment(args) -> str:
         "as make run, 'http t=N' = --timeout N (0 = never kill a busy worker)",
     ]
     if "postgresql" in args.backends:
-        with psycopg.connect(libpq(args.postgres_url), autocommit=True) as conn:
+        with PostgresServer(args.postgres_url).connect() as conn:
             version = conn.execute("SHOW server_version").fetchone()[0]
             settings = conn.execute(
                 "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings "

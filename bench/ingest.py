@@ -36,10 +36,7 @@ import math
 import os
 import platform
 import random
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,9 +48,15 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
 
-import psycopg
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+
+# The harness, and this checkout's server rather than an installed one.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness.cli import app_env, flask
+from harness.databases import PostgresCpu, PostgresServer, create_database, drop_database
+from harness.gunicorn import Gunicorn, serve_defaults
+from harness.proc import MachineCpu, MemorySampler, machine_cpu, peak_kb, settle, tree_cpu
+from harness.profiler import PySpy, read_collapsed
 
 ROOT = Path(__file__).resolve().parent.parent
 FORM_ID = "bench_ingest"
@@ -64,8 +67,7 @@ PHOTO_MIXES = ("none", "third")
 TARGET = {"backend": "postgresql", "concurrency": 8, "photos": "none"}
 TARGET_RATE = 400.0
 TARGET_P95_MS = 100.0
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+OPENROSA = {"X-OpenRosa-Version": "1.0"}
 #: A run during which other processes used more than this share of the machine is disturbed.
 DISTURBED = 0.15
 #: Resubmissions repeat an instance sent at least this many positions earlier.
@@ -329,229 +331,7 @@ def make_plan(n: int, photos: str, resubmit: float, seed: int) -> tuple[list[Ite
     return items, len(originals), sum(1 for _, o in originals if o.photo_name)
 
 
-# --- processes: CPU and memory from /proc -----------------------------------------------------
-
-
-@dataclass
-class ProcStat:
-    """The fields of /proc/<pid>/stat this script uses."""
-
-    ppid: int
-    cpu_ticks: int  # utime + stime + cutime + cstime (reaped children included)
-    rss_bytes: int
-
-
-def proc_stat(pid: int) -> ProcStat | None:
-    """Read /proc/<pid>/stat; None if the process is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2 :].split()  # fields 3… (comm may hold spaces)
-    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
-    return ProcStat(int(fields[1]), ticks, int(fields[21]) * PAGE_SIZE)
-
-
-def children(pid: int) -> list[int]:
-    """Direct children of a process (all its threads' children files)."""
-    found: list[int] = []
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return found
-    for task in tasks:
-        try:
-            found += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
-        except OSError:
-            continue
-    return found
-
-
-def tree(root: int, limit: int = 2000) -> list[int]:
-    """The process and its descendants (bounded)."""
-    pids, queue = [], [root]
-    while queue and len(pids) < limit:
-        pid = queue.pop()
-        pids.append(pid)
-        queue.extend(children(pid))
-    return pids
-
-
-def tree_usage(root: int) -> tuple[float, int, dict[int, int]]:
-    """CPU seconds of a process tree (exited, reaped children included) and its RSS.
-
-    :return: (cpu seconds, summed RSS in bytes, {pid: rss}).
-    """
-    ticks, rss, by_pid = 0, 0, {}
-    for pid in tree(root):
-        stat = proc_stat(pid)
-        if stat is None:
-            continue
-        ticks += stat.cpu_ticks
-        rss += stat.rss_bytes
-        by_pid[pid] = stat.rss_bytes
-    return ticks / CLK_TCK, rss, by_pid
-
-
-def vm_hwm(pid: int) -> int:
-    """Peak resident set size of one process (VmHWM), in bytes; 0 if unknown."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-@dataclass
-class MachineCpu:
-    """CPU seconds of the whole machine since boot, by kind, from /proc/stat."""
-
-    process: float  # user + nice + system: what processes' utime/stime add up to
-    irq: float  # irq + softirq (loopback networking lands here), charged to no process
-    steal: float  # taken by the hypervisor
-    total: float
-
-    def __sub__(self, other: MachineCpu) -> MachineCpu:
-        return MachineCpu(
-            self.process - other.process,
-            self.irq - other.irq,
-            self.steal - other.steal,
-            self.total - other.total,
-        )
-
-
-def machine_cpu() -> MachineCpu:
-    """Read the machine's CPU counters."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
-    values += [0] * (8 - len(values))
-    user, nice, system, _idle, _iowait, irq, softirq, steal = values
-    # guest time is already inside user/nice
-    return MachineCpu(
-        (user + nice + system) / CLK_TCK,
-        (irq + softirq) / CLK_TCK,
-        steal / CLK_TCK,
-        sum(values) / CLK_TCK,
-    )
-
-
-def background_load(seconds: float = 1.0) -> float:
-    """Share of the machine's CPU busy (steal included) while the benchmark idles."""
-    before = machine_cpu()
-    time.sleep(seconds)
-    delta = machine_cpu() - before
-    used = delta.process + delta.irq + delta.steal
-    return used / delta.total if delta.total > 0 else 0.0
-
-
-def settle(limit: float, threshold: float = 0.15) -> float:
-    """Wait (at most ``limit`` seconds) until others leave the machine quiet; the last load."""
-    deadline = time.monotonic() + limit
-    load_now = background_load()
-    while load_now > threshold and time.monotonic() < deadline:
-        load_now = background_load(2.0)
-    return load_now
-
-
-class Monitor(threading.Thread):
-    """Samples the gunicorn tree's RSS every ``interval`` seconds until stopped (bounded)."""
-
-    def __init__(self, root: int, interval: float, deadline: float):
-        super().__init__(daemon=True)
-        self.root, self.interval, self.deadline = root, interval, deadline
-        self.stop_event = threading.Event()
-        self.peak_rss = 0
-        self.pids: set[int] = set()
-
-    def sample(self) -> None:
-        """Take one sample."""
-        _, rss, by_pid = tree_usage(self.root)
-        self.peak_rss = max(self.peak_rss, rss)
-        self.pids.update(by_pid)
-
-    def run(self) -> None:
-        """Sample until stopped or past the deadline."""
-        while not self.stop_event.wait(self.interval) and time.monotonic() < self.deadline:
-            self.sample()
-
-
 # --- setting up a server ----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def libpq(url: str, database: str | None = None) -> str:
-    parsed = make_url(url)
-    if database:
-        parsed = parsed.set(database=database)
-    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def cli(args: list[str], env: dict[str, str], timeout: float = 300) -> str:
-    """Run ``python -m flask --app wsgi …``; raise with its output if it fails."""
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", *args]
-    result = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
-
-
-def request(port: int, method: str, path: str, headers: dict, timeout: float = 10):
-    """One request on a fresh connection: (status, body)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request(method, path, headers=headers)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-def wait_ready(server: subprocess.Popen, port: int, path: str, log: Path) -> None:
-    """Wait (at most 60 s) until the submission preflight answers 204."""
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            status, _ = request(port, "HEAD", path, {"X-OpenRosa-Version": "1.0"}, timeout=5)
-            if status == 204:
-                return
-            raise RuntimeError(f"HEAD {path} answered {status}, not 204")
-        except OSError:
-            if server.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{log.read_text()[-3000:]}") from None
-            if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not answer within 60 s") from None
-            time.sleep(0.2)
-
-
-def postgres_root_pid(admin_url: str) -> int | None:
-    """PID of the PostgreSQL postmaster if it runs on this machine (for its CPU time)."""
-    with psycopg.connect(libpq(admin_url), autocommit=True) as conn:
-        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-        stat = proc_stat(backend)
-        if stat is None:
-            return None
-        try:
-            comm = Path(f"/proc/{stat.ppid}/comm").read_text().strip()
-        except OSError:
-            return None
-    return stat.ppid if comm.startswith(("postgres", "postmaster")) else None
-
-
-def postgres_settings(admin_url: str) -> str:
-    with psycopg.connect(libpq(admin_url), autocommit=True) as conn:
-        values = [
-            f"{name}={conn.execute(f'SHOW {name}').fetchone()[0]}"
-            for name in ("server_version", "fsync", "synchronous_commit", "shared_buffers")
-        ]
-    return ", ".join(values)
 
 
 def count_rows(url: str) -> tuple[int, int]:
@@ -704,74 +484,19 @@ def scan_log(log: Path, workers: int) -> tuple[str, Counter]:
     return ", ".join(notes), statuses
 
 
-def create_database(args, backend: str, workdir: Path) -> tuple[str, str | None]:
-    """A fresh, empty database for one run: (SQLAlchemy URL, PostgreSQL database name)."""
-    if backend == "sqlite":
-        return f"sqlite:///{workdir / 'bench.sqlite3'}", None
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(libpq(args.postgres_url), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(args.postgres_url).set(database=name)
-    return url.render_as_string(hide_password=False), name
-
-
 def prepare(url: str, workdir: Path, form_path: Path, log_level: str) -> tuple[dict, str]:
     """Migrate, publish the form and create a device, as an operator would: (env, token)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TAPHUAN_")}
-    env.update(
-        TAPHUAN_SECRET_KEY="bench-secret",
-        TAPHUAN_DATABASE_URL=url,
-        TAPHUAN_STORAGE_DIR=str(workdir / "storage"),
-        TAPHUAN_LOG_LEVEL=log_level,
-    )
-    cli(["db", "upgrade"], env)
-    cli(["forms", "publish", str(form_path)], env)
-    device = json.loads(cli(["devices", "create", "bench", "--form", FORM_ID, "--json"], env))
+    env = app_env(url, workdir / "storage", secret_key="bench-secret", LOG_LEVEL=log_level)
+    flask(["db", "upgrade"], env)
+    flask(["forms", "publish", str(form_path)], env)
+    device = json.loads(flask(["devices", "create", "bench", "--form", FORM_ID, "--json"], env))
     return env, device["token"]
 
 
-def start_server(args, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
-    """Start gunicorn as scripts/serve does, on a free loopback port."""
-    port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", str(args.workers), "--worker-class", args.worker_class]
-    if args.threads:
-        command += ["--threads", str(args.threads)]
-    if args.access_log:
-        command += ["--access-logfile", "-"]
-    command.append("wsgi:app")
-    with log.open("wb") as log_file:
-        server = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
-        )
-    return server, port
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    """SIGTERM (graceful), then SIGKILL after 30 s."""
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(10)
-
-
-def start_profiler(py_spy: str, pid: int, output: Path) -> subprocess.Popen:
-    """py-spy sampling the gunicorn master and its workers until SIGINT."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    command = [py_spy, "record", "--pid", str(pid), "--subprocesses", "--rate", "97"]
-    command += ["--format", "raw", "--nonblocking", "--output", str(output)]
-    profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)  # let it attach
-    return profiler
-
-
 def load(result: Result, items: list[Item], concurrency: int, port: int, path: str,
-         block: bytes, deadline: float, server_pid: int, pg_root: int | None) -> None:  # fmt: skip
+         block: bytes, deadline: float, server_pid: int,
+         db: PostgresCpu | None) -> None:  # fmt: skip
     """The timed part: all items from ``concurrency`` threads, with CPU and RSS accounting."""
-    monitor = Monitor(server_pid, 0.2, deadline + 5)
-    monitor.sample()
     results: list = [None] * len(items)
     cursor = {"next": 0, "lock": threading.Lock()}
     threads = [
@@ -782,28 +507,25 @@ def load(result: Result, items: list[Item], concurrency: int, port: int, path: s
         )
         for _ in range(concurrency)
     ]
-    server_cpu0 = tree_usage(server_pid)[0]
-    db_cpu0 = tree_usage(pg_root)[0] if pg_root else 0.0
-    client0 = os.times()
-    machine0 = machine_cpu()
-    monitor.start()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()) + 70)
-    result.wall = time.perf_counter() - started
-    client1 = os.times()
-    result.machine = machine_cpu() - machine0
-    result.server_cpu = tree_usage(server_pid)[0] - server_cpu0
-    if pg_root:
-        result.db_cpu = tree_usage(pg_root)[0] - db_cpu0
-    result.client_cpu = (client1.user + client1.system) - (client0.user + client0.system)
-    monitor.sample()
-    monitor.stop_event.set()
-    monitor.join(5)
-    result.peak_rss = monitor.peak_rss
-    result.worker_hwm = max((vm_hwm(p) for p in monitor.pids if p != server_pid), default=0)
+    with MemorySampler.of_tree(server_pid, interval=0.2) as memory:
+        server_cpu0 = tree_cpu(server_pid)
+        db_cpu0 = db.total() if db else None
+        client0 = os.times()
+        machine0 = machine_cpu()
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()) + 70)
+        result.wall = time.perf_counter() - started
+        client1 = os.times()
+        result.machine = machine_cpu() - machine0
+        result.server_cpu = tree_cpu(server_pid) - server_cpu0
+        if db_cpu0 is not None:
+            result.db_cpu = db.total() - db_cpu0
+        result.client_cpu = (client1.user + client1.system) - (client0.user + client0.system)
+    result.peak_rss = memory.peak_tree_bytes
+    result.worker_hwm = 1024 * max((peak_kb(p) for p in memory.seen if p != server_pid), default=0)
     for item, outcome in zip(items, results, strict=True):
         if outcome is None:
             result.errors += 1
@@ -827,7 +549,7 @@ def run_one(args, backend: str, concurrency: int, photos: str, form_path: Path) 
     log = workdir / "gunicorn.log"
     url = pg_name = server = profiler = None
     try:
-        url, pg_name = create_database(args, backend, workdir)
+        url, pg_name = create_database(backend, args.postgres_url, workdir, "bench")
         env, token = prepare(url, workdir, form_path, args.log_level)
         path = f"/key/{token}/submission"
         items, result.unique, result.photo_instances = make_plan(
@@ -839,30 +561,30 @@ def run_one(args, backend: str, concurrency: int, photos: str, form_path: Path) 
         block = random.Random(args.seed + 1).randbytes(
             args.photo_kb * 1024 - len(JPEG_HEAD) - 16 - len(JPEG_TAIL)
         )
-        server, port = start_server(args, env, log)
-        wait_ready(server, port, path, log)
+        server = Gunicorn(
+            env, log, workers=args.workers, worker_class=args.worker_class,
+            threads=args.threads, access_log=args.access_log, ready_path=path,
+        )  # fmt: skip
+        status, _ = server.request("HEAD", path, OPENROSA, timeout=5)
+        if status != 204:
+            raise RuntimeError(f"HEAD {path} answered {status}, not 204")
         for _ in range(4 * args.workers):  # warm-up: Collect's preflight and form list
-            request(port, "HEAD", path, {"X-OpenRosa-Version": "1.0"})
-            request(port, "GET", f"/key/{token}/formList", {"X-OpenRosa-Version": "1.0"})
-        pg_root = postgres_root_pid(args.postgres_url) if backend == "postgresql" else None
+            server.request("HEAD", path, OPENROSA, timeout=10)
+            server.request("GET", f"/key/{token}/formList", OPENROSA, timeout=10)
+        db = PostgresCpu(args.postgres_url) if backend == "postgresql" else None
         result.busy_before = settle(args.settle)
         if args.py_spy:
             output = Path(args.profile_dir) / f"{backend}-c{concurrency}-{photos}.txt"
-            profiler = start_profiler(args.py_spy, server.pid, output)
+            profiler = PySpy(args.py_spy, server.pid, output, subprocesses=True)
         deadline = time.monotonic() + args.run_timeout
-        load(result, items, concurrency, port, path, block, deadline, server.pid, pg_root)
+        load(result, items, concurrency, server.port, path, block, deadline, server.pid, db)
     except Exception as exc:
         result.failure = f"{type(exc).__name__}: {exc}"
     finally:
         if profiler is not None:
-            profiler.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
-            try:
-                profiler.wait(60)
-            except subprocess.TimeoutExpired:
-                profiler.kill()
-                profiler.wait(10)
+            profiler.stop()
         if server is not None:
-            stop_server(server)
+            server.stop()
             result.log_notes, logged = scan_log(log, args.workers)
             if logged and logged != result.statuses:
                 result.log_notes += f" access log statuses {dict(logged)}"
@@ -874,9 +596,7 @@ def run_one(args, backend: str, concurrency: int, photos: str, form_path: Path) 
                 result.rows, result.files = count_rows(url)
             except Exception as exc:
                 result.failure = result.failure or f"counting rows failed: {exc}"
-        if pg_name:
-            with psycopg.connect(libpq(args.postgres_url), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        drop_database(args.postgres_url, pg_name)
         if args.keep:
             print(f"  kept {workdir}")
         else:
@@ -981,12 +701,7 @@ def summarize_profile(path: Path, top: int = 12) -> str:
     self_counts: Counter = Counter()
     inclusive: Counter = Counter()
     total = 0
-    for line in path.read_text(errors="replace").splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        frames = stack.split(";")
-        weight = int(count)
+    for frames, weight in read_collapsed(path):
         total += weight
         self_counts[frames[-1]] += weight
         for frame in set(frames):
@@ -1035,32 +750,6 @@ def code_version() -> str:
     ]
     dirty = f", {len(changed)} tracked file(s) modified: {' '.join(changed[:6])}" if changed else ""
     return f"{git('log', '-1', '--format=%h %ad %s', '--date=iso')[:90]}{dirty}"
-
-
-def serve_defaults() -> dict:
-    """Workers, worker class and threads as scripts/serve starts gunicorn.
-
-    $WORKERS and $THREADS are honoured as scripts/serve honours them; where it passes no
-    option, gunicorn's own default applies.
-    """
-    try:
-        text = (ROOT / "scripts" / "serve").read_text()
-    except OSError:
-        text = ""
-
-    def option(name: str, variable: str, default: str) -> str:
-        match = re.search(rf'--{name}[ =]"?(?:\$\{{{variable}:-([^}}]+)\}}|([\w.:]+))', text)
-        if match is None:
-            return default
-        if match.group(1) is not None:
-            return os.environ.get(variable, match.group(1))
-        return match.group(2)
-
-    return {
-        "workers": int(option("workers", "WORKERS", "1")),
-        "worker_class": option("worker-class", "WORKER_CLASS", "sync"),
-        "threads": int(option("threads", "THREADS", "0")),
-    }
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -1188,7 +877,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{cores} cores, so the client's CPU is reported alongside the server's"
     )
     if args.postgres_url and "postgresql" in args.backend_list:
-        print(f"  postgresql: {postgres_settings(args.postgres_url)}")
+        names = ("server_version", "fsync", "synchronous_commit", "shared_buffers")
+        settings = PostgresServer(args.postgres_url).settings(*names)
+        print(f"  postgresql: {', '.join(f'{k}={v}' for k, v in settings.items())}")
     print(
         f"  workload: {args.n} requests/run, {args.resubmit:.0%} identical resubmissions, "
         f"photos {args.photo_kb} KiB on every third instance in 'third' runs"

@@ -67,22 +67,15 @@ from pathlib import Path
 import psycopg
 import sqlalchemy as sa
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import (
-    ROOT,
-    Gunicorn,
-    PostgresCpu,
-    RssSampler,
-    app_env,
-    cli,
-    create_database,
-    drop_database,
-    libpq,
-    page_login,
-    print_summary,
-    proc_cpu,
-    reset_peak,
-)
+# The harness, and this checkout's server rather than an installed one.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness.cli import app_env, flask
+from harness.databases import PostgresCpu, create_database, drop_database, libpq
+from harness.gunicorn import Gunicorn
+from harness.proc import MemorySampler, cpu_seconds, reset_peak
+from harness.profiler import PySpy, read_collapsed
+
+ROOT = Path(__file__).resolve().parent.parent
 
 ADMIN = "bench_admin"
 PROVINCE = "52"
@@ -726,9 +719,9 @@ def timed_get(server: Gunicorn, path: str, token: str, measure: Measure, db: Pos
     workers = server.workers()
     for pid in workers:
         reset_peak(pid)
-    cpu = {pid: proc_cpu(pid) for pid in workers}
+    cpu = {pid: cpu_seconds(pid) for pid in workers}
     db_before = db.total() if db else None
-    with RssSampler(workers) as sampler:
+    with MemorySampler(workers) as sampler:
         started = time.perf_counter()
         try:
             headers = {"Cookie": cookie} if cookie else {"Authorization": f"Bearer {token}"}
@@ -745,7 +738,7 @@ def timed_get(server: Gunicorn, path: str, token: str, measure: Measure, db: Pos
         return None
     measure.seconds.append(elapsed)
     measure.rss_mb = max(measure.rss_mb, sampler.peak_mb)
-    measure.cpu_s.append(max(proc_cpu(pid) - cpu.get(pid, 0.0) for pid in workers))
+    measure.cpu_s.append(max(cpu_seconds(pid) - cpu.get(pid, 0.0) for pid in workers))
     if db is not None and db_before is not None:
         measure.db_cpu_s.append(db.total() - db_before)
     measure.size_kb = len(body) / 1024
@@ -797,31 +790,20 @@ def check_working_list(body: bytes, kpi02: dict) -> str:
 
 def py_spy_profile(py_spy: str, server: Gunicorn, path: str, token: str, out: Path) -> list[str]:
     """Record every worker during one request; the top functions by inclusive samples."""
-    records = []
-    for pid in server.workers():
-        raw = out.with_name(f"{out.stem}-{pid}.txt")
-        proc = subprocess.Popen(
-            [py_spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
-             "--output", str(raw), "--nonblocking"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        records.append((proc, raw))
+    records = [
+        PySpy(py_spy, pid, out.with_name(f"{out.stem}-{pid}.txt"), rate=200, attach=0)
+        for pid in server.workers()
+    ]
     time.sleep(1.5)
     server.get(path, {"Authorization": f"Bearer {token}"}, 600)
-    for proc, _ in records:
-        proc.send_signal(2)
+    for record in records:
+        record.stop()
     inclusive, own = Counter(), Counter()
     total = 0
-    for proc, raw in records:
-        proc.wait(30)
-        if not raw.exists():
-            continue
-        for line in raw.read_text().splitlines():
-            stack, _, count = line.rpartition(" ")
-            frames = stack.split(";")
+    for record in records:
+        for frames, n in read_collapsed(record.output):
             if not any("needs" in f or "report" in f for f in frames):
                 continue
-            n = int(count)
             total += n
             for frame in set(frames):
                 inclusive[frame] += n
@@ -896,16 +878,16 @@ def run_one(args, backend: str, responses: int) -> tuple[list[Measure], list[str
         url, dbname = create_database(backend, args.postgres_url, workdir, "bench_reports")
         server = None
         try:
-            env = app_env(url, workdir)
+            env = app_env(url, workdir / "storage", secret_key="bench-secret", LOG_LEVEL="WARNING")
             started = time.perf_counter()
-            cli(["db", "upgrade"], env)
-            cli(["units", "load-official"], env)
-            cli(["forms", "publish", str(FORM)], env)
+            flask(["db", "upgrade"], env)
+            flask(["units", "load-official"], env)
+            flask(["forms", "publish", str(FORM)], env)
             password = "bench-" + "x" * 16
-            cli(
+            flask(
                 ["users", "create", ADMIN, "--role", "admin"], {**env, "TAPHUAN_PASSWORD": password}
             )
-            token = cli(["users", "token", ADMIN, "--label", "reports benchmark"], env)
+            token = flask(["users", "token", ADMIN, "--label", "reports benchmark"], env)
             token = token.strip().splitlines()[-1].strip()
             setup = time.perf_counter() - started
             units = read_units(url)
@@ -934,7 +916,7 @@ def run_one(args, backend: str, responses: int) -> tuple[list[Measure], list[str
             server = Gunicorn(env, workdir / "gunicorn.log")
             db = PostgresCpu(url) if backend == "postgresql" else None
             qs = query_string(answers)
-            cookie = page_login(server, ADMIN, password) if "pdf" in args.endpoints else None
+            cookie = server.sign_in(ADMIN, password) if "pdf" in args.endpoints else None
             kpi02 = None
             for measure in measures:
                 jar = cookie if measure.endpoint == "pdf" else None
@@ -1071,7 +1053,7 @@ def main(argv=None) -> int:
             m, n = [Measure(backend, responses, "setup", errors=[str(error)[:200]])], []
         measures += m
         notes += n
-    print_summary(HEADER, [line(m) for m in measures], notes)
+    print("\n" + HEADER, *[line(m) for m in measures], "", *notes, sep="\n")
     return 1 if any(m.errors for m in measures) else 0
 
 

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+# The harness, and this checkout's server rather than an installed one.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness import ROOT
+from harness.cli import app_env, run_measured
+from harness.databases import create_database, drop_database
+
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Rơ Châm"]
 GIVEN = ["Thị Hoa", "Văn Nam", "Thị Lan", "Minh Tuấn", "Thu Hà", "Văn Hùng", "Blơi", "Thị Mai"]
 
@@ -69,62 +72,29 @@ def make_register(path: Path, people: int) -> None:
     book.save(path)
 
 
-def run(args: list[str], env: dict) -> tuple[float, float, str]:
+def run(args: list[str], env: dict, workdir: Path) -> tuple[float, float, str]:
     """Run a flask command; return (seconds, peak RSS MB of that process, output)."""
-    start = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    # ru_maxrss of children is the largest child so far: a new maximum belongs to this one.
-    return seconds, (peak if peak > before else before) / 1024, result.stdout
-
-
-def database(backend: str, workdir: Path) -> tuple[str, callable]:
-    """A fresh empty database for one run, and how to drop it."""
-    if backend == "sqlite":
-        return f"sqlite:///{workdir / 'bench.sqlite3'}", lambda: None
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    base = make_url(os.environ["TAPHUAN_TEST_POSTGRES_URL"])
-    name = f"roster_{uuid.uuid4().hex[:8]}"
-    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
+    measured = run_measured(args, env, log=workdir / "command.log", timeout=1800)
+    if measured.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{measured.output}")
+    return measured.seconds, measured.peak_mb or 0.0, measured.output
 
 
 def bench(backend: str, register: Path, people: int, workdir: Path) -> dict:
     """Import the register and refresh the pickers on one backend."""
-    url, drop = database(backend, workdir)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TAPHUAN_")}
-    env.update(
-        TAPHUAN_SECRET_KEY="bench",
-        TAPHUAN_DATABASE_URL=url,
-        TAPHUAN_STORAGE_DIR=str(workdir / "storage"),
-    )
+    postgres_url = os.environ.get("TAPHUAN_TEST_POSTGRES_URL")
+    url, name = create_database(backend, postgres_url, workdir, "roster")
+    env = app_env(url, workdir / "storage", secret_key="bench")
     try:
-        run(["db", "upgrade"], env)
-        run(["units", "load-official"], env)
-        run(["forms", "publish", "forms/kt_dscoban_post.xlsx", "forms/danhgia_khoahoc.xlsx"], env)
-        seconds, rss, out = run(["roster", "import", str(register)], env)
-        again, _, out2 = run(["roster", "import", str(register)], env)
+        run(["db", "upgrade"], env, workdir)
+        run(["units", "load-official"], env, workdir)
+        run(
+            ["forms", "publish", "forms/kt_dscoban_post.xlsx", "forms/danhgia_khoahoc.xlsx"],
+            env,
+            workdir,
+        )
+        seconds, rss, out = run(["roster", "import", str(register)], env, workdir)
+        again, _, out2 = run(["roster", "import", str(register)], env, workdir)
         run(
             [
                 "courses",
@@ -142,8 +112,9 @@ def bench(backend: str, register: Path, people: int, workdir: Path) -> dict:
                 "CTV000001",
             ],
             env,
+            workdir,
         )
-        run(["courses", "enrol", "BENCH-01", *[f"CTV{i:06d}" for i in range(200)]], env)
+        run(["courses", "enrol", "BENCH-01", *[f"CTV{i:06d}" for i in range(200)]], env, workdir)
         code = (
             "import time, datetime as dt\n"
             "from server import create_app\nfrom server.extensions import db\n"
@@ -173,7 +144,7 @@ def bench(backend: str, register: Path, people: int, workdir: Path) -> dict:
             "pickers_s": float(picker.stdout.strip().splitlines()[-1]),
         }
     finally:
-        drop()
+        drop_database(postgres_url, name)
 
 
 def main() -> None:
