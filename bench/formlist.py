@@ -29,16 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import (
-    Gunicorn,
-    PostgresCpu,
-    app_env,
-    cli,
-    create_database,
-    drop_database,
-    print_summary,
-    proc_cpu,
-)
+from harness.cli import app_env, flask
+from harness.databases import PostgresCpu, create_database, drop_database
+from harness.gunicorn import Gunicorn
+from harness.proc import tree_cpu
 
 TARGET_MS = 4.0
 OR = {"X-OpenRosa-Version": "1.0"}
@@ -61,33 +55,25 @@ FORM = """\
 def run(backend: str, args, workdir: Path) -> str:
     url, name = create_database(backend, args.postgres_url, workdir, "bench_formlist")
     try:
-        env = app_env(url, workdir)
-        cli(["db", "upgrade"], env)
+        env = app_env(url, workdir / "storage", LOG_LEVEL="WARNING")
+        flask(["db", "upgrade"], env)
         forms = workdir / "forms"
         forms.mkdir()
         for n in range(args.forms):
             (forms / f"form_{n:03d}.md").write_text(FORM.format(n=n), encoding="utf-8")
-        cli(["forms", "publish", str(forms)], env, timeout=3600)
+        flask(["forms", "publish", str(forms)], env, timeout=3600)
         ids = [f"bench_list_{n:03d}" for n in range(args.forms)]
         command = ["devices", "create", "bench", "--json"]
         for form_id in ids:
             command += ["--form", form_id]
-        token = json.loads(cli(command, env))["token"]
-        server = Gunicorn(env, workdir / f"gunicorn-{backend}.log")
-        try:
-            return measure(backend, args, server, token, url)
-        finally:
-            server.stop()
+        token = json.loads(flask(command, env))["token"]
+        with Gunicorn(env, workdir / f"gunicorn-{backend}.log") as server:
+            return measure(backend, args, server, token)
     finally:
         drop_database(args.postgres_url, name)
 
 
-def tree_cpu(server: Gunicorn) -> float:
-    """CPU seconds of the gunicorn master and its live workers."""
-    return proc_cpu(server.process.pid) + sum(proc_cpu(pid) for pid in server.workers())
-
-
-def measure(backend: str, args, server: Gunicorn, token: str, url: str) -> str:
+def measure(backend: str, args, server: Gunicorn, token: str) -> str:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     path = f"/key/{token}/formList"
     size = 0
@@ -99,7 +85,7 @@ def measure(backend: str, args, server: Gunicorn, token: str, url: str) -> str:
             raise RuntimeError(f"formList answered {response.status}: {body[:300]!r}")
         size = len(body)
     pg = PostgresCpu(args.postgres_url) if backend == "postgresql" else None
-    cpu0 = tree_cpu(server)
+    cpu0 = tree_cpu(server.pid)
     db0 = (pg.total() or 0.0) if pg else 0.0
     times = []
     for _ in range(args.n):
@@ -108,7 +94,7 @@ def measure(backend: str, args, server: Gunicorn, token: str, url: str) -> str:
         response = conn.getresponse()
         response.read()
         times.append((time.perf_counter() - start) * 1000)
-    cpu = (tree_cpu(server) - cpu0) / args.n * 1000
+    cpu = (tree_cpu(server.pid) - cpu0) / args.n * 1000
     db = (((pg.total() or 0.0) - db0) / args.n * 1000) if pg else 0.0
     conn.close()
     times.sort()
@@ -141,14 +127,12 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory(prefix="bench-formlist-") as tmp:
             lines.append(run(backend, args, Path(tmp)))
             print(lines[-1], flush=True)
-    print_summary(
-        "backend     forms  body KB  median ms  p95 ms  mean ms  srv CPU ms  db CPU ms  target",
-        lines,
-        [
-            "Sequential GETs of one device token's form list on one keep-alive connection, "
-            "after 20 warm-up requests; CPU per request from /proc (gunicorn tree, PostgreSQL).",
-            f"target: median <= {TARGET_MS} ms with {args.forms} published forms.",
-        ],
+    print("\nbackend     forms  body KB  median ms  p95 ms  mean ms  srv CPU ms  db CPU ms  target")
+    print("\n".join(lines))
+    print(
+        "\nSequential GETs of one device token's form list on one keep-alive connection, after "
+        "20 warm-up requests; CPU per request from /proc (gunicorn tree, PostgreSQL).\n"
+        f"target: median <= {TARGET_MS} ms with {args.forms} published forms."
     )
     return 0
 
