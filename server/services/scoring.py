@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import zipfile
 from collections.abc import Sequence
@@ -215,8 +216,8 @@ def project_submission(
         person_code = None
     course = (
         session.execute(
-            sa.select(Course).where(Course.code == str(course_code))
-        ).scalar_one_or_none()
+            sa.select(Course.id, Course.pass_mark).where(Course.code == str(course_code))
+        ).one_or_none()
         if course_code
         else None
     )
@@ -284,24 +285,32 @@ def _upsert(session: Session, model: type[SubmissionLink | ExamScore], **values)
     traceback for nothing. ``INSERT … ON CONFLICT DO UPDATE`` (SQLite and PostgreSQL alike)
     makes the projection idempotent: both compute the same values from the same XML.
     """
-    table = model.__table__
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.submission_id],
-        set_={name: statement.excluded[name] for name in values if name != "submission_id"},
-    )
-    session.execute(statement)
+    session.execute(_upsert_statement(model.__table__, dialect, tuple(values)), values)
     loaded = session.identity_map.get(session.identity_key(model, values["submission_id"]))
     if loaded is not None:
         session.expire(loaded)  # the row changed under the ORM's copy
 
 
+@functools.cache
+def _upsert_statement(table: sa.Table, dialect: str, columns: tuple[str, ...]) -> sa.Insert:
+    """The upsert of these columns, built once per table, dialect and column set.
+
+    Built without values, so each submission only binds parameters: constructing the
+    statement and its ``excluded`` references per call was a fifth of a scored test's CPU.
+    """
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    keys = [c.name for c in table.primary_key.columns]
+    return insert.on_conflict_do_update(
+        index_elements=[table.c[k] for k in keys],
+        set_={name: insert.excluded[name] for name in columns if name not in keys},
+    )
+
+
 def _upsert_item_marks(
     session: Session,
     row: Submission,
-    key: list[KeyItem],
+    key: Sequence[KeyItem],
     answers: dict,
     marks: dict[str, float],
 ) -> None:
@@ -325,17 +334,34 @@ def _upsert_item_marks(
     ]
     if not values:
         return
-    table = ItemMark.__table__
     dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    statement = insert.on_conflict_do_update(
-        index_elements=[table.c.submission_id, table.c.item],
-        set_={
-            name: insert.excluded[name]
-            for name in ("form_version_id", "mark", "max_mark", "response")
-        },
-    )
-    session.execute(statement, values)
+    if dialect == "postgresql":
+        # One statement over arrays instead of one per item (40 round trips in a pipeline).
+        session.execute(
+            _ITEM_MARKS_FROM_ARRAYS,
+            {
+                "submission_id": row.id,
+                "form_version_id": row.form_version_id,
+                "items": [v["item"] for v in values],
+                "marks": [v["mark"] for v in values],
+                "maxima": [v["max_mark"] for v in values],
+                "responses": [v["response"] for v in values],
+            },
+        )
+        return
+    session.execute(_upsert_statement(ItemMark.__table__, dialect, tuple(values[0])), values)
+
+
+#: PostgreSQL: a test's item marks as one upsert from parallel arrays.
+_ITEM_MARKS_FROM_ARRAYS = sa.text(
+    "INSERT INTO test_item_marks (submission_id, item, form_version_id, mark, max_mark, response) "
+    "SELECT :submission_id, u.item, :form_version_id, u.mark, u.max_mark, u.response "
+    "FROM unnest(CAST(:items AS text[]), CAST(:marks AS double precision[]), "
+    "CAST(:maxima AS double precision[]), CAST(:responses AS text[])) "
+    "AS u(item, mark, max_mark, response) "
+    "ON CONFLICT (submission_id, item) DO UPDATE SET form_version_id = excluded.form_version_id, "
+    "mark = excluded.mark, max_mark = excluded.max_mark, response = excluded.response"
+)
 
 
 def _response(answer) -> str | None:
