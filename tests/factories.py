@@ -1,10 +1,168 @@
-"""Data the tests build again and again, made in one place: registers, TNA answers.
+"""What the tests build again and again, made in one place.
 
-Plain functions returning text or bytes, so any test (unit, integration, browser, benchmark)
-can use them without fixtures from another package.
+Plain values, functions and small classes (no fixtures): the test configuration, OpenRosa
+requests as Collect sends them, registers, TNA answers, the reports spec's worked example.
+Any test module may import from here; no test module imports from another test module or from
+a ``conftest.py`` (``tests/test_architecture.py`` checks it). Fixtures shared by several
+packages live in the ``conftest.py`` that encloses them all.
 """
 
 from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import secrets
+import zipfile
+from pathlib import Path
+
+import config
+from harness import ROOT
+from server.domain.digest import compute_ha1, md5_hex, parse_authorization
+from server.domain.encryption import load_private_key
+
+#: Files the tests read: forms, registers, Collect's encrypted sample, Moodle's fixture.
+DATA = ROOT / "tests" / "data"
+#: The clock of every test that does not care what time it is.
+NOW = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
+
+
+def make_config(database_url: str, storage_dir: Path, **overrides) -> dict:
+    """A complete, hermetic test configuration (no environment, no instance folder).
+
+    :param storage_dir: the attachment store; under the test's ``tmp_path``, so it goes away
+        with the test's other files.
+    """
+    values = dict(config.DEFAULTS)
+    values.update(
+        SECRET_KEY="test-secret",
+        DATABASE_URL=database_url,
+        STORAGE_DIR=str(storage_dir),
+        TESTING=True,
+    )
+    values.update(overrides)
+    return values
+
+
+# --------------------------------------------------------------------------- OpenRosa
+
+#: The header ODK Collect sends with every OpenRosa request.
+OR = {"X-OpenRosa-Version": "1.0"}
+#: The password of users made by the ``make_user`` fixture.
+PASSWORD = "mật-khẩu-đủ-dài"
+
+
+class DigestClient:
+    """Answers Digest challenges the way okhttp-digest (inside Collect) does."""
+
+    def __init__(self, client, username="alice", password=PASSWORD):
+        self.client, self.username, self.password = client, username, password
+        self.challenge: dict[str, str] | None = None
+        self.nc = 0
+
+    def header(self, method: str, uri: str, *, password: str | None = None) -> str:
+        self.nc += 1
+        params = self.challenge
+        cnonce = secrets.token_hex(8)
+        ha1 = compute_ha1(self.username, params["realm"], password or self.password)
+        ha2 = md5_hex(f"{method}:{uri}")
+        nc = f"{self.nc:08x}"
+        response = md5_hex(f"{ha1}:{params['nonce']}:{nc}:{cnonce}:auth:{ha2}")
+        return (
+            f'Digest username="{self.username}", realm="{params["realm"]}", '
+            f'nonce="{params["nonce"]}", uri="{uri}", response="{response}", qop=auth, '
+            f'nc={nc}, cnonce="{cnonce}", algorithm=MD5, opaque="{params.get("opaque", "")}"'
+        )
+
+    def request(self, method: str, uri: str, **kwargs):
+        """Send without credentials first (as Collect does), then answer the challenge."""
+        headers = {**OR, **kwargs.pop("headers", {})}
+        if self.challenge is None:
+            first = self.client.open(uri, method=method, headers=headers, **_rewind(kwargs))
+            if first.status_code != 401:
+                return first
+            self.take_challenge(first)
+        headers["Authorization"] = self.header(method, uri)
+        return self.client.open(uri, method=method, headers=headers, **_rewind(kwargs))
+
+    def take_challenge(self, response) -> None:
+        digest = [h for h in response.headers.getlist("WWW-Authenticate") if h.startswith("Digest")]
+        assert digest, response.headers
+        self.challenge = parse_authorization(digest[0])[1]
+        self.nc = 0
+
+
+def _rewind(kwargs: dict) -> dict:
+    """Multipart file objects are consumed by a request; give each attempt fresh ones."""
+    data = kwargs.get("data")
+    if isinstance(data, dict):
+        fresh = {}
+        for key, value in data.items():
+            if isinstance(value, tuple) and isinstance(value[0], io.BytesIO):
+                fresh[key] = (io.BytesIO(value[0].getvalue()), *value[1:])
+            else:
+                fresh[key] = value
+        kwargs = {**kwargs, "data": fresh}
+    return kwargs
+
+
+def parts(xml: bytes, **files: bytes) -> dict:
+    """A Collect-style multipart body: xml_submission_file plus one part per attachment."""
+    data = {"xml_submission_file": (io.BytesIO(xml), "submission.xml", "text/xml")}
+    for name, content in files.items():
+        data[name] = (io.BytesIO(content), name)
+    return data
+
+
+def simple(instance_id: str, name: str = "Lan", age: int = 30, version: str = "1") -> str:
+    """A submission of the test form ``simple`` (tests/data/forms/simple.xml)."""
+    return (
+        f'<data id="simple" version="{version}"><meta><instanceID>{instance_id}</instanceID>'
+        f"<instanceName>{name}</instanceName></meta><name>{name}</name><age>{age}</age>"
+        "</data>"
+    )
+
+
+# --------------------------------------------------------------------------- encryption
+
+#: An encrypted submission made by ODK Collect v1.22.4 with tests/data/encryption's key.
+COLLECT_PRIVATE_KEY = load_private_key((DATA / "encryption" / "collect_test_key.pem").read_bytes())
+ENCRYPTED_INSTANCE = "uuid:99b303d9-6494-477b-a30d-d8aae8867335"
+ENCRYPTED_KEY = (
+    "iyEB1LAlvVE8uaW0HuhLhzwcLceIukqfgusDNdDEE2FFxVtUtSI3FiOuNxhgI/Zbgnaabh/vqeZ3yLXwv0f66pAbN0n8"
+    "kM9f84VJR18fdUp6doOz7o8IQD7gc3ZfbRXweab/NxnahfYa9ij0Kax1LTKS05Oodk2MewkzwfBhdbf/CfiBP1HSskDi"
+    "o40jdW5f04GkqZsFCPUluF2DfMnwYCo0wdwf2m8o+lSNR+vrFeEYG7LtGE4X90pVrQnJHwFWHGjSwJpg/USn5skBioDK"
+    "UCv/Dva9xJ+JXUz+QSg6LOuP+SDxsrmf36WKrnE8kWfN4oaBdmIwFSStkLH9foNXUw=="
+)
+#: submission.xml.enc of that submission.
+CIPHERTEXT = base64.b64decode(
+    "kMhJdk0mZOqvlxndUO3v4+UPvfYoc+bbkPmF3QmhoP7lP/QjHbzqw/IfZxQ54D328eCc4V6jtbrjeAXV+m1cWsCGGLW5"
+    "KwTAxBjPBXzsZrUeY0RISVJ1g9BJoXfSRAjYMrFYOM907BFUIYYxMqpVWGy1lo8ljqY+Sgq1VphkQk/TQGgOVYFALHDL"
+    "OYnLKuLHvwBLQQwK3lje8CwNlf/b2rY9qfGC4P1emoiP+YzkLp8eH6x/HfMvRIFoZEaom1i5s3SU4WVwe2Tno4jKD69o"
+    "jMlQN6VKB7DK4xaRSs2C7zfDm63n1WCyyOAj8mASIFhb3sc3hD56HTJFUV/TH3UVlzP7oPm/Mm7nEcU3+HdSSwm3I1qF"
+    "YhsXfVRym41IlbC4Twf660/kUZrugA7Zqd5K9Un3lOVTzYowaF+m5OIOO56wff3zPBxeOVjANDKR7V6/"
+)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def docx_bytes() -> bytes:
+    """A minimal Word document: a ZIP that is an Office file but not a workbook."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    return buf.getvalue()
+
+
+def cli_output(result) -> str:
+    """The output of a ``CliRunner`` result, asserting the command succeeded."""
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+# --------------------------------------------------------------------------- registers
 
 COMPETENCIES = [f"C{n:02d}" for n in range(1, 22)]
 
@@ -182,3 +340,55 @@ def satisfaction_xml(
         f"<next_topics>{topics}</next_topics>"
         f"<meta><instanceID>{instance}</instanceID></meta></data>"
     ).encode()
+
+
+# --------------------------------------------------------------------------- the worked course
+
+#: The standard DSCOBAN answer key (forms/answer-keys), and its one-answer items' keys.
+STANDARD_KEY_CSV = (ROOT / "forms" / "answer-keys" / "DSCOBAN-2026.1.csv").read_text(
+    encoding="utf-8"
+)
+STANDARD_KEY = key_answers(STANDARD_KEY_CSV)
+#: The code of the worked example's course (the ``course`` fixture of tests/integration).
+WORKED_COURSE = "DSCB-2026-09"
+WORKED_UNITS = """level,code,name,parent_code,valid_from
+province,52,Tỉnh Gia Lai,,2025-07-01
+commune,21583,Phường Quy Nhơn,52,2025-07-01
+commune,23584,Xã Ia Ka,52,2025-07-01
+"""
+WORKED_ROSTER_HEADER = (
+    "Mã cán bộ,Họ và tên,Giới tính,Mã đơn vị hành chính,Tuyến,Loại hình,Nhóm đối tượng,"
+    "Ngày bắt đầu\n"
+)
+#: The ten trainees of the worked example, GL000 … GL009.
+WORKED_NAMES = (
+    "Nguyễn Thị Hoa",
+    "Trần Văn Nam",
+    "Lê Thị Mai",
+    "Phạm Văn Đức",
+    "Hoàng Thị Lan",
+    "Vũ Văn Hùng",
+    "Đặng Thị Thu",
+    "Bùi Văn Long",
+    "Đỗ Thị Hằng",
+    "Ngô Văn Tâm",
+)
+
+
+def form_version(client, token: str, form_id: str) -> str:
+    """The version of a form that a device token's form list offers."""
+    listing = client.get(f"/key/{token}/formList", headers=OR).data.decode()
+    block = listing.split(f"<formID>{form_id}</formID>")[1]
+    return block.split("<version>")[1].split("</version>")[0]
+
+
+def post_submission(client, token: str, xml: bytes):
+    """POST a submission with a device token, as Collect does; asserts 201."""
+    response = client.post(
+        f"/key/{token}/submission",
+        headers=OR,
+        content_type="multipart/form-data",
+        data={"xml_submission_file": (io.BytesIO(xml), "s.xml")},
+    )
+    assert response.status_code == 201, response.data
+    return response

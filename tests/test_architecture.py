@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import fnmatch
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from harness import ROOT
 
 HTTP_AND_DB = ("flask", "flask_sqlalchemy", "flask_migrate", "sqlalchemy", "requests", "werkzeug")
 
@@ -112,3 +114,43 @@ def test_the_intake_is_the_only_road_in():
 def test_no_catch_all_modules():
     names = {p.name for p in python_files("server")} | {p.name for p in python_files("exports")}
     assert not names & {"utils.py", "helpers.py", "misc.py"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, relative imports resolved, ``from a import b`` as ``a.b``."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_no_test_imports_from_a_test_module_or_a_conftest():
+    """Shared fixtures belong in an enclosing conftest.py, shared builders in tests/factories.py.
+
+    Importing a fixture from another package's conftest registers it twice and needs a
+    ``noqa`` on every use; importing from a test module runs that module's tests' set-up code.
+    """
+    found = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in python_files("tests")
+        for name in imported_modules(path)
+        if name.startswith("tests.")
+        and any(part == "conftest" or part.startswith("test_") for part in name.split(".")[1:])
+    ]
+    assert found == []
+
+
+def test_the_harness_is_not_shipped_and_knows_nothing_of_the_server():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert not any(fnmatch.fnmatch("harness", pattern) for pattern in include)
+    assert offending(python_files("harness"), ("server", "exports", "flask", "tests")) == []

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from harness import ROOT
 from server.domain.xforms import XF, parse_xml_safely
 from server.services.forms import ValidationSettings, check_form
-from tests.conftest import ROOT
 
 FORMS = ROOT / "forms"
 FORM_FILES = sorted(p for p in FORMS.glob("*.xlsx") if not p.name.startswith("~$"))

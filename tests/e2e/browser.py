@@ -7,8 +7,9 @@ message; under ``make test`` (``TAPHUAN_TEST_REQUIRE_BROWSER=1``) or CI its abse
 
 Fixtures (``tests/e2e/conftest.py``):
 
-* ``live_server`` (session): gunicorn on a free 127.0.0.1 port over a migrated SQLite copy,
-  with one administrator (:data:`ADMIN`, :data:`PASSWORD`). ``live_server.url``.
+* ``live_server`` (session): gunicorn (``harness.gunicorn``) on a free 127.0.0.1 port over a
+  migrated SQLite copy, with one administrator (:data:`ADMIN`, :data:`PASSWORD`).
+  ``live_server.url``; ``live_server.app_config()`` for an app on the same database and store.
 * ``browser`` (session): the launched Chromium (a Playwright ``Browser``).
 * ``open_page`` (function): ``open_page(viewport=(1280, 900), **context_options)`` gives a
   :class:`BrowserPage` on a fresh browser context (its own cookies); every console message and
@@ -23,22 +24,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.conftest import ROOT
+from harness import ROOT
 
 ADMIN = "quantri"
 PASSWORD = "mat-khau-trinh-duyet"
 DEBIAN_CHROMIUM = ("/usr/bin/chromium", "/usr/lib/chromium/chromium")
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def chromium_path() -> str | None:

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-import requests
 
+from harness.cli import app_env
+from harness.gunicorn import Gunicorn
 from server import create_app
 from server.extensions import db
 from server.services import accounts
-from tests.conftest import ROOT, make_config
-from tests.e2e.browser import (
-    ADMIN,
-    PASSWORD,
-    BrowserPage,
-    browser_required,
-    chromium_path,
-    free_port,
-)
+from tests.e2e.browser import ADMIN, PASSWORD, BrowserPage, browser_required, chromium_path
+from tests.factories import make_config
 
 
 @dataclass(frozen=True)
@@ -34,14 +24,24 @@ class LiveServer:
     url: str
     log: Path
     #: The server's database, for tests that load data through the CLI beside it.
-    database_url: str = ""
+    database_url: str
+    #: The server's attachment store.
+    storage_dir: Path
+
+    def app_config(self) -> dict:
+        """Settings of an app on the server's database and store (to load data beside it)."""
+        return make_config(self.database_url, self.storage_dir)
 
 
 @pytest.fixture(scope="session")
 def live_server(databases, tmp_path_factory):
     """A gunicorn process over a migrated SQLite copy with one administrator; stopped after the session."""
+    folder = tmp_path_factory.mktemp("live-server")
     url = databases.new("sqlite")
-    app = create_app(make_config(url))
+    live = LiveServer(
+        url="", log=folder / "gunicorn.log", database_url=url, storage_dir=folder / "storage"
+    )
+    app = create_app(live.app_config())
     with app.app_context():
         accounts.create_user(
             ADMIN,
@@ -53,46 +53,9 @@ def live_server(databases, tmp_path_factory):
         )
         db.session.commit()
         db.engine.dispose()
-    folder = tmp_path_factory.mktemp("live-server")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TAPHUAN_")}
-    env.update(
-        TAPHUAN_SECRET_KEY="browser-tests",
-        TAPHUAN_DATABASE_URL=url,
-        TAPHUAN_STORAGE_DIR=str(folder / "storage"),
-    )
-    port = free_port()
-    log_path = folder / "gunicorn.log"
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "1",
-        "--worker-class",
-        "gthread",
-        "--threads",
-        "4",
-        "wsgi:app",
-    ]
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    requests.get(base + "/login", timeout=5).close()
-                    break
-                except requests.RequestException:  # refused, or too slow while booting
-                    assert server.poll() is None, log_path.read_text()
-                    assert time.monotonic() < deadline, "gunicorn did not start in 30 s"
-                    time.sleep(0.2)
-            yield LiveServer(url=base, log=log_path, database_url=url)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    env = app_env(url, live.storage_dir, secret_key="browser-tests")
+    with Gunicorn(env, live.log, workers=1, worker_class="gthread", threads=4) as server:
+        yield replace(live, url=server.url)
 
 
 @pytest.fixture(scope="session")

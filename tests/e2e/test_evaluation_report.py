@@ -17,11 +17,11 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from harness import ROOT
 from server import create_app
 from server.extensions import db
 from server.models import Course
 from server.services import accounts
-from tests.conftest import ROOT, make_config
 from tests.factories import (
     WORKED_ITEMS,
     WORKED_POST,
@@ -76,7 +76,7 @@ def course_world(live_server, tmp_path_factory):
     (folder / "units.csv").write_text(UNITS, encoding="utf-8")
     (folder / "roster.csv").write_text(_roster(), encoding="utf-8")
     (folder / "key.csv").write_text(worked_key(KEY_CSV), encoding="utf-8")
-    app = create_app(make_config(live_server.database_url))
+    app = create_app(live_server.app_config())
     runner = app.test_cli_runner()
     forms = ("kt_dscoban_pre", "kt_dscoban_post", "danhgia_khoahoc")
     with app.app_context():

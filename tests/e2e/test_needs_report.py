@@ -15,10 +15,10 @@ import json
 import pytest
 import requests
 
+from harness import ROOT
 from server import create_app
 from server.extensions import db
 from server.services import accounts
-from tests.conftest import ROOT, make_config
 from tests.factories import GIA_LAI_UNITS, gia_lai_2022_roster, tna_submission
 
 pytestmark = pytest.mark.slow
@@ -62,7 +62,7 @@ def needs_world(live_server, tmp_path_factory):
     folder = tmp_path_factory.mktemp("needs-world")
     (folder / "units.csv").write_text(GIA_LAI_UNITS, encoding="utf-8")
     (folder / "roster.csv").write_text(gia_lai_2022_roster(), encoding="utf-8")
-    app = create_app(make_config(live_server.database_url))
+    app = create_app(live_server.app_config())
     runner = app.test_cli_runner()
     with app.app_context():
         for args in (

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from server import create_app
-from tests.conftest import DATA, make_config
+from tests.factories import DATA
 
 DESKTOP, TABLET = (1366, 900), (800, 1280)
 OR = {"X-OpenRosa-Version": "1.0"}
@@ -14,7 +14,7 @@ OR = {"X-OpenRosa-Version": "1.0"}
 
 @pytest.fixture(scope="module")
 def published(live_server):
-    app = create_app(make_config(live_server.database_url))
+    app = create_app(live_server.app_config())
     result = app.test_cli_runner().invoke(
         args=["forms", "publish", str(DATA / "forms" / "simple.md")]
     )

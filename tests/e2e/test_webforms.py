@@ -16,18 +16,16 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import requests
 import sqlalchemy as sa
 
-from tests.conftest import DATA, ROOT, make_config
+from harness import ROOT
+from harness.cli import app_env, flask
+from harness.gunicorn import Gunicorn, free_port
+from tests.factories import DATA, make_config
 
 WEBFORMS = ROOT / "tests" / "webforms"
 COLLECT = WEBFORMS / "collect.mjs"
@@ -267,56 +265,6 @@ CASES = {
 # --- Plumbing ----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def flask(env: dict, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, f"flask {' '.join(args)}:\n{result.stdout}{result.stderr}"
-    return result.stdout
-
-
-@contextmanager
-def gunicorn(env: dict, port: int, log_path: Path):
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "2",
-        "wsgi:app",
-    ]
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    requests.get(f"http://127.0.0.1:{port}/", timeout=5)
-                    break
-                except requests.RequestException:  # refused, or too slow while booting
-                    assert server.poll() is None, log_path.read_text()
-                    assert time.monotonic() < deadline, "gunicorn did not start in 30 s"
-                    time.sleep(0.2)
-            yield
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-
-
 def collect(server_url: str, form_id: str, answers: dict, workdir: Path, attach: dict) -> dict:
     """Run collect.mjs for one form; return its JSON report (asserting it succeeded)."""
     answers_file = workdir / f"{form_id}.answers.json"
@@ -351,13 +299,13 @@ def collect(server_url: str, form_id: str, answers: dict, workdir: Path, attach:
     return report
 
 
-def stored_submission(database_url: str, form_id: str, instance_id: str, **config) -> dict:
+def stored_submission(database_url: str, storage_dir: Path, form_id: str, instance_id: str) -> dict:
     """What the server stored for one instanceID, as plain values (the only model-aware code)."""
     from server import create_app
     from server.extensions import db
     from server.models import ExamScore, Form, Submission, SubmissionLink
 
-    app = create_app(make_config(database_url, **config))
+    app = create_app(make_config(database_url, storage_dir))
     with app.app_context():
         try:
             rows = db.session.scalars(
@@ -415,8 +363,8 @@ def set_up_registry(env: dict, tmp_path: Path) -> None:
     """
     (tmp_path / "units.csv").write_text(REGISTRY_UNITS, encoding="utf-8")
     (tmp_path / "roster.csv").write_text(REGISTRY_ROSTER, encoding="utf-8")
-    flask(env, "units", "import", str(tmp_path / "units.csv"))
-    flask(env, "roster", "import", str(tmp_path / "roster.csv"))
+    flask(["units", "import", str(tmp_path / "units.csv")], env)
+    flask(["roster", "import", str(tmp_path / "roster.csv")], env)
     forms = (
         "--pre-form",
         "kt_dscoban_pre",
@@ -427,46 +375,50 @@ def set_up_registry(env: dict, tmp_path: Path) -> None:
     )
     objectives = [arg for text in OBJECTIVES for arg in ("--objective", text)]
     flask(
+        [
+            "courses",
+            "create",
+            "DSCB-2026-01",
+            "--title",
+            "Kiến thức dân số cơ bản",
+            "--start",
+            "2026-11-12",
+            "--end",
+            "2026-11-14",
+            "--trainer",
+            "gv01",
+            "--trainer",
+            "gv02",
+            *forms,
+            *objectives,
+        ],
         env,
-        "courses",
-        "create",
-        "DSCB-2026-01",
-        "--title",
-        "Kiến thức dân số cơ bản",
-        "--start",
-        "2026-11-12",
-        "--end",
-        "2026-11-14",
-        "--trainer",
-        "gv01",
-        "--trainer",
-        "gv02",
-        *forms,
-        *objectives,
     )
     flask(
+        [
+            "courses",
+            "create",
+            "DSCB-2026-02",
+            "--title",
+            "Kiến thức dân số cơ bản",
+            "--start",
+            "2026-12-01",
+            "--end",
+            "2026-12-03",
+            "--trainer",
+            "gv03",
+            "--trainer",
+            "gv01",
+            *forms,
+            "--objective",
+            OBJECTIVES[0],
+        ],
         env,
-        "courses",
-        "create",
-        "DSCB-2026-02",
-        "--title",
-        "Kiến thức dân số cơ bản",
-        "--start",
-        "2026-12-01",
-        "--end",
-        "2026-12-03",
-        "--trainer",
-        "gv03",
-        "--trainer",
-        "gv01",
-        *forms,
-        "--objective",
-        OBJECTIVES[0],
     )
-    flask(env, "courses", "enrol", "DSCB-2026-01", "p0003")
+    flask(["courses", "enrol", "DSCB-2026-01", "p0003"], env)
     key = str(ROOT / "forms" / "answer-keys" / "DSCOBAN-2026.1.csv")
-    flask(env, "keys", "import", "kt_dscoban_pre", key)
-    flask(env, "keys", "import", "kt_dscoban_post", key)
+    flask(["keys", "import", "kt_dscoban_pre", key], env)
+    flask(["keys", "import", "kt_dscoban_post", key], env)
 
 
 def check_scored(stored: dict) -> None:
@@ -492,31 +444,26 @@ def test_collect_fills_and_submits_every_standard_form(databases, backend, tmp_p
         pytest.skip(reason)
     url = databases.empty(backend)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TAPHUAN_")}
-    env.update(
-        TAPHUAN_SECRET_KEY="e2e",
-        TAPHUAN_DATABASE_URL=url,
-        TAPHUAN_BASE_URL=f"http://127.0.0.1:{port}",
-        TAPHUAN_STORAGE_DIR=str(tmp_path / "storage"),
-    )
+    env = app_env(url, tmp_path / "storage", secret_key="e2e", BASE_URL=f"http://127.0.0.1:{port}")
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(JPEG)
     try:
-        flask(env, "db", "upgrade")
-        flask(env, "forms", "publish", "forms", str(DATA / "forms" / "mini.md"))
+        flask(["db", "upgrade"], env)
+        flask(["forms", "publish", "forms", str(DATA / "forms" / "mini.md")], env)
         set_up_registry(env, tmp_path)
         forms = [arg for form_id in FORM_IDS for arg in ("--form", form_id)]
-        device = json.loads(flask(env, "devices", "create", "e2e-tablet", *forms, "--json"))
+        device = json.loads(flask(["devices", "create", "e2e-tablet", *forms, "--json"], env))
         server_url = device["url"]
         assert server_url.startswith(f"http://127.0.0.1:{port}/")
-        with gunicorn(env, port, tmp_path / "gunicorn.log"):
+        log = tmp_path / "gunicorn.log"
+        with Gunicorn(
+            env, log, workers=2, worker_class="sync", threads=0, port=port, ready_path="/"
+        ):
             for form_id in FORM_IDS:
                 answers, check = CASES[form_id]
                 attach = {"photo.jpg": photo} if form_id == "mini" else {}
                 report = collect(server_url, form_id, answers, tmp_path, attach)
-                stored = stored_submission(
-                    url, form_id, report["instanceID"], STORAGE_DIR=str(tmp_path / "storage")
-                )
+                stored = stored_submission(url, tmp_path / "storage", form_id, report["instanceID"])
                 assert stored["form_id"] == form_id
                 assert stored["xml"] == report["xml"].encode("utf-8")
                 check(stored["data"], stored["attachments"])

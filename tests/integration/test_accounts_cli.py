@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from server.models import Device, User
-from tests.conftest import DATA
+from tests.factories import DATA
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ import shutil
 import pytest
 import sqlalchemy as sa
 
+from harness import ROOT
 from server.models import AdminUnit, Form, FormVersion
-from tests.conftest import DATA, ROOT
+from tests.factories import DATA
 
 # Pre-2025 Gia Lai (code 64) and one of its districts, communes and villages: the 2025 merger
 # gave the new Gia Lai the code 52, and commune code 23584 now belongs to another ward.

@@ -18,8 +18,7 @@ from server.extensions import db
 from server.models import FormVersion, Submission
 from server.services import accounts
 from server.services.forms import ValidationSettings, publish_form
-from tests.conftest import DATA, NOW
-from tests.integration.openrosa.conftest import OR, parts
+from tests.factories import DATA, NOW, OR, parts
 
 CORPUS = DATA / "forms" / "compat"
 SETTINGS = ValidationSettings(max_bytes=10_000_000)

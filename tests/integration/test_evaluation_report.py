@@ -16,152 +16,10 @@ import pytest
 import sqlalchemy as sa
 
 from server.models import AnswerKeyChange, ExamScore, ItemMark
-from tests.conftest import ROOT
-from tests.factories import (
-    WORKED_ITEMS,
-    WORKED_POST,
-    WORKED_PRE,
-    attempt_xml,
-    key_answers,
-    satisfaction_xml,
-    worked_key,
-)
-from tests.integration.api.conftest import token_for  # noqa: F401 (fixture)
-from tests.integration.openrosa.conftest import make_user  # noqa: F401 (fixture)
-
-OR = {"X-OpenRosa-Version": "1.0"}
-KEY_CSV = (ROOT / "forms" / "answer-keys" / "DSCOBAN-2026.1.csv").read_text(encoding="utf-8")
-KEY = key_answers(KEY_CSV)
-UNITS = """level,code,name,parent_code,valid_from
-province,52,Tỉnh Gia Lai,,2025-07-01
-commune,21583,Phường Quy Nhơn,52,2025-07-01
-commune,23584,Xã Ia Ka,52,2025-07-01
-"""
-HEADER = (
-    "Mã cán bộ,Họ và tên,Giới tính,Mã đơn vị hành chính,Tuyến,Loại hình,Nhóm đối tượng,"
-    "Ngày bắt đầu\n"
-)
-NAMES = [
-    "Nguyễn Thị Hoa",
-    "Trần Văn Nam",
-    "Lê Thị Mai",
-    "Phạm Văn Đức",
-    "Hoàng Thị Lan",
-    "Vũ Văn Hùng",
-    "Đặng Thị Thu",
-    "Bùi Văn Long",
-    "Đỗ Thị Hằng",
-    "Ngô Văn Tâm",
-]
-COURSE = "DSCB-2026-09"
-
-
-def ok(result):
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def _version(client, token, form_id):
-    listing = client.get(f"/key/{token}/formList", headers=OR).data.decode()
-    block = listing.split(f"<formID>{form_id}</formID>")[1]
-    return block.split("<version>")[1].split("</version>")[0]
-
-
-def _post(client, token, xml: bytes):
-    response = client.post(
-        f"/key/{token}/submission",
-        headers=OR,
-        content_type="multipart/form-data",
-        data={"xml_submission_file": (io.BytesIO(xml), "s.xml")},
-    )
-    assert response.status_code == 201, response.data
-    return response
-
-
-@pytest.fixture
-def course(runner, tmp_path, client, token_for):  # noqa: F811
-    """The worked example as a course: roster, forms, key, pre/post tests and evaluations."""
-    roster = HEADER + "".join(
-        f"GL{n:03d},{name},{'Nữ' if n % 2 else 'Nam'},{'21583' if n < 5 else '23584'},"
-        f"Tuyến xã,Viên chức,vc_commune,01/08/2025\n"
-        for n, name in enumerate(NAMES)
-    )
-    roster += "GL099,Y Niê Ktla,Nữ,23584,Tuyến xã,Viên chức,vc_commune,01/08/2025\n"
-    roster += "GV001,Lý Thị Giảng,Nữ,52,Tuyến tỉnh,Công chức,cc_prov,01/08/2025\n"
-    (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
-    (tmp_path / "roster.csv").write_text(roster, encoding="utf-8")
-    (tmp_path / "key.csv").write_text(worked_key(KEY_CSV), encoding="utf-8")
-    ok(runner.invoke(args=["units", "import", str(tmp_path / "units.csv")]))
-    ok(runner.invoke(args=["roster", "import", str(tmp_path / "roster.csv")]))
-    for form in ("kt_dscoban_pre", "kt_dscoban_post", "danhgia_khoahoc"):
-        ok(runner.invoke(args=["forms", "publish", str(ROOT / "forms" / f"{form}.xlsx")]))
-    for form in ("kt_dscoban_pre", "kt_dscoban_post"):
-        ok(runner.invoke(args=["keys", "import", form, str(tmp_path / "key.csv")]))
-    ok(
-        runner.invoke(
-            args=[
-                "courses", "create", COURSE, "--title", "Dân số cơ bản <b>khóa 9</b>",
-                "--type", "boi_duong", "--start", "2026-09-07", "--end", "2026-09-11",
-                "--pass-mark", "70", "--topic", "TP01", "--trainer", "GV001",
-                "--pre-form", "kt_dscoban_pre", "--post-form", "kt_dscoban_post",
-                "--satisfaction-form", "danhgia_khoahoc", "--venue", "21583",
-            ]
-        )
-    )  # fmt: skip
-    ok(runner.invoke(args=["courses", "enrol", COURSE, *[f"GL{n:03d}" for n in range(10)]]))
-    device = json.loads(
-        ok(
-            runner.invoke(
-                args=[
-                    "devices", "create", "lop", "--form", "kt_dscoban_pre",
-                    "--form", "kt_dscoban_post", "--form", "danhgia_khoahoc", "--json",
-                ]
-            )
-        )
-    )  # fmt: skip
-    token = device["token"]
-    versions = {f: _version(client, token, f) for f in ("kt_dscoban_pre", "kt_dscoban_post")}
-    sat_version = _version(client, token, "danhgia_khoahoc")
-    for n in range(10):
-        for phase, pct in (("pre", WORKED_PRE[n]), ("post", WORKED_POST[n])):
-            form = f"kt_dscoban_{phase}"
-            _post(
-                client,
-                token,
-                attempt_xml(
-                    form,
-                    versions[form],
-                    phase=phase,
-                    course=COURSE,
-                    trainee=f"GL{n:03d}",
-                    correct_items=pct * len(WORKED_ITEMS) // 100,
-                    key=KEY,
-                    instance=f"uuid:{phase}-{n}",
-                ),
-            )
-    comments = [
-        ("Cần thêm thời gian thực hành, gọi chị Hoa 0905123456", "Thảo luận nhóm"),
-        ("Tài liệu nên phát trước", ""),
-        ("", "Nội dung thiết thực"),
-    ]
-    for n in range(8):
-        improve, useful = comments[n % 3]
-        _post(
-            client,
-            token,
-            satisfaction_xml(
-                sat_version,
-                course=COURSE,
-                instance=f"uuid:sat-{n}",
-                ratings=(5, 4, 4, 3, 5, 4, 2, 5, 4, 4) if n % 2 else (4,) * 10,
-                overall=(5, 4, 4, 3, 5, 4, 2, 5)[n],
-                trainer="GV001",
-                improve=improve,
-                most_useful=useful,
-                topics="tp05" if n < 3 else "",
-            ),
-        )
-    return token_for()
+from tests.factories import STANDARD_KEY as KEY
+from tests.factories import WORKED_COURSE as COURSE
+from tests.factories import attempt_xml, form_version, post_submission
+from tests.factories import cli_output as ok
 
 
 def report(client, headers, code=COURSE):
@@ -321,7 +179,7 @@ def test_workbook_has_every_table(client, course):
     assert len(book.sheetnames) == len(ids) + 1
 
 
-def test_access_rows_and_scope(client, course, token_for, runner, session):  # noqa: F811
+def test_access_rows_and_scope(client, course, token_for, runner, session):
     trainer = token_for("gv", role="trainer")
     assert (
         client.get(f"/api/v1/reports/courses/{COURSE}/evaluation", headers=trainer).status_code
@@ -375,12 +233,12 @@ def test_a_test_sent_under_a_name_not_on_the_roster_is_held_then_linked(
     device = json.loads(
         ok(runner.invoke(args=["devices", "create", "lop2", "--form", "kt_dscoban_post", "--json"]))
     )
-    version = _version(client, device["token"], "kt_dscoban_post")
+    version = form_version(client, device["token"], "kt_dscoban_post")
     xml = attempt_xml(
         "kt_dscoban_post", version, phase="post", course=COURSE, trainee="_notlisted",
         correct_items=15, key=KEY, instance="uuid:fallback-1",
     ).replace(b"</trainee_id>", "</trainee_id><fb_name>Y Niê K.</fb_name>".encode())  # fmt: skip
-    _post(client, device["token"], xml)
+    post_submission(client, device["token"], xml)
     body = report(client, course)
     waiting = table(body, "T3")["rows"]
     assert [(r["fb_name"], r["percent"]) for r in waiting] == [("Y Niê K.", 75.0)]

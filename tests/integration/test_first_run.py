@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from server.extensions import db
 from server.models import User
 from server.services import accounts, first_run
-from tests.conftest import NOW
+from tests.factories import NOW
 from tests.pages import post_form
 
 PASSWORD = "mật-khẩu-quản-trị"

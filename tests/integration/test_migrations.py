@@ -7,7 +7,7 @@ from flask_migrate import downgrade, upgrade
 
 from server import MIGRATIONS_DIR, create_app
 from server.extensions import db
-from tests.conftest import make_config
+from tests.factories import make_config
 
 TABLES = {
     "admin_units",
@@ -49,9 +49,9 @@ TABLES = {
 }
 
 
-def test_migrations_run_up_from_empty_down_and_up_again(databases, backend):
+def test_migrations_run_up_from_empty_down_and_up_again(databases, backend, tmp_path):
     url = databases.empty(backend)
-    app = create_app(make_config(url))
+    app = create_app(make_config(url, tmp_path / "storage"))
     try:
         with app.app_context():
             upgrade(directory=str(MIGRATIONS_DIR))

@@ -14,6 +14,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from harness import ROOT
 from server.extensions import db
 from server.models import (
     FormVersion,
@@ -27,7 +28,7 @@ from server.services import accounts, needs_projection
 from server.services.attachment_store import AttachmentStore
 from server.services.needs_projection import project_needs, rebuild_needs
 from server.services.submissions import Origin, receive_submission
-from tests.conftest import NOW, ROOT
+from tests.factories import NOW
 
 UNITS = """level,code,name,parent_code,valid_from
 province,52,Tỉnh Gia Lai,,2025-07-01

@@ -16,14 +16,12 @@ import openpyxl
 import pypdf
 import pytest
 
-from tests.conftest import ROOT
+from harness import ROOT
 from tests.factories import GIA_LAI_UNITS, gia_lai_2022_roster, tna_submission
-from tests.integration.api.conftest import token_for  # noqa: F401 (fixture)
-from tests.integration.openrosa.conftest import make_user  # noqa: F401 (fixture)
 
 
 @pytest.fixture
-def gia_lai(runner, tmp_path, token_for):  # noqa: F811
+def gia_lai(runner, tmp_path, token_for):
     (tmp_path / "units.csv").write_text(GIA_LAI_UNITS, encoding="utf-8")
     (tmp_path / "roster.csv").write_text(gia_lai_2022_roster(), encoding="utf-8")
     result = runner.invoke(args=["units", "import", str(tmp_path / "units.csv")])
@@ -115,7 +113,7 @@ def test_bad_parameters_are_422_naming_them(client, gia_lai, params, field):
     assert field in error["message"]
 
 
-def test_planners_read_only_their_units(client, gia_lai, token_for, runner):  # noqa: F811
+def test_planners_read_only_their_units(client, gia_lai, token_for, runner):
     planner = token_for("lan", role="planner")
     runner.invoke(args=["users", "assign", "lan", "--unit", "627"])
     assert get_report(client, planner, unit="627").status_code == 200

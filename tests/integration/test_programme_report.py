@@ -18,9 +18,8 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import User
-from tests.integration.api.conftest import token_for  # noqa: F401 (fixture)
-from tests.integration.openrosa.conftest import make_user  # noqa: F401 (fixture)
-from tests.integration.test_evaluation_report import COURSE, course, ok  # noqa: F401
+from tests.factories import WORKED_COURSE as COURSE
+from tests.factories import cli_output as ok
 
 API = "/api/v1/reports/programme"
 
@@ -35,7 +34,7 @@ def get(client, headers, **query):
     return tables(response.get_json())
 
 
-def test_roll_up_of_the_worked_example(client, course):  # noqa: F811
+def test_roll_up_of_the_worked_example(client, course):
     t = get(client, course)
     total = next(r for r in t["R1"]["rows"] if r["total"])
     assert (total["courses"], total["person_times"], total["unique"]) == (1, 10, 10)
@@ -65,7 +64,7 @@ def test_roll_up_of_the_worked_example(client, course):  # noqa: F811
     assert by[("level", "Commune level")]["completed"] == 6
 
 
-def test_passed_completions_feed_the_kpi_numerators(client, course):  # noqa: F811
+def test_passed_completions_feed_the_kpi_numerators(client, course):
     response = client.get(
         "/api/v1/reports/needs", headers=course, query_string={"unit": "52", "as_of": "2026-12-01"}
     )
@@ -75,7 +74,7 @@ def test_passed_completions_feed_the_kpi_numerators(client, course):  # noqa: F8
     assert kpi02["denominator"] == 11  # the ten trainees and GL099, not on the course
 
 
-def test_filters_periods_and_bad_values(client, course):  # noqa: F811
+def test_filters_periods_and_bad_values(client, course):
     assert get(client, course, start="2027-01-01")["R1"]["rows"] == []
     assert get(client, course, course_type="tap_huan")["R4"]["rows"] == []
     assert get(client, course, topic="TP05")["R4"]["rows"] == []
@@ -89,7 +88,7 @@ def test_filters_periods_and_bad_values(client, course):  # noqa: F811
     assert response.status_code == 422
 
 
-def test_planners_see_courses_held_in_their_units(client, course, token_for):  # noqa: F811
+def test_planners_see_courses_held_in_their_units(client, course, token_for):
     planner = token_for("lan", role="planner")
     user = db.session.scalar(sa.select(User).where(User.username == "lan"))
     user.unit_codes = ["23584"]  # not the venue (21583)
@@ -102,7 +101,7 @@ def test_planners_see_courses_held_in_their_units(client, course, token_for):  #
     assert client.get(API, headers=trainer).status_code == 403
 
 
-def test_workbook_page_and_cli(client, course, runner, tmp_path):  # noqa: F811
+def test_workbook_page_and_cli(client, course, runner, tmp_path):
     response = client.get(API + ".xlsx", headers=course)
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.data))

@@ -19,7 +19,7 @@ from server.errors import (
 )
 from server.models import Form, FormMedia, FormVersion
 from server.services.forms import MediaFile, ValidationSettings, publish_form
-from tests.conftest import DATA, NOW
+from tests.factories import DATA, NOW
 
 SETTINGS = ValidationSettings(max_bytes=1024 * 1024)
 MINI = (DATA / "forms" / "mini.md").read_bytes()
@@ -186,7 +186,7 @@ BAD_INPUTS = [
 )
 def test_bad_input_is_refused_and_nothing_published_changes(session, name, content, error, message):
     if content is None:
-        from tests.unit.test_xlsform import docx_bytes
+        from tests.factories import docx_bytes
 
         content = docx_bytes()
     publish(session)

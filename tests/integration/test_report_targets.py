@@ -8,7 +8,7 @@ import pytest
 
 from server.extensions import db
 from server.services import accounts, report_targets
-from tests.conftest import NOW
+from tests.factories import NOW
 
 UNITS = """level,code,name,parent_code,valid_from
 province,52,Tỉnh Gia Lai,,2025-07-01

@@ -11,7 +11,7 @@ from server.extensions import db
 from server.services.accounts import create_user
 from server.web import shell
 from tests import pages
-from tests.conftest import NOW
+from tests.factories import NOW
 
 
 def test_vietnamese_by_default_and_english_by_choice(client):

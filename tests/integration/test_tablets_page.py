@@ -16,7 +16,7 @@ from server.extensions import db
 from server.models import Device
 from server.services import accounts
 from server.services.forms import ValidationSettings, publish_form
-from tests.conftest import DATA, NOW
+from tests.factories import DATA, NOW
 from tests.pages import post_form, sign_in
 
 PASSWORD = "mật-khẩu-quản-trị"

@@ -10,8 +10,8 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from harness import ROOT
 from server.models import Enrolment, ExamScore, Form, FormMedia, FormVersion, SubmissionLink
-from tests.conftest import ROOT
 
 KEY_FILE = ROOT / "forms" / "answer-keys" / "DSCOBAN-2026.1.csv"
 KEY = {

@@ -7,7 +7,7 @@ import pytest
 from server.extensions import db
 from server.services.accounts import create_user
 from tests import pages
-from tests.conftest import DATA, NOW
+from tests.factories import DATA, NOW
 
 
 def sign_in(client, app, username="admin", role="admin"):

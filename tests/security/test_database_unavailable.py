@@ -14,8 +14,7 @@ from sqlalchemy.engine import make_url
 
 from server.extensions import db
 from server.models import Submission, SubmissionAttachment
-from tests.conftest import make_config
-from tests.integration.openrosa.conftest import OR, parts
+from tests.factories import OR, make_config, parts
 
 XML = (
     b'<data id="binary_type" version="1"><file1>photo.jpg</file1>'
@@ -24,12 +23,12 @@ XML = (
 
 
 @pytest.fixture
-def app_config(database_url, backend):
+def app_config(database_url, backend, tmp_path):
     """A short wait for locks: SQLite's busy timeout, PostgreSQL's lock_timeout."""
     if backend == "postgresql":
         url = make_url(database_url).update_query_dict({"options": "-c lock_timeout=200"})
         database_url = url.render_as_string(hide_password=False)
-    return make_config(database_url, SQLITE_BUSY_TIMEOUT_MS=200)
+    return make_config(database_url, tmp_path / "storage", SQLITE_BUSY_TIMEOUT_MS=200)
 
 
 @pytest.fixture
@@ -117,10 +116,10 @@ def down_url(backend, database_url, tmp_path) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def test_a_database_that_is_down_is_503_on_api_and_openrosa(down_url):
+def test_a_database_that_is_down_is_503_on_api_and_openrosa(down_url, tmp_path):
     from server import create_app
 
-    app = create_app(make_config(down_url))
+    app = create_app(make_config(down_url, tmp_path / "storage"))
     client = app.test_client()
     api = client.get("/api/v1/forms", headers={"Authorization": "Bearer x"})
     assert api.status_code == 503

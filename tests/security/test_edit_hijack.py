@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import Submission
-from tests.integration.openrosa.conftest import OR, DigestClient
+from tests.factories import OR, DigestClient
 
 
 def xml(instance: str, name: str, deprecated: str | None = None) -> bytes:

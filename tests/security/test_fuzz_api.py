@@ -15,9 +15,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
-import sys
-import time
 import zlib
 
 import pytest
@@ -26,9 +23,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from tests.conftest import BACKENDS, DATA, ROOT
-from tests.e2e.test_server_process import free_port, run
-from tests.integration.openrosa.conftest import OR
+from harness.cli import app_env, flask
+from harness.databases import BACKENDS
+from harness.gunicorn import Gunicorn
+from tests.factories import DATA, OR
 
 pytestmark = pytest.mark.slow
 
@@ -53,47 +51,22 @@ def server(request, databases, tmp_path_factory):
         if request.param == "sqlite"
         else databases.empty(request.param)
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TAPHUAN_")}
-    env.update(
-        TAPHUAN_SECRET_KEY="fuzz",
-        TAPHUAN_DATABASE_URL=url,
-        TAPHUAN_STORAGE_DIR=str(folder / "storage"),
-        TAPHUAN_LOG_LEVEL="WARNING",
-    )
-    flask = ["flask", "--app", "wsgi"]
-    run([*flask, "db", "upgrade"], env)
-    run([*flask, "forms", "publish", str(DATA / "forms" / "mini.md")], env)
-    run(
-        [*flask, "users", "create", "admin", "--role", "admin"],
-        {**env, "TAPHUAN_PASSWORD": "x" * 12},
-    )
-    token = run([*flask, "users", "token", "admin"], env).strip().splitlines()[-1]
-    device = run([*flask, "devices", "create", "fuzz", "--form", "mini", "--json"], env)
-    device_token = json.loads(device)["token"]
-    port = free_port()
-    log_path = folder / "gunicorn.log"
-    log = log_path.open("wb")
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-               "--workers", "1", "--worker-class", "gthread", "--threads", "4", "wsgi:app"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    env = app_env(url, folder / "storage", secret_key="fuzz", LOG_LEVEL="WARNING")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{base}/api/v1/openapi.json", timeout=5)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "gunicorn did not start in 30 s"
-                time.sleep(0.2)
-        headers = {"Authorization": f"Bearer {token}"}
-        _seed(base, device_token, headers)
-        yield {"base": base, "headers": headers, "log": log_path}
+        flask(["db", "upgrade"], env)
+        flask(["forms", "publish", str(DATA / "forms" / "mini.md")], env)
+        flask(
+            ["users", "create", "admin", "--role", "admin"], {**env, "TAPHUAN_PASSWORD": "x" * 12}
+        )
+        token = flask(["users", "token", "admin"], env).strip().splitlines()[-1]
+        device = flask(["devices", "create", "fuzz", "--form", "mini", "--json"], env)
+        device_token = json.loads(device)["token"]
+        log_path = folder / "gunicorn.log"
+        with Gunicorn(env, log_path, workers=1, worker_class="gthread", threads=4) as server:
+            headers = {"Authorization": f"Bearer {token}"}
+            _seed(server.url, device_token, headers)
+            yield {"base": server.url, "headers": headers, "log": log_path}
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
         databases.drop(url)
 
 

@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from exports.csv import cell
 from server.extensions import db
 from server.models import Submission
-from tests.integration.api.conftest import simple
-from tests.integration.openrosa.conftest import OR, parts
+from tests.factories import OR, parts, simple
 
 DEEP = 995  # past Python's recursion limit once the answers are typed recursively
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import Submission
-from tests.integration.openrosa.conftest import OR, PASSWORD, DigestClient
+from tests.factories import OR, PASSWORD, DigestClient
 
 SUBMIT = "/submission?deviceID=collect%3Aprobe"
 

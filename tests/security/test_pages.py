@@ -8,7 +8,7 @@ from werkzeug import security as werkzeug_security
 from server.extensions import db
 from server.services import accounts
 from tests import pages
-from tests.integration.openrosa.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from server.services.attachment_store import AttachmentStore
 from server.services.submissions import IncomingFile, Origin, receive_submission
 from server.web.api.docs import build_spec
 from tests import pages
-from tests.conftest import NOW
+from tests.factories import NOW
 
 ROLES = ("anonymous", "collector", "planner", "trainer", "admin")
 NAMES = {"planner": "lan", "trainer": "gv", "admin": "quantri"}

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import Submission, SubmissionLink
-from tests.integration.openrosa.conftest import OR, parts
+from tests.factories import OR, parts
 
 ROUNDS = 6
 AT_ONCE = 4

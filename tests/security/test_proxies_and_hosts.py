@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from defusedxml import ElementTree
 
-from tests.integration.openrosa.conftest import OR
+from tests.factories import OR
 
 NS = "{http://openrosa.org/xforms/xformsList}"
 SPOOF = {**OR, "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"}

@@ -4,7 +4,7 @@ import pytest
 
 import config
 from server import create_app
-from tests.conftest import make_config
+from tests.factories import make_config
 
 
 def load(env, tmp_path):
@@ -88,7 +88,7 @@ def test_missing_secret_key_is_an_error(tmp_path):
     ],
 )
 def test_validate_refuses_bad_complete_configs(tmp_path, override, message):
-    values = make_config(f"sqlite:///{tmp_path}/x.db", **override)
+    values = make_config(f"sqlite:///{tmp_path}/x.db", tmp_path / "storage", **override)
     with pytest.raises(config.ConfigError, match=message):
         config.validate(values)
 
@@ -110,5 +110,5 @@ def test_create_app_refuses_unknown_environment_key(monkeypatch):
 
 def test_test_config_replaces_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("TAPHUAN_NOPE", "1")  # would be fatal if the env were read
-    app = create_app(make_config(f"sqlite:///{tmp_path}/t.db"))
+    app = create_app(make_config(f"sqlite:///{tmp_path}/t.db", tmp_path / "storage"))
     assert app.config["SECRET_KEY"] == "test-secret"

@@ -11,23 +11,10 @@ from server.domain.encryption import (
     submission_ivs,
 )
 from server.errors import DecryptionFailed
-from tests.conftest import DATA
+from tests.factories import CIPHERTEXT, ENCRYPTED_KEY
+from tests.factories import COLLECT_PRIVATE_KEY as KEY
+from tests.factories import ENCRYPTED_INSTANCE as INSTANCE
 
-KEY = load_private_key((DATA / "encryption" / "collect_test_key.pem").read_bytes())
-INSTANCE = "uuid:99b303d9-6494-477b-a30d-d8aae8867335"
-ENCRYPTED_KEY = (
-    "iyEB1LAlvVE8uaW0HuhLhzwcLceIukqfgusDNdDEE2FFxVtUtSI3FiOuNxhgI/Zbgnaabh/vqeZ3yLXwv0f66pAbN0n8"
-    "kM9f84VJR18fdUp6doOz7o8IQD7gc3ZfbRXweab/NxnahfYa9ij0Kax1LTKS05Oodk2MewkzwfBhdbf/CfiBP1HSskDi"
-    "o40jdW5f04GkqZsFCPUluF2DfMnwYCo0wdwf2m8o+lSNR+vrFeEYG7LtGE4X90pVrQnJHwFWHGjSwJpg/USn5skBioDK"
-    "UCv/Dva9xJ+JXUz+QSg6LOuP+SDxsrmf36WKrnE8kWfN4oaBdmIwFSStkLH9foNXUw=="
-)
-CIPHERTEXT = base64.b64decode(
-    "kMhJdk0mZOqvlxndUO3v4+UPvfYoc+bbkPmF3QmhoP7lP/QjHbzqw/IfZxQ54D328eCc4V6jtbrjeAXV+m1cWsCGGLW5"
-    "KwTAxBjPBXzsZrUeY0RISVJ1g9BJoXfSRAjYMrFYOM907BFUIYYxMqpVWGy1lo8ljqY+Sgq1VphkQk/TQGgOVYFALHDL"
-    "OYnLKuLHvwBLQQwK3lje8CwNlf/b2rY9qfGC4P1emoiP+YzkLp8eH6x/HfMvRIFoZEaom1i5s3SU4WVwe2Tno4jKD69o"
-    "jMlQN6VKB7DK4xaRSs2C7zfDm63n1WCyyOAj8mASIFhb3sc3hD56HTJFUV/TH3UVlzP7oPm/Mm7nEcU3+HdSSwm3I1qF"
-    "YhsXfVRym41IlbC4Twf660/kUZrugA7Zqd5K9Un3lOVTzYowaF+m5OIOO56wff3zPBxeOVjANDKR7V6/"
-)
 PLAINTEXT = (
     b'<?xml version=\'1.0\' ?><data id="encrypted" version="working3" '
     b'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:h="http://www.w3.org/1999/xhtml" '

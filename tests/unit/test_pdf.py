@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from exports import charts
 from exports.pdf import LocalOnlyFetcher, html_to_pdf
-from tests.conftest import ROOT
+from harness import ROOT
 
 STATIC = ROOT / "server" / "web" / "static"
 

@@ -3,7 +3,6 @@
 import datetime as dt
 import io
 import warnings
-import zipfile
 
 import openpyxl
 import pytest
@@ -11,7 +10,7 @@ from pyxform import aliases
 
 from server.domain.xlsform import convert_xlsform, detect_file_type, lint_columns, stamp_version
 from server.errors import EmptyFile, InvalidXLSForm, UnknownXLSFormColumn, UnsupportedFileType
-from tests.conftest import DATA
+from tests.factories import DATA, docx_bytes
 
 MD = """
 | survey |
@@ -36,14 +35,6 @@ def xlsx_bytes(rows_by_sheet):
             sheet.append(row)
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
-
-
-def docx_bytes():
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("word/document.xml", "<w:document/>")
     return buf.getvalue()
 
 

@@ -8,8 +8,7 @@ import hashlib
 import pytest
 
 from server.errors import RoleNotAllowed
-from tests.conftest import NOW
-from tests.integration.api.conftest import simple
+from tests.factories import NOW, simple
 
 
 @pytest.fixture
@@ -193,7 +192,7 @@ def test_review_delete_restore_and_audit(client, data, token_for):
 
 
 def test_form_state_change_and_publish_by_upload(client, data, token_for):
-    from tests.conftest import DATA
+    from tests.factories import DATA
 
     admin = token_for()
     closed = client.patch("/api/v1/forms/simple", headers=admin, json={"state": "closed"})

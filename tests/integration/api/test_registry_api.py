@@ -6,11 +6,9 @@ import io
 
 import pytest
 
+from harness import ROOT
 from server.extensions import db
 from server.services.accounts import find_user
-from tests.conftest import ROOT
-from tests.integration.api.conftest import token_for  # noqa: F401 (fixture)
-from tests.integration.openrosa.conftest import make_user  # noqa: F401 (fixture)
 
 UNITS = """level,code,name,parent_code,valid_from
 province,52,Tỉnh Gia Lai,,2025-07-01
@@ -33,7 +31,7 @@ COURSE = {
 
 
 @pytest.fixture
-def registry(runner, client, tmp_path, token_for):  # noqa: F811
+def registry(runner, client, tmp_path, token_for):
     (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
     assert runner.invoke(args=["units", "import", str(tmp_path / "units.csv")]).exit_code == 0
     admin = token_for()
@@ -65,7 +63,7 @@ def test_dry_run_import_over_the_api(registry, client):
 def test_planners_read_only_their_units_and_collectors_nothing(
     registry,
     client,
-    token_for,  # noqa: F811
+    token_for,
     legacy_token_for,
     runner,
 ):
@@ -84,7 +82,7 @@ def test_planners_read_only_their_units_and_collectors_nothing(
     assert client.get("/api/v1/roster?on=someday", headers=registry).status_code == 422
 
 
-def test_trainers_manage_their_own_courses(registry, client, token_for):  # noqa: F811
+def test_trainers_manage_their_own_courses(registry, client, token_for):
     trainer = token_for("gv", role="trainer")
     other = token_for("gv2", role="trainer")
     created = client.post("/api/v1/courses", headers=trainer, json=COURSE)

@@ -8,10 +8,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import DATA
-from tests.integration.api.conftest import submit, token_for  # noqa: F401 (fixtures)
-from tests.integration.openrosa.conftest import make_user, publish  # noqa: F401 (fixtures)
-from tests.unit.test_encryption import CIPHERTEXT, ENCRYPTED_KEY, INSTANCE, KEY
+from tests.factories import CIPHERTEXT, DATA, ENCRYPTED_KEY
+from tests.factories import COLLECT_PRIVATE_KEY as KEY
+from tests.factories import ENCRYPTED_INSTANCE as INSTANCE
 
 PEM = (DATA / "encryption" / "collect_test_key.pem").read_bytes()
 ENVELOPE = (
@@ -41,7 +40,7 @@ def form_md() -> bytes:
 
 
 @pytest.fixture
-def encrypted(publish, submit):  # noqa: F811
+def encrypted(publish, submit):
     publish("encrypted.md", content=form_md())
     submit(ENVELOPE, files={"submission.xml.enc": CIPHERTEXT})
 
@@ -78,7 +77,7 @@ def test_cli_refuses_a_wrong_key_and_writes_nothing(runner, encrypted, tmp_path)
     assert not out.exists()
 
 
-def test_api_post_with_the_key_decrypts(client, encrypted, token_for):  # noqa: F811
+def test_api_post_with_the_key_decrypts(client, encrypted, token_for):
     admin = token_for()
     refused = client.get("/api/v1/forms/encrypted/submissions.csv", headers=admin)
     assert refused.status_code == 422

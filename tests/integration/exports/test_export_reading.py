@@ -19,9 +19,7 @@ import sqlalchemy as sa
 from server.extensions import db
 from server.models import Form
 from server.services.scoring import import_answer_key
-from tests.conftest import NOW
-from tests.integration.api.conftest import submit, token_for  # noqa: F401 (fixtures)
-from tests.integration.openrosa.conftest import make_user, publish  # noqa: F401 (fixtures)
+from tests.factories import NOW
 
 FORM = """\
 | survey |
@@ -105,7 +103,7 @@ def registry(runner, tmp_path):
 
 
 @pytest.fixture
-def tests_in(registry, publish, submit):  # noqa: F811
+def tests_in(registry, publish, submit):
     """Two keyed post-tests: one passed now, one sent late from March 2025 by someone unknown."""
     publish("reading.md", content=FORM, media=MEDIA)
     submit(answers("uuid:r1"), at=NOW)
@@ -144,13 +142,13 @@ VI_CSV = (
 )
 
 
-def test_csv_with_labels_has_dates_names_and_scores(client, tests_in, token_for):  # noqa: F811
+def test_csv_with_labels_has_dates_names_and_scores(client, tests_in, token_for):
     response = client.get("/api/v1/forms/reading/submissions.csv?lang=vi", headers=token_for())
     assert response.status_code == 200
     assert response.get_data(as_text=True) == VI_CSV
 
 
-def test_codes_export_has_scores_but_no_label_columns(client, tests_in, token_for):  # noqa: F811
+def test_codes_export_has_scores_but_no_label_columns(client, tests_in, token_for):
     response = client.get("/api/v1/forms/reading/submissions.csv", headers=token_for())
     header, first = response.get_data(as_text=True).split("\r\n")[:2]
     assert "_label" not in header
@@ -158,7 +156,7 @@ def test_codes_export_has_scores_but_no_label_columns(client, tests_in, token_fo
     assert ",a,a b,1,1,0,2.0,2.0,100.0,1,1,uuid:r1," in first
 
 
-def test_xlsx_agrees_with_the_csv(client, tests_in, token_for):  # noqa: F811
+def test_xlsx_agrees_with_the_csv(client, tests_in, token_for):
     response = client.get("/api/v1/forms/reading/submissions.xlsx?lang=vi", headers=token_for())
     sheet = openpyxl.load_workbook(io.BytesIO(response.data))["reading"]
     rows = list(sheet.iter_rows(values_only=True))
@@ -183,7 +181,7 @@ def test_xlsx_agrees_with_the_csv(client, tests_in, token_for):  # noqa: F811
     assert (start.data_type, start.number_format) == ("d", "dd/mm/yyyy hh:mm:ss")
 
 
-def test_labels_and_scores_cost_no_query_per_row(app, client, tests_in, submit, token_for):  # noqa: F811
+def test_labels_and_scores_cost_no_query_per_row(app, client, tests_in, submit, token_for):
     admin = token_for()
     statements: list[str] = []
 
@@ -218,7 +216,7 @@ def simple_at(instance: str) -> str:
     )
 
 
-def test_day_filters_are_vietnam_days(client, publish, submit, token_for):  # noqa: F811
+def test_day_filters_are_vietnam_days(client, publish, submit, token_for):
     publish("simple.md")
     moments = {
         "late_30": dt.datetime(2026, 11, 30, 16, 59, tzinfo=dt.UTC),  # 23:59 on 30/11 in Vietnam
@@ -248,7 +246,7 @@ def test_day_filters_are_vietnam_days(client, publish, submit, token_for):  # no
         "submitted_to=2026-12-01T08:00:00",  # a time without its offset is ambiguous
     ],
 )
-def test_malformed_day_or_time_is_422_naming_the_parameter(client, publish, token_for, query):  # noqa: F811
+def test_malformed_day_or_time_is_422_naming_the_parameter(client, publish, token_for, query):
     publish("simple.md")
     response = client.get(f"/api/v1/forms/simple/submissions.csv?{query}", headers=token_for())
     assert response.status_code == 422
@@ -257,9 +255,9 @@ def test_malformed_day_or_time_is_422_naming_the_parameter(client, publish, toke
 
 def test_an_unreadable_list_file_labels_nothing_but_the_export_works(
     client,
-    publish,  # noqa: F811
-    submit,  # noqa: F811
-    token_for,  # noqa: F811
+    publish,
+    submit,
+    token_for,
 ):
     publish("reading.md", content=FORM, media={"units.csv": b"name,label\nu_ccds_52,Ch\xe9\n"})
     submit(answers("uuid:r1"))

@@ -13,9 +13,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from tests.conftest import NOW
-from tests.integration.api.conftest import simple, submit, token_for  # noqa: F401 (fixtures)
-from tests.integration.openrosa.conftest import make_user, publish  # noqa: F401 (fixtures)
+from tests.factories import NOW
 
 FIRST = (
     '<data id="export_demo" version="1"><name>Nguyễn Thị Hoa</name><age>34</age>'
@@ -50,14 +48,14 @@ REPEAT_CSV = (
 
 
 @pytest.fixture
-def exported(publish, submit):  # noqa: F811
+def exported(publish, submit):
     publish("export_demo.md")
     submit(FIRST, files={"ảnh 1.jpg": b"\xff\xd8 photo"}, at=NOW)
     submit(SECOND, at=NOW + dt.timedelta(minutes=1))
     submit(EDITED, at=NOW + dt.timedelta(minutes=2))
 
 
-def test_csv_is_exactly_as_expected(client, exported, token_for):  # noqa: F811
+def test_csv_is_exactly_as_expected(client, exported, token_for):
     response = client.get("/api/v1/forms/export_demo/submissions.csv", headers=token_for())
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -65,7 +63,7 @@ def test_csv_is_exactly_as_expected(client, exported, token_for):  # noqa: F811
     assert response.get_data(as_text=True) == MAIN_CSV
 
 
-def test_csv_with_vietnamese_and_english_labels(client, exported, token_for):  # noqa: F811
+def test_csv_with_vietnamese_and_english_labels(client, exported, token_for):
     admin = token_for()
     vi = client.get("/api/v1/forms/export_demo/submissions.csv?lang=vi", headers=admin)
     lines = vi.get_data(as_text=True).split("\r\n")
@@ -79,7 +77,7 @@ def test_csv_with_vietnamese_and_english_labels(client, exported, token_for):  #
     )
 
 
-def test_labels_in_a_language_the_form_lacks_fall_back_to_codes(client, publish, submit, token_for):  # noqa: F811
+def test_labels_in_a_language_the_form_lacks_fall_back_to_codes(client, publish, submit, token_for):
     only_vi = (
         "| survey |\n| | type | name | label::Vietnamese (vi) |\n"
         "| | select_one yn | ok | Đồng ý |\n| choices |\n"
@@ -96,7 +94,7 @@ def test_labels_in_a_language_the_form_lacks_fall_back_to_codes(client, publish,
     assert response.get_data(as_text=True).split("\r\n")[1].startswith("yes,a,1,")
 
 
-def test_zip_has_a_csv_per_table_and_the_media(client, exported, token_for):  # noqa: F811
+def test_zip_has_a_csv_per_table_and_the_media(client, exported, token_for):
     response = client.get("/api/v1/forms/export_demo/submissions.zip", headers=token_for())
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     assert sorted(archive.namelist()) == [
@@ -109,7 +107,7 @@ def test_zip_has_a_csv_per_table_and_the_media(client, exported, token_for):  # 
     assert archive.read("media/ảnh 1.jpg") == b"\xff\xd8 photo"
 
 
-def test_xlsx_has_native_types_and_a_sheet_per_repeat(client, exported, token_for):  # noqa: F811
+def test_xlsx_has_native_types_and_a_sheet_per_repeat(client, exported, token_for):
     response = client.get("/api/v1/forms/export_demo/submissions.xlsx", headers=token_for())
     book = openpyxl.load_workbook(io.BytesIO(response.data))
     assert book.sheetnames == ["export_demo", "export_demo-tr"]
@@ -141,7 +139,7 @@ def test_xlsx_has_native_types_and_a_sheet_per_repeat(client, exported, token_fo
     assert cell.data_type == "s"  # text, never a formula
 
 
-def test_export_of_a_form_without_submissions_has_headers_only(client, publish, token_for):  # noqa: F811
+def test_export_of_a_form_without_submissions_has_headers_only(client, publish, token_for):
     publish("simple.md")
     response = client.get("/api/v1/forms/simple/submissions.csv", headers=token_for())
     assert response.get_data(as_text=True) == (
@@ -154,7 +152,7 @@ def test_export_of_a_form_without_submissions_has_headers_only(client, publish, 
     assert next(book.active.iter_rows(values_only=True))[0] == "name"
 
 
-def test_export_filters_and_permissions(client, exported, token_for):  # noqa: F811
+def test_export_filters_and_permissions(client, exported, token_for):
     admin = token_for()
     none = client.get(
         "/api/v1/forms/export_demo/submissions.csv?review_state=approved", headers=admin
@@ -170,7 +168,7 @@ def test_export_filters_and_permissions(client, exported, token_for):  # noqa: F
     )
 
 
-def test_encrypted_form_export_needs_the_key(client, publish, token_for):  # noqa: F811
+def test_encrypted_form_export_needs_the_key(client, publish, token_for):
     publish("encrypted.md")
     response = client.get("/api/v1/forms/encrypted/submissions.csv", headers=token_for())
     assert response.status_code == 422
@@ -190,7 +188,7 @@ def test_cli_export_writes_the_same_files(runner, exported, tmp_path):
     assert "404.1" in missing.output
 
 
-def test_columns_are_the_union_of_all_versions_in_form_order(client, publish, submit, token_for):  # noqa: F811
+def test_columns_are_the_union_of_all_versions_in_form_order(client, publish, submit, token_for):
     v1 = (
         b"| survey |\n| | type | name | label |\n| | text | a | A |\n| | text | c | C |\n"
         b"| settings |\n| | form_id | version |\n| | evolving | 1 |\n"

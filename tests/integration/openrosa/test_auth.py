@@ -9,7 +9,7 @@ import pytest
 
 from server.domain.digest import make_nonce
 from server.extensions import db
-from tests.integration.openrosa.conftest import OR, PASSWORD, DigestClient
+from tests.factories import OR, PASSWORD, DigestClient
 
 URI = "/formList?deviceID=collect%3AAbC123xyz"
 

@@ -9,7 +9,7 @@ import pytest
 
 from server.extensions import db
 from server.models import Form
-from tests.integration.openrosa.conftest import OR
+from tests.factories import OR
 
 LIST = "{http://openrosa.org/xforms/xformsList}"
 MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"

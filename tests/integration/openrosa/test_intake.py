@@ -12,7 +12,7 @@ from server.extensions import db
 from server.models import SetupGeneration, Submission
 from server.services import projections
 from server.services.projections import Projection
-from tests.integration.openrosa.conftest import OR, parts
+from tests.factories import OR, parts
 
 FORM_ONE = b'<data id="simple" version="1"><meta><instanceID>i-%d</instanceID></meta><name>A</name><age>3</age></data>'
 

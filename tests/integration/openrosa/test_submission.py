@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import Form, Submission, SubmissionAttachment
-from tests.integration.openrosa.conftest import OR, parts
+from tests.factories import OR, parts
 
 ONE = b'<data id="simple" version="1"><meta><instanceID>one</instanceID></meta><name>Alice</name><age>30</age></data>'
 BOTH = (
@@ -461,7 +461,7 @@ def test_post_with_digest_user(digest, publish):
 
 
 def test_collector_posting_to_unassigned_form_is_forbidden(client, publish, make_user):
-    from tests.integration.openrosa.conftest import DigestClient
+    from tests.factories import DigestClient
 
     publish("simple.md")
     publish("mini.md")
