@@ -35,6 +35,7 @@ __all__ = [
     "for_path",
     "named",
     "offered",
+    "writing",
 ]
 
 
@@ -68,8 +69,6 @@ class Format:
     _chunks: Callable[[Output], Iterator[bytes]] | None = None
     #: Also carries the output's media files.
     with_media: bool = False
-    #: Laid out for paper (the page is rendered with print media).
-    for_print: bool = False
 
     @property
     def suffix(self) -> str:
@@ -149,10 +148,19 @@ HTML = Format(
     "page",
     lambda output, out: write_html(output.page(), out),
 )
-PDF = Format("pdf", "application/pdf", "page", _pdf, for_print=True)
+PDF = Format("pdf", "application/pdf", "page", _pdf)
 
 #: Every format, by name.
 FORMATS = {f.name: f for f in (CSV, XLSX, ZIP, JSON, HTML, PDF)}
+
+
+def writing(part: str) -> tuple[Format, ...]:
+    """The formats that write one part of an output ("tables", "data" or "page").
+
+    :param part: the part.
+    :return: the formats, in registry order.
+    """
+    return tuple(f for f in FORMATS.values() if f.part == part)
 
 
 def offered(output: Output) -> tuple[Format, ...]:
