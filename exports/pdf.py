@@ -17,12 +17,15 @@ from __future__ import annotations
 import logging
 import mimetypes
 from pathlib import Path
+from typing import IO
 from urllib.parse import unquote, urlsplit
 
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-__all__ = ["LocalOnlyFetcher", "html_to_pdf"]
+from exports.page import Page
+
+__all__ = ["LocalOnlyFetcher", "html_to_pdf", "write_pdf"]
 
 #: The origin relative URLs are resolved against; it never resolves on any network.
 BASE_URL = "http://taphuan.invalid/"
@@ -79,3 +82,13 @@ def html_to_pdf(
     fetcher = LocalOnlyFetcher(static_dir, static_url_path)
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher, media_type="print")
     return document.write_pdf()
+
+
+def write_pdf(page: Page, out: IO[bytes]) -> None:
+    """Write a rendered page as a PDF (the registry's PDF format).
+
+    :param page: the page, rendered for print.
+    :param out: a binary file object.
+    """
+    out.write(html_to_pdf(page.html, static_dir=page.static_dir,
+                          static_url_path=page.static_url_path))  # fmt: skip

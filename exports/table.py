@@ -61,13 +61,25 @@ class Table:
 def unique_keys(keys: Iterable[str]) -> list[str]:
     """Make keys unique by suffixing repeats (``a``, ``a_2``, ``a_3``), keeping order.
 
+    A suffixed key never takes a key that is already there (``a``, ``a_2``, ``a`` gives
+    ``a``, ``a_2``, ``a_3``).
+
     :param keys: candidate keys, possibly repeated.
     :return: unique keys, same length and order.
     """
+    keys = list(keys)
+    taken = set(keys)
     seen: dict[str, int] = {}
-    result = []
+    result: list[str] = []
     for key in keys:
         count = seen.get(key, 0) + 1
         seen[key] = count
-        result.append(key if count == 1 else f"{key}_{count}")
+        if count == 1:
+            result.append(key)
+            continue
+        while f"{key}_{count}" in taken:
+            count += 1
+        seen[key] = count
+        taken.add(f"{key}_{count}")
+        result.append(f"{key}_{count}")
     return result

@@ -1,6 +1,7 @@
 """``flask --app wsgi export FORM_ID --format csv|xlsx|zip --out PATH``.
 
-The same files as the API's downloads, written to disk with a progress bar.
+The same files as the API's downloads (the formats registry writes both), written to disk with
+a progress bar.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
-from exports import write_csv, write_xlsx, write_zip
+from exports import formats
 from server.cli.common import fail
 from server.errors import ServiceError
 from server.extensions import db
@@ -22,10 +23,13 @@ from server.services.exports import build_export
 from server.services.forms import get_form
 from server.services.submission_queries import SubmissionFilters, submission_query
 
+#: The formats of tables (those an export offers), from the registry.
+TABLE_FORMATS = formats.writing("tables")
+
 
 @click.command("export")
 @click.argument("form_id")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "zip"]), default="csv")
+@click.option("--format", "name", type=click.Choice([f.name for f in TABLE_FORMATS]), default="csv")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
 @click.option(
     "--lang",
@@ -43,7 +47,7 @@ from server.services.submission_queries import SubmissionFilters, submission_que
 )
 def export_command(
     form_id: str,
-    fmt: str,
+    name: str,
     out: str,
     lang: str,
     review_state: str | None,
@@ -52,6 +56,7 @@ def export_command(
 ) -> None:
     """Export a form's submissions to a file."""
     filters = SubmissionFilters(review_state=review_state, unit=unit)
+    fmt = formats.named(name, TABLE_FORMATS)
     try:
         form = get_form(db.session, form_id)
         storage = current_app.config["STORAGE_DIR"]
@@ -64,7 +69,7 @@ def export_command(
             form,
             filters,
             lang=lang,
-            storage_dir=storage if fmt == "zip" else None,
+            storage_dir=storage if fmt.with_media else None,
             decryptor=decryptor,
         )
     except ServiceError as error:
@@ -81,16 +86,9 @@ def export_command(
     with click.progressbar(length=total, label=f"{form_id} → {out}", file=sys.stderr) as bar:
         main.rows = _counting(main.rows, bar)
         with Path(out).open("wb") as handle:
-            if fmt == "csv":
-                write_csv(main, handle)
-            elif fmt == "xlsx":
-                write_xlsx(plan.tables, handle)
-            else:
-                write_zip(plan.tables, plan.media, handle)
-    click.echo(
-        f"{total} submissions, {len(plan.tables)} table(s)"
-        f"{f', {len(plan.media)} media file(s)' if fmt == 'zip' else ''} → {out}"
-    )
+            fmt.write(plan.output(), handle)
+    media = f", {len(plan.media)} media file(s)" if fmt.with_media else ""
+    click.echo(f"{total} submissions, {len(plan.tables)} table(s){media} → {out}")
 
 
 def _counting(rows, bar):

@@ -1,28 +1,29 @@
-"""``flask --app wsgi report needs …``: a report written to a file (JSON, XLSX or PDF).
+"""``flask --app wsgi report needs …``: a report written to a file (JSON, XLSX, PDF or HTML).
 
 The same service builds it as for the page and the API; the file type follows the name given
-to ``--out``. The PDF is the report page printed by the server (``server/rendering``).
+to ``--out``, among the formats of the registry a report has (its model, its tables, its page
+printed by the server, ``server/rendering``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
-from exports import write_xlsx
-from server.cli.common import fail, now
+from exports import Output, formats
+from server.cli.common import fail, file_format, now, write_file
 from server.errors import ServiceError
 from server.extensions import db
-from server.rendering.reports import report_pdf
+from server.rendering.reports import needs_output
 from server.services.needs_report import NeedsParams, build_needs_report
-from server.services.report_files import report_tables, working_list
+from server.services.report_files import working_list
 
-report_cli = AppGroup("report", help="Reports written to files (JSON, XLSX, PDF).")
-TYPES = (".json", ".xlsx", ".pdf")
+report_cli = AppGroup("report", help="Reports written to files (JSON, XLSX, PDF, HTML).")
+#: What a report can be written as: its model, its tables, its printed page.
+REPORT_FORMATS = (formats.JSON, formats.XLSX, formats.PDF, formats.HTML)
 
 
 def _codes(value: str) -> tuple[str, ...]:
@@ -44,9 +45,8 @@ def _codes(value: str) -> tuple[str, ...]:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def needs_command(unit, as_of, period_from, period_to, level, staff_cat, job_position, lang,
                   working_list_only, out) -> None:  # fmt: skip
-    """The planners' needs-assessment report as needs.json, needs.xlsx or needs.pdf."""
-    if out.suffix.lower() not in TYPES or (working_list_only and out.suffix.lower() != ".xlsx"):
-        raise click.BadParameter(f"use a name ending in {', '.join(TYPES)}", param_hint="--out")
+    """The planners' needs-assessment report as needs.json, .xlsx, .pdf or .html."""
+    fmt = file_format(out, (formats.XLSX,) if working_list_only else REPORT_FORMATS)
     day = as_of.date() if as_of else (now() + dt.timedelta(hours=7)).date()
     params = NeedsParams(
         as_of=day,
@@ -62,24 +62,14 @@ def needs_command(unit, as_of, period_from, period_to, level, staff_cat, job_pos
         try:
             if working_list_only:
                 tables = working_list(db.session, params)
-                bar.update(1)
-                write_xlsx(tables, str(out))
+                output = Output(tables=lambda: tables)
             else:
                 report = build_needs_report(db.session, params, now=now())
-                bar.update(1)
-                _write(report, out, lang)
+                output = needs_output(report, lang=lang)
+            bar.update(1)
+            write_file(output, fmt, out)
             bar.update(1)
         except ServiceError as error:
             fail(error)
             raise SystemExit(1) from error
     click.echo(f"{out} ({out.stat().st_size:,} bytes)")
-
-
-def _write(report, out: Path, lang: str) -> None:
-    suffix = out.suffix.lower()
-    if suffix == ".json":
-        out.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1), "utf-8")
-    elif suffix == ".xlsx":
-        write_xlsx(report_tables(report, lang=lang), str(out))
-    else:
-        out.write_bytes(report_pdf(report, lang=lang))

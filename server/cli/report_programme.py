@@ -6,18 +6,15 @@ on the server is an administrator); the file type follows the name given to ``--
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from exports import write_xlsx
-from server.cli.common import now
-from server.cli.report_out import TYPES, report_cli
+from server.cli.common import file_format, now, write_file
+from server.cli.report_out import REPORT_FORMATS, report_cli
 from server.extensions import db
-from server.rendering.evaluation import programme_pdf
+from server.rendering.evaluation import programme_output
 from server.services.programme_report import PERIODS, ProgrammeFilter, build_programme_report
-from server.services.report_files import report_tables
 
 
 @report_cli.command("programme")
@@ -29,10 +26,8 @@ from server.services.report_files import report_tables
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def programme_command(start, end, period, course_type, topic, lang, out: Path) -> None:
-    """The programme roll-up as programme.json, programme.xlsx or programme.pdf."""
-    suffix = out.suffix.lower()
-    if suffix not in TYPES:
-        raise click.BadParameter(f"use a name ending in {', '.join(TYPES)}", param_hint="--out")
+    """The programme roll-up as programme.json, .xlsx, .pdf or .html."""
+    fmt = file_format(out, REPORT_FORMATS)
     if start and end and start > end:
         raise click.BadParameter("--start is after --end", param_hint="--end")
     selection = ProgrammeFilter(
@@ -43,10 +38,5 @@ def programme_command(start, end, period, course_type, topic, lang, out: Path) -
         topic=topic,
     )
     report = build_programme_report(db.session, None, selection, now=now(), everything=True)
-    if suffix == ".json":
-        out.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1), "utf-8")
-    elif suffix == ".xlsx":
-        write_xlsx(report_tables(report, lang=lang), str(out))
-    else:
-        out.write_bytes(programme_pdf(report, lang=lang))
+    write_file(programme_output(report, lang=lang), fmt, out)
     click.echo(f"{out} ({out.stat().st_size:,} bytes)")

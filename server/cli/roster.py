@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from exports import write_csv, write_xlsx
-from server.cli.common import commit_or_fail, now
+from exports import Output, formats
+from server.cli.common import commit_or_fail, now, write_file
 from server.cli.training import refresh_and_report
 from server.extensions import db
 from server.services import roster as roster_service
@@ -62,12 +62,9 @@ def import_command(path: str, dry_run: bool, as_of: str | None) -> None:
 @click.option("--on", "on", default=None, help="People in post on this day (YYYY-MM-DD).")
 def export_command(out: str, on: str | None) -> None:
     """Export the register (XLSX or CSV, by the file name) in the import format."""
-    table = roster_service.roster_table(db.session, on=_date(on))
-    with Path(out).open("wb") as handle:
-        if out.lower().endswith(".xlsx"):
-            write_xlsx([table], handle)
-        else:
-            write_csv(table, handle)
+    fmt = formats.for_path(out, (formats.XLSX, formats.CSV), default=formats.CSV)
+    output = Output(tables=lambda: [roster_service.roster_table(db.session, on=_date(on))])
+    write_file(output, fmt, out)
     click.echo(f"→ {out}")
 
 
@@ -75,6 +72,5 @@ def export_command(out: str, on: str | None) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
 def template_command(out: str) -> None:
     """Write an empty register workbook with the headers and every code list."""
-    with Path(out).open("wb") as handle:
-        write_xlsx(roster_service.template_tables(), handle)
+    write_file(Output(tables=roster_service.template_tables), formats.XLSX, out)
     click.echo(f"→ {out}")

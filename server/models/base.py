@@ -46,8 +46,8 @@ class UTCDateTime(sa.types.TypeDecorator):
 
     def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect):
         """Return an aware UTC datetime."""
-        if value is None:
-            return None
+        if value is None or value.tzinfo is dt.UTC:  # PostgreSQL sessions speak UTC
+            return value
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)

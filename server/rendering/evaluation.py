@@ -8,11 +8,12 @@ building the app never loads matplotlib.
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
-from flask import current_app, g, has_request_context, render_template
+from flask import g, render_template
 
+from exports import Output, Page
 from server.domain.report_model import Report, ReportColumn, ReportTable
+from server.rendering.printing import printed, report_output
 from server.rendering.reports import STATUS, cell, is_numeric
 
 PHASES = {"pre": ("trước khóa", "pre-test"), "post": ("sau khóa", "post-test")}
@@ -131,9 +132,13 @@ def render_programme(report: Report, *, extra: dict | None = None, download: boo
     return _page("reports/programme.html", report, download=download, **(extra or {}))
 
 
-def programme_pdf(report: Report, *, lang: str = "vi", extra: dict | None = None) -> bytes:
-    """The roll-up page as a PDF, from the same template."""
-    return _pdf(lambda: render_programme(report, extra=extra, download=False), lang)
+def programme_output(report: Report, *, lang: str = "vi", extra: dict | None = None) -> Output:
+    """The roll-up as a file: tables, JSON model, and the page printed from its template."""
+    return report_output(
+        report,
+        lang=lang,
+        page=lambda: printed(lambda: render_programme(report, extra=extra, download=False), lang),
+    )
 
 
 #: Rows of one table a PDF prints; the workbook has them all. A 2,000-trainee course printed in
@@ -141,13 +146,17 @@ def programme_pdf(report: Report, *, lang: str = "vi", extra: dict | None = None
 PDF_ROWS = 300
 
 
-def course_pdf(report: Report, *, lang: str = "vi") -> bytes:
-    """The evaluation page as a PDF, from the same template (long tables cut, said so)."""
-    printed = replace(
+def course_output(report: Report, *, lang: str = "vi") -> Output:
+    """The evaluation as a file: tables, JSON model, and the printed page (long tables cut)."""
+    return report_output(report, lang=lang, page=lambda: _course_page(report, lang))
+
+
+def _course_page(report: Report, lang: str) -> Page:
+    cut = replace(
         report,
         sections=[replace(s, tables=[_cut(t) for t in s.tables]) for s in report.sections],
     )
-    return _pdf(lambda: render_course(printed, extra={"download": False}), lang)
+    return printed(lambda: render_course(cut, extra={"download": False}), lang, "/reports/courses")
 
 
 def _cut(table: ReportTable) -> ReportTable:
@@ -168,37 +177,21 @@ def _cut(table: ReportTable) -> ReportTable:
     )
 
 
-def scorecards_pdf(report: Report, *, lang: str = "vi") -> bytes:
-    """One printable page per trainee: what a trainer hands out at the end of a course."""
+def scorecards_output(report: Report, *, lang: str = "vi") -> Output:
+    """One printable page per trainee (a page only: what a trainer hands out after a course)."""
     table = next((t for t in report.tables() if t.id == "T1"), None)
     rows = table.rows if table else []
     # the topic columns of T1 (pre_TP01, post_TP01, …) in their order
     topics = [c.key[5:] for c in table.columns if c.key.startswith("post_")] if table else []
-    return _pdf(
-        lambda: render_template(
+
+    def render() -> str:
+        return render_template(
             "reports/scorecards.html",
             report=report,
             rows=rows,
             topics=topics,
             cell=cell,
             col=lambda key, kind: ReportColumn(key, "", "", kind),
-        ),
-        lang,
-    )
-
-
-def _pdf(render, lang: str) -> bytes:
-    from exports.pdf import html_to_pdf  # WeasyPrint loads only when a PDF is made
-
-    app = current_app._get_current_object()
-
-    def make() -> bytes:
-        g.lang, g.pdf = lang, True
-        return html_to_pdf(
-            render(), static_dir=Path(app.static_folder), static_url_path=app.static_url_path
         )
 
-    if has_request_context():
-        return make()
-    with app.test_request_context("/reports/courses"):
-        return make()
+    return Output(page=lambda: printed(render, lang, "/reports/courses"))

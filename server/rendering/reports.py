@@ -7,12 +7,13 @@ and "—" for a suppressed or missing value; the JSON and the workbook keep them
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from flask import current_app, g, has_request_context, render_template
+from flask import render_template
 
+from exports import Output, Page
 from server.domain.report_model import Report, ReportTable
+from server.rendering.printing import printed, report_output
 
 DASH = "—"
 STATUS = {
@@ -216,23 +217,15 @@ def render_needs(
     )
 
 
-def report_pdf(report: Report, *, lang: str = "vi") -> bytes:
-    """The needs report page as a PDF, from the same template (inside or outside a request)."""
-    app = current_app._get_current_object()
-    if has_request_context():
-        return _pdf(app, report, lang)
-    with app.test_request_context("/reports/needs"):
-        return _pdf(app, report, lang)
+def needs_page(report: Report, *, lang: str = "vi") -> Page:
+    """The needs report page laid out for print, from the same template (request or CLI)."""
+    return printed(lambda: render_needs(report, lang=lang, form=_form_of(report)), lang,
+                   "/reports/needs")  # fmt: skip
 
 
-def _pdf(app, report: Report, lang: str) -> bytes:
-    from exports.pdf import html_to_pdf  # WeasyPrint loads only when a PDF is made
-
-    g.lang, g.pdf = lang, True
-    html = render_needs(report, lang=lang, form=_form_of(report))
-    return html_to_pdf(
-        html, static_dir=Path(app.static_folder), static_url_path=app.static_url_path
-    )
+def needs_output(report: Report, *, lang: str = "vi") -> Output:
+    """The needs report as a file: tables, JSON model, printed page."""
+    return report_output(report, lang=lang, page=lambda: needs_page(report, lang=lang))
 
 
 def _form_of(report: Report) -> dict:

@@ -1,7 +1,10 @@
 """Listing submissions: filters, the readable set per user, and keyset pagination.
 
 Pages are ordered by (received_at, id) descending and continue *after* a position, never at an
-offset, so paging stays fast and stable while new submissions arrive.
+offset, so paging stays fast and stable while new submissions arrive. A page is one SELECT of
+the columns a listing shows (attachment counts as correlated counts, the submitter's name
+joined), never ORM objects: loading each row's ``xml`` and ``data`` and then its attachments
+one query per row cost 0.7 ms a row.
 """
 
 from __future__ import annotations
@@ -10,9 +13,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from server.models import Device, Form, FormVersion, Submission, User
+from server.models import Device, Form, FormVersion, Submission, SubmissionAttachment, User
 from server.services.units import load_unit_scope
 
 
@@ -36,10 +39,21 @@ class SubmissionFilters:
 
 @dataclass
 class Page:
-    """One page of rows and the position after its last row (None on the last page)."""
+    """One page of rows and the position after its last row (None on the last page).
 
-    rows: list[Submission]
+    Rows carry :data:`LISTED` (plus ``data_json``, the stored answers as JSON text, when asked).
+    """
+
+    rows: list[sa.Row]
     after: dict | None = field(default=None)
+
+
+#: What a listing shows of each submission, by the names of the row's attributes.
+LISTED = (
+    "id", "version", "instance_id", "instance_name", "review_state", "received_at",
+    "submitted_at", "submitter_user_id", "submitter_device_id", "submitter_name", "device_id",
+    "unit_code", "is_encrypted", "is_deleted", "attachments_expected", "attachments_present",
+)  # fmt: skip
 
 
 #: Vietnam time: a submission's day, compared with the validity of units, is its local day.
@@ -152,6 +166,21 @@ def _submitter_clause(submitter: str):
     )
 
 
+def _listed_columns(version: type[FormVersion], with_data: bool) -> list:
+    """The columns of a listed row, but the attachment counts."""
+    columns = [
+        Submission.id, version.version, Submission.instance_id,
+        Submission.instance_name, Submission.review_state, Submission.received_at,
+        Submission.submitted_at, Submission.submitter_user_id, Submission.submitter_device_id,
+        User.username.label("submitter_name"), Submission.device_id, Submission.unit_code,
+        Submission.is_encrypted, Submission.deleted_at.is_not(None).label("is_deleted"),
+    ]  # fmt: skip
+    if with_data:
+        # The stored JSON as text, handed on without being decoded and encoded again.
+        columns.append(sa.cast(Submission.data, sa.Text).label("data_json"))
+    return columns
+
+
 def list_submissions(
     session: Session,
     form: Form,
@@ -159,27 +188,59 @@ def list_submissions(
     *,
     limit: int,
     after: dict | None = None,
+    with_data: bool = False,
 ) -> Page:
-    """One page of a form's current submissions, newest first.
+    """One page of a form's current submissions, newest first, in one statement.
+
+    The page's rows are picked first (a CTE walking the index on (form, received_at, id)), and
+    their attachments are counted in one grouped pass over just those rows: counting them with
+    two correlated subqueries per row cost more than the rest of the page.
 
     :param session: the database session.
     :param form: the form.
     :param filters: the filters.
     :param limit: page size.
     :param after: the position to continue after ({"received_at": iso, "id": n}), or None.
-    :return: the page.
+    :param with_data: also each row's answers, as the JSON text stored (``data_json``).
+    :return: the page; rows have the attributes of :data:`LISTED`.
     """
-    query = submission_query(session, form, filters)
+    version = aliased(FormVersion)  # the version filter may join FormVersion already
+    query = (
+        submission_query(session, form, filters)
+        .with_only_columns(*_listed_columns(version, with_data))
+        .join(version, version.id == Submission.form_version_id)
+        .outerjoin(User, User.id == Submission.submitter_user_id)
+    )
     if after is not None:
         received = dt.datetime.fromisoformat(after["received_at"])
-        query = query.where(
-            sa.or_(
-                Submission.received_at < received,
-                sa.and_(Submission.received_at == received, Submission.id < int(after["id"])),
-            )
+        # A row-value comparison, so that the index on (form, received_at, id) starts the page
+        # at the position (an OR of two conditions made PostgreSQL scan every earlier page).
+        position = sa.tuple_(Submission.received_at, Submission.id)
+        query = query.where(position < (received, int(after["id"])))
+    newest_first = (Submission.received_at.desc(), Submission.id.desc())
+    page_rows = query.order_by(*newest_first).limit(limit + 1).cte("page")
+    counts = (
+        sa.select(
+            SubmissionAttachment.submission_id,
+            sa.func.count().label("expected"),
+            sa.func.count(SubmissionAttachment.sha256).label("present"),
         )
-    query = query.order_by(Submission.received_at.desc(), Submission.id.desc()).limit(limit + 1)
-    rows = list(session.execute(query).scalars())
+        .where(SubmissionAttachment.submission_id.in_(sa.select(page_rows.c.id)))
+        .group_by(SubmissionAttachment.submission_id)
+        .subquery()
+    )
+    columns = list(page_rows.c)
+    columns[14:14] = [
+        sa.func.coalesce(counts.c.expected, 0).label("attachments_expected"),
+        sa.func.coalesce(counts.c.present, 0).label("attachments_present"),
+    ]
+    statement = (
+        sa.select(*columns)
+        .select_from(page_rows.outerjoin(counts, counts.c.submission_id == page_rows.c.id))
+        .order_by(page_rows.c.received_at.desc(), page_rows.c.id.desc())
+    )
+    # Core rows on the session's connection: the ORM's loading layer only wraps plain columns.
+    rows = session.connection().execute(statement).all()
     page = Page(rows=rows[:limit])
     if len(rows) > limit:
         last = rows[limit - 1]

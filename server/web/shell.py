@@ -32,9 +32,11 @@ from flask import (
     url_for,
 )
 
+from exports import Output, Page, formats
 from server.domain.policy import Action
 from server.services.permissions import allowed
 from server.web.admin.login import safe_next
+from server.web.downloads import download
 from server.web.formatting import VIETNAM, vi_datetime
 
 LANGS = ("vi", "en")
@@ -127,33 +129,31 @@ def render_page(template: str, *, pdf_name: str | None = None, **context) -> Res
     :param context: the template's variables.
     :return: the HTML, or a PDF response.
     """
-    if pdf_name is None or request.args.get("format") != "pdf":
+    printed = formats.named(request.args.get("format"), PRINTED) if pdf_name else None
+    if printed is None:
         return render_template(template, **context)
     g.pdf = True
-    html = render_template(template, **context)
-    return pdf_response(html, pdf_name)
+    page = Page(render_template(template, **context), Path(current_app.static_folder),
+                current_app.static_url_path)  # fmt: skip
+    return pdf_response(page, pdf_name, printed)
 
 
-def pdf_response(html: str, filename: str) -> Response:
-    """A rendered page as a PDF download.
+#: The formats a page is also given in (``?format=``), besides the page itself.
+PRINTED = (formats.PDF,)
 
-    :param html: the page as rendered (print media applies).
-    :param filename: the download's file name (ASCII letters, digits, ``.-_``).
+
+def pdf_response(page: Page, filename: str, fmt: formats.Format = formats.PDF) -> Response:
+    """A rendered page as a file shown in the browser (a PDF).
+
+    :param page: the page as rendered (print media applies).
+    :param filename: the file's name (ASCII letters, digits, ``.-_``).
+    :param fmt: the format, from the registry.
     :return: the response.
     :raises ValueError: for a file name outside that alphabet (it goes into a header).
     """
-    from exports.pdf import html_to_pdf  # WeasyPrint loads only when a PDF is made
-
-    if not re.fullmatch(r"[A-Za-z0-9._-]+\.pdf", filename):
-        raise ValueError(f"unsafe PDF file name {filename!r}")
-    body = html_to_pdf(
-        html,
-        static_dir=Path(current_app.static_folder),
-        static_url_path=current_app.static_url_path,
-    )
-    response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", filename):
+        raise ValueError(f"unsafe file name {filename!r}")
+    return download(Output(page=lambda: page), fmt, filename, inline=True)
 
 
 def _before_request() -> None:

@@ -26,9 +26,9 @@ def test_long_tables_are_cut_in_the_pdf_only(monkeypatch):
         sections=[ReportSection("T", "T", "T", [long_table, short_table])],
     )  # fmt: skip
     printed = []
-    monkeypatch.setattr(evaluation, "_pdf", lambda render, lang: render())
-    monkeypatch.setattr(evaluation, "render_course", lambda r, extra: printed.append(r) or b"")
-    evaluation.course_pdf(report)
+    monkeypatch.setattr(evaluation, "printed", lambda render, lang, path="/": render())
+    monkeypatch.setattr(evaluation, "render_course", lambda r, extra: printed.append(r) or "")
+    evaluation.course_output(report).page()  # the printed page, which the PDF is made of
     cut, kept = printed[0].sections[0].tables
     assert len(cut.rows) == evaluation.PDF_ROWS
     assert f"{evaluation.PDF_ROWS} trên {len(rows)}" in cut.notes_vi[-1]

@@ -9,12 +9,11 @@ are made from the report page (``/reports/courses/<code>.pdf``).
 from __future__ import annotations
 
 import datetime as dt
-import io
 
-from flask import Response, g, jsonify, request
+from flask import g, jsonify, request
 from marshmallow import Schema, fields, validate
 
-from exports import write_xlsx
+from exports import Output, formats
 from server.domain.policy import Action
 from server.extensions import db
 from server.models import Course
@@ -32,8 +31,7 @@ from server.services.permissions import (
 )
 from server.services.report_files import report_tables
 from server.web.api import bp, json_body, operation, parse
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from server.web.downloads import download
 
 
 class EvaluationQuery(Schema):
@@ -122,7 +120,7 @@ def course_evaluation(code: str):
     "The evaluation report as a workbook: one sheet per table",
     tags=("reports",),
     query=EvaluationQuery,
-    content_type=XLSX,
+    content_type=formats.XLSX.media_type,
     errors=(403, 404, 422),
 )
 def course_evaluation_xlsx(code: str):
@@ -130,12 +128,8 @@ def course_evaluation_xlsx(code: str):
     values = parse(EvaluationQuery(), request.args)
     course = course_for_report(code)
     report = course_report(course, values["lang"])
-    buffer = io.BytesIO()
-    write_xlsx(report_tables(report, lang=values["lang"]), buffer)
-    response = Response(buffer.getvalue(), content_type=XLSX)
-    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_-") else "_" for ch in code)
-    response.headers["Content-Disposition"] = f'attachment; filename="danh_gia_{safe}.xlsx"'
-    return response
+    output = Output(tables=lambda: report_tables(report, lang=values["lang"]))
+    return download(output, formats.XLSX, f"danh_gia_{code}.xlsx")
 
 
 @bp.put("/reports/courses/<code>/comments/<int:submission_id>/<question>")

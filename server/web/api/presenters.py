@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import orjson
 from flask import url_for
 
 from server.extensions import db
@@ -55,6 +58,59 @@ def submission_data(row: Submission) -> dict:
         "attachments_expected": len(row.attachments),
         "attachments_present": sum(1 for a in row.attachments if a.sha256),
     }  # fmt: skip
+
+
+def listed_items(rows: Iterable, form_id: str, *, with_data: bool = False) -> list[dict]:
+    """Listed rows as :class:`SubmissionSchema` items (plus ``data`` when asked), ready for JSON.
+
+    The listing's hot path: plain dicts straight from the rows (marshmallow's dump cost more
+    than the query), and the stored answers embedded as the JSON text the database returned
+    (:class:`orjson.Fragment`), never decoded and encoded again.
+
+    :param rows: rows of ``submission_queries.list_submissions``.
+    :param form_id: the form's id.
+    :param with_data: add each row's ``data``.
+    :return: the items.
+    """
+    items = []
+    append = items.append
+    for (
+        id_,
+        version,
+        instance_id,
+        instance_name,
+        review_state,
+        received_at,
+        submitted_at,
+        user_id,
+        device_pk,
+        user_name,
+        device_id,
+        unit_code,
+        is_encrypted,
+        is_deleted,
+        expected,
+        present,
+        *data,
+    ) in rows:  # fmt: skip  (the order of submission_queries.LISTED)
+        if user_id is not None:
+            who = user_name
+        elif device_pk:
+            who = f"device:{device_pk}"
+        else:
+            who = None
+        item = {
+            "id": id_, "form_id": form_id, "version": version, "instance_id": instance_id,
+            "instance_name": instance_name, "review_state": review_state,
+            "received_at": received_at, "submitted_at": submitted_at, "submitter": who,
+            "device_id": device_id, "unit_code": unit_code, "is_encrypted": bool(is_encrypted),
+            "is_deleted": bool(is_deleted), "attachments_expected": expected,
+            "attachments_present": present,
+        }  # fmt: skip
+        if with_data:
+            item["data"] = orjson.Fragment(data[0])
+        append(item)
+    return items
 
 
 def submission_detail(row: Submission, versions: list[Submission]) -> dict:

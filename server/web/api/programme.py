@@ -8,12 +8,11 @@ roll-up is counts and means.
 from __future__ import annotations
 
 import datetime as dt
-import io
 
-from flask import Response, g, jsonify, request
+from flask import g, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from exports import write_xlsx
+from exports import Output, formats
 from server.domain import catalogue
 from server.domain.policy import Action
 from server.extensions import db
@@ -21,8 +20,7 @@ from server.services.permissions import require
 from server.services.programme_report import PERIODS, ProgrammeFilter, build_programme_report
 from server.services.report_files import report_tables
 from server.web.api import bp, operation, parse
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from server.web.downloads import download
 
 
 class ProgrammeQuery(Schema):
@@ -82,15 +80,11 @@ def programme():
     tags=("reports",),
     query=ProgrammeQuery,
     errors=(403, 422),
-    content_type=XLSX,
+    content_type=formats.XLSX.media_type,
 )
 def programme_xlsx():
     """Every table as a sheet."""
     values = parse(ProgrammeQuery(), request.args)
-    buffer = io.BytesIO()
-    write_xlsx(report_tables(programme_report(values), lang=values["lang"]), buffer)
-    return Response(
-        buffer.getvalue(),
-        mimetype=XLSX,
-        headers={"Content-Disposition": 'attachment; filename="chuong-trinh.xlsx"'},
-    )
+    report = programme_report(values)
+    output = Output(tables=lambda: report_tables(report, lang=values["lang"]))
+    return download(output, formats.XLSX, "chuong-trinh.xlsx")

@@ -7,11 +7,10 @@ created (enrolments, keys); planners read the register of the units assigned to 
 from __future__ import annotations
 
 import datetime as dt
-import io
 
-from flask import Response, g, jsonify, request
+from flask import g, jsonify, request
 
-from exports import write_xlsx
+from exports import Output, formats
 from server.domain.policy import Action
 from server.errors import InvalidRequest
 from server.extensions import db
@@ -38,8 +37,7 @@ from server.web.api.registry_schemas import (
     RosterQuery,
     ScoreSchema,
 )
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from server.web.downloads import download
 
 
 def _now() -> dt.datetime:
@@ -121,33 +119,27 @@ def import_roster():
 @operation(
     "The register in the import format (people in post today)",
     tags=("registry",),
-    content_type=XLSX,
+    content_type=formats.XLSX.media_type,
     errors=(403,),
 )
 def export_roster():
     """Download the register as XLSX (administrators and trainers)."""
     require(g.user, Action.ROSTER_EXPORT)
-    buffer = io.BytesIO()
-    write_xlsx([roster_service.roster_table(db.session)], buffer)
-    response = Response(buffer.getvalue(), content_type=XLSX)
-    response.headers["Content-Disposition"] = "attachment; filename=danh_sach_can_bo.xlsx"
-    return response
+    output = Output(tables=lambda: [roster_service.roster_table(db.session)])
+    return download(output, formats.XLSX, "danh_sach_can_bo.xlsx")
 
 
 @bp.get("/roster/template.xlsx")
 @operation(
     "An empty register workbook with the headers and every code list",
     tags=("registry",),
-    content_type=XLSX,
+    content_type=formats.XLSX.media_type,
 )
 def roster_template():
     """Download the register template."""
     require(g.user, Action.ROSTER_TEMPLATE)
-    buffer = io.BytesIO()
-    write_xlsx(roster_service.template_tables(), buffer)
-    response = Response(buffer.getvalue(), content_type=XLSX)
-    response.headers["Content-Disposition"] = "attachment; filename=mau_danh_sach_can_bo.xlsx"
-    return response
+    output = Output(tables=roster_service.template_tables)
+    return download(output, formats.XLSX, "mau_danh_sach_can_bo.xlsx")
 
 
 def _course_data(course, *, detail: bool = False, people: set[int] | None = None) -> dict:

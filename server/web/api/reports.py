@@ -8,21 +8,19 @@ the report page (``/reports/needs.pdf``), so page and PDF never differ.
 from __future__ import annotations
 
 import datetime as dt
-import io
 
-from flask import Response, g, jsonify, request
+from flask import g, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
-from exports import write_xlsx
+from exports import Output, formats
 from server.domain.policy import Action
 from server.extensions import db
 from server.services.needs_report import NeedsParams, build_needs_report
 from server.services.permissions import require, unit_in_scope
 from server.services.report_files import report_tables, working_list
 from server.web.api import bp, operation, parse
+from server.web.downloads import download
 from server.web.formatting import VIETNAM
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class CodeList(fields.Field):
@@ -111,14 +109,16 @@ def needs_report():
     "The needs-assessment report as a workbook: one sheet per table, Vietnamese headers",
     tags=("reports",),
     query=NeedsReportQuery,
-    content_type=XLSX,
+    content_type=formats.XLSX.media_type,
     errors=(403, 422),
 )
 def needs_report_xlsx():
     """Every table as a sheet."""
     params, lang = needs_params(request.args)
     check_report_access(params)
-    return _workbook(report_tables(_build(params), lang=lang), f"nhu_cau_dao_tao_{params.unit}")
+    report = _build(params)
+    output = Output(tables=lambda: report_tables(report, lang=lang))
+    return download(output, formats.XLSX, f"nhu_cau_dao_tao_{params.unit}.xlsx")
 
 
 @bp.get("/reports/needs/working-list.xlsx")
@@ -126,20 +126,12 @@ def needs_report_xlsx():
     "The working list: named people in each KPI's denominator not yet qualified, per unit",
     tags=("reports",),
     query=NeedsReportQuery,
-    content_type=XLSX,
+    content_type=formats.XLSX.media_type,
     errors=(403, 422),
 )
 def needs_working_list():
     """The list a planner sends to each commune (restricted: admins and planners in scope)."""
     params, _lang = needs_params(request.args)
     check_report_access(params, Action.REPORT_WORKING_LIST)
-    return _workbook(working_list(db.session, params), f"danh_sach_can_dao_tao_{params.unit}")
-
-
-def _workbook(tables, name: str) -> Response:
-    buffer = io.BytesIO()
-    write_xlsx(tables, buffer)
-    response = Response(buffer.getvalue(), content_type=XLSX)
-    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_-") else "_" for ch in name)
-    response.headers["Content-Disposition"] = f'attachment; filename="{safe}.xlsx"'
-    return response
+    output = Output(tables=lambda: working_list(db.session, params))
+    return download(output, formats.XLSX, f"danh_sach_can_dao_tao_{params.unit}.xlsx")

@@ -161,6 +161,10 @@ class SubmissionQuery(Schema):
     include_deleted = fields.Boolean(load_default=False)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     cursor = fields.String()
+    data = fields.Boolean(
+        load_default=False,
+        metadata={"description": "add each submission's typed answers (as in its detail)"},
+    )
 
     @validates_schema
     def _ranges(self, data, **_kwargs):
@@ -179,6 +183,7 @@ class ExportQuery(SubmissionQuery):
     )
     limit = fields.Integer(dump_only=True)
     cursor = fields.String(dump_only=True)
+    data = fields.Boolean(dump_only=True)
 
 
 class AttachmentSchema(Schema):
@@ -231,10 +236,16 @@ class SubmissionDetailSchema(SubmissionSchema):
     history = fields.List(fields.Nested(SubmissionSchema))
 
 
+class ListedSubmissionSchema(SubmissionSchema):
+    """A submission in a listing; ``data`` only when the listing asked ``data=true``."""
+
+    data = fields.Dict()
+
+
 class SubmissionPage(Schema):
     """One page of submissions; pass ``next_cursor`` as ``cursor`` for the next."""
 
-    items = fields.List(fields.Nested(SubmissionSchema))
+    items = fields.List(fields.Nested(ListedSubmissionSchema))
     next_cursor = fields.String(allow_none=True)
 
 

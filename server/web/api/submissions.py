@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import quote
 
+import orjson
 from flask import Response, current_app, g, jsonify, request
 
 from server.domain.cursors import decode_cursor, encode_cursor
@@ -17,7 +18,7 @@ from server.services.permissions import require, units_of
 from server.services.submission_queries import SubmissionFilters, history, list_submissions
 from server.web.api import bp, json_body, operation, parse
 from server.web.api.forms import readable_form
-from server.web.api.presenters import audit_data, submission_data, submission_detail
+from server.web.api.presenters import audit_data, listed_items, submission_detail
 from server.web.api.schemas import (
     AuditEventSchema,
     ReviewInput,
@@ -52,7 +53,8 @@ def _detail(row):
 
 @bp.get("/forms/<form_id>/submissions")
 @operation(
-    "Submissions of a form, newest first, filtered; keyset pages via next_cursor",
+    "Submissions of a form, newest first, filtered; keyset pages via next_cursor; "
+    "data=true adds each one's typed answers",
     tags=("submissions",),
     query=SubmissionQuery,
     response=SubmissionPage,
@@ -63,15 +65,22 @@ def list_form_submissions(form_id: str):
     form = readable_form(form_id)
     args = parse(SubmissionQuery(), request.args)
     filters = filters_from(args)
-    key = {"form": form.form_id, **{k: v for k, v in args.items() if k not in {"cursor", "limit"}}}
+    # The cursor is bound to the filters; page size and the data flag may change between pages.
+    shown = {"cursor", "limit", "data"}
+    key = {"form": form.form_id, **{k: v for k, v in args.items() if k not in shown}}
     secret = current_app.config["SECRET_KEY"]
     after = decode_cursor(args["cursor"], query=key, secret=secret) if "cursor" in args else None
-    page = list_submissions(db.session, form, filters, limit=args["limit"], after=after)
+    with_data = args.get("data", False)
+    page = list_submissions(
+        db.session, form, filters, limit=args["limit"], after=after, with_data=with_data
+    )
     body = {
-        "items": [submission_data(row) for row in page.rows],
+        "items": listed_items(page.rows, form.form_id, with_data=with_data),
         "next_cursor": encode_cursor(page.after, query=key, secret=secret) if page.after else None,
     }
-    return jsonify(SubmissionPage().dump(body))
+    # The items are SubmissionPage's (a test holds them to its dump); orjson writes them
+    # several times faster than marshmallow's dump and jsonify.
+    return Response(orjson.dumps(body), mimetype="application/json")
 
 
 @bp.get("/submissions/<int:submission_id>")

@@ -8,30 +8,28 @@ Everything shown comes from the same service as the API and the CLI.
 from __future__ import annotations
 
 import datetime as dt
-import io
-import re
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, g, request
 from werkzeug.datastructures import MultiDict
 
-from exports import write_xlsx
+from exports import Output, formats
 from server.domain import catalogue
 from server.domain.policy import Action
 from server.errors import InvalidRequest, ServiceError
 from server.extensions import db
 from server.models import AdminUnit
-from server.rendering.reports import render_needs, report_pdf
+from server.rendering.reports import needs_output, render_needs
 from server.services.needs_report import build_needs_report
 from server.services.permissions import allowed, require, units_of
-from server.services.report_files import report_tables, working_list
+from server.services.report_files import working_list
 from server.web.admin.login import require_login
 from server.web.api.reports import check_report_access, needs_params
+from server.web.downloads import download
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 bp.before_request(require_login)
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORM_KEYS = ("unit", "as_of", "period_from", "period_to", "level", "staff_cat", "job_position")
 
 
@@ -110,11 +108,8 @@ def needs_pdf():
     params, _lang = needs_params(_multi(request.args.to_dict()))
     check_report_access(params)
     report = build_needs_report(db.session, params, now=_now())
-    body = report_pdf(report, lang=g.lang)
-    name = re.sub(r"[^A-Za-z0-9_-]", "_", params.unit)
-    response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="bao-cao-nhu-cau-{name}.pdf"'
-    return response
+    output = needs_output(report, lang=g.lang)
+    return download(output, formats.PDF, f"bao-cao-nhu-cau-{params.unit}.pdf")
 
 
 @bp.get("/needs.xlsx")
@@ -123,7 +118,8 @@ def needs_xlsx():
     params, lang = needs_params(_multi(request.args.to_dict()))
     check_report_access(params)
     report = build_needs_report(db.session, params, now=_now())
-    return _workbook(report_tables(report, lang=g.lang or lang), f"bao-cao-nhu-cau-{params.unit}")
+    output = needs_output(report, lang=g.lang or lang)
+    return download(output, formats.XLSX, f"bao-cao-nhu-cau-{params.unit}.xlsx")
 
 
 @bp.get("/needs/working-list.xlsx")
@@ -131,16 +127,8 @@ def needs_working_list():
     """The working list a planner sends to each commune."""
     params, _lang = needs_params(_multi(request.args.to_dict()))
     check_report_access(params, Action.REPORT_WORKING_LIST)
-    return _workbook(working_list(db.session, params), f"danh-sach-can-dao-tao-{params.unit}")
-
-
-def _workbook(tables, name: str) -> Response:
-    buffer = io.BytesIO()
-    write_xlsx(tables, buffer)
-    safe = re.sub(r"[^A-Za-z0-9_-]", "_", name)
-    response = Response(buffer.getvalue(), content_type=XLSX)
-    response.headers["Content-Disposition"] = f'attachment; filename="{safe}.xlsx"'
-    return response
+    output = Output(tables=lambda: working_list(db.session, params))
+    return download(output, formats.XLSX, f"danh-sach-can-dao-tao-{params.unit}.xlsx")
 
 
 from server.web.reports import courses, programme  # noqa: E402,F401  (routes attach to bp)

@@ -8,16 +8,20 @@ checks as the API (``course_for_report``).
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from exports import write_xlsx
+from exports import formats
 from server.domain.policy import Action
 from server.errors import ServiceError
 from server.extensions import db
-from server.rendering.evaluation import course_pdf, render_bank, render_course, scorecards_pdf
+from server.rendering.evaluation import (
+    course_output,
+    render_bank,
+    render_course,
+    scorecards_output,
+)
 from server.services import comment_coding, key_review, reconciliation
 from server.services.bank_report import build_bank_report
 from server.services.evaluation_reaction import comment_frame
@@ -28,9 +32,9 @@ from server.services.permissions import (
     readable_courses,
     require,
 )
-from server.services.report_files import report_tables
 from server.web.api.evaluation import course_for_report, course_report
-from server.web.reports import XLSX, bp
+from server.web.downloads import download
+from server.web.reports import bp
 
 
 def _now() -> dt.datetime:
@@ -72,25 +76,24 @@ def course(code: str):
 def course_pdf_download(code: str):
     """The report as a PDF (same template as the page)."""
     found = course_for_report(code)
-    body = course_pdf(course_report(found, g.lang), lang=g.lang)
-    return _file(body, "application/pdf", f"danh-gia-{_safe(code)}.pdf")
+    output = course_output(course_report(found, g.lang), lang=g.lang)
+    return download(output, formats.PDF, f"danh-gia-{_safe(code)}.pdf")
 
 
 @bp.get("/courses/<code>.xlsx")
 def course_xlsx(code: str):
     """Every table of the report as a sheet."""
     found = course_for_report(code)
-    buffer = io.BytesIO()
-    write_xlsx(report_tables(course_report(found, g.lang), lang=g.lang), buffer)
-    return _file(buffer.getvalue(), XLSX, f"danh-gia-{_safe(code)}.xlsx")
+    output = course_output(course_report(found, g.lang), lang=g.lang)
+    return download(output, formats.XLSX, f"danh-gia-{_safe(code)}.xlsx")
 
 
 @bp.get("/courses/<code>/scorecards.pdf")
 def scorecards(code: str):
     """A printable scorecard per trainee (individual rows: the course's trainer, admins)."""
     found = course_for_report(code, Action.REPORT_COURSE_ROWS)
-    body = scorecards_pdf(course_report(found, g.lang), lang=g.lang)
-    return _file(body, "application/pdf", f"phieu-diem-{_safe(code)}.pdf")
+    output = scorecards_output(course_report(found, g.lang), lang=g.lang)
+    return download(output, formats.PDF, f"phieu-diem-{_safe(code)}.pdf")
 
 
 @bp.post("/courses/<code>/comments/<int:submission_id>/<question>")
@@ -169,12 +172,6 @@ def drop_item(code: str):
             "ok",
         )
     return redirect(url_for("reports.course", code=code) + "#section-K")
-
-
-def _file(body: bytes, mimetype: str, name: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
 
 
 def _t(vi: str, en: str) -> str:

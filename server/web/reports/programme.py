@@ -6,20 +6,18 @@ filter form; a bad value is shown on the page with the catalogue's message.
 
 from __future__ import annotations
 
-import io
+from flask import g, render_template, request
 
-from flask import Response, g, render_template, request
-
-from exports import write_xlsx
+from exports import formats
 from server.domain import catalogue
 from server.domain.policy import Action
 from server.errors import InvalidRequest
-from server.rendering.evaluation import programme_pdf, render_programme
+from server.rendering.evaluation import programme_output, render_programme
 from server.services.permissions import require
-from server.services.report_files import report_tables
 from server.web.api import parse
 from server.web.api.programme import ProgrammeQuery, programme_report
-from server.web.reports import XLSX, _message, bp
+from server.web.downloads import download
+from server.web.reports import _message, bp
 
 
 def _args() -> dict:
@@ -52,22 +50,13 @@ def programme():
 def programme_pdf_download():
     """The roll-up page as a PDF."""
     values = parse(ProgrammeQuery(), {**_args(), "lang": g.lang})
-    body = programme_pdf(programme_report(values), lang=g.lang, extra=_filters(_args()))
-    return Response(
-        body,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": 'attachment; filename="tong-hop-chuong-trinh.pdf"'},
-    )
+    output = programme_output(programme_report(values), lang=g.lang, extra=_filters(_args()))
+    return download(output, formats.PDF, "tong-hop-chuong-trinh.pdf")
 
 
 @bp.get("/programme.xlsx")
 def programme_xlsx():
     """Every table of the roll-up as a sheet."""
     values = parse(ProgrammeQuery(), {**_args(), "lang": g.lang})
-    buffer = io.BytesIO()
-    write_xlsx(report_tables(programme_report(values), lang=g.lang), buffer)
-    return Response(
-        buffer.getvalue(),
-        mimetype=XLSX,
-        headers={"Content-Disposition": 'attachment; filename="tong-hop-chuong-trinh.xlsx"'},
-    )
+    output = programme_output(programme_report(values), lang=g.lang)
+    return download(output, formats.XLSX, "tong-hop-chuong-trinh.xlsx")

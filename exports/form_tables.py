@@ -1,0 +1,385 @@
+"""A form's submissions as neutral tables: the schemas plan the columns, rows fill them.
+
+This is formpack's shape (schema + rows → tables), kept pure so that it is tested without a
+database. :class:`FormTables` reads the field schemas of every version of a form and plans
+
+* the main table: one column per question, in form order across all versions (a field new in
+  a later version sits right after the field that precedes it there; a version that lacks a
+  field leaves it empty), then columns the caller appends (scores, metadata);
+* one table per repeat group, keyed to its parent the way ODK Central and KoBo do it
+  (``KEY`` = parent key + ``/name[i]``, ``PARENT_KEY``).
+
+select_multiple questions get their value (codes space-separated, as ODK stores them; labels
+joined by "; ", since labels contain spaces) and a 0/1 column per choice. In a label language,
+a question picked from a list file (``select_one_from_file courses.csv``) keeps its code and
+gets a ``<name>_label`` column beside it, named by a :class:`Labels` the caller supplies.
+Dates and times typed by the form become dates and datetimes; writers show them.
+
+The caller supplies rows as :class:`Record` s from a :data:`RecordSource`: one call per table,
+so a writer streams one table at a time and memory stays flat whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
+
+from exports.table import Column, Table, clock_header, unique_keys
+
+__all__ = [
+    "FormTables",
+    "Labels",
+    "Record",
+    "RecordSource",
+    "union_fields",
+]
+
+_SKIPPED_KINDS = {"group", "repeat", "note"}
+#: Nodes pyxform adds for table-list layouts; they never hold answers.
+_GENERATED_PREFIXES = ("generated_table_list_label_", "reserved_name_for_field_list_labels_")
+_COLUMN_KINDS = {"integer": "integer", "decimal": "decimal"}
+#: By XForms bind type, whatever the question kind: ``today`` is metadata but still a date.
+_TYPE_KINDS = {"date": "date", "dateTime": "datetime"}
+_LANGUAGE_TAGS = {"vi": "(vi)", "en": "(en)"}
+_SELECTS = ("select_one", "select_multiple")
+#: What a missing group reads as (never written to).
+_NOTHING: Mapping[str, Any] = {}
+
+
+class Labels(Protocol):
+    """Names of the codes picked from list files (the server's register, for one export)."""
+
+    def label(self, file: str, code: str, on: dt.date) -> str | None:
+        """The name of ``code`` in list ``file`` on day ``on``, or None."""
+
+
+class Record(NamedTuple):
+    """One submission as the tables need it.
+
+    ``data`` holds the typed answers (at least the subtree a pass asked for); ``day`` is the
+    submission's day, needed only to name list codes (:attr:`FormTables.labelled`); ``tail``
+    are the cells of the caller's own columns, appended to the main row.
+    """
+
+    data: Mapping[str, Any]
+    instance_id: str
+    day: dt.date | None
+    tail: Sequence[Any]
+
+
+#: One pass over the submissions, in export order. The argument is the path (below the form's
+#: root) of the only subtree of ``data`` the pass reads, or None for all of it: a source may
+#: then hand over just that subtree (a repeat table's pass needs only its repeat).
+RecordSource = Callable[[tuple[str, ...] | None], Iterable[Record]]
+
+
+def union_fields(schemas: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every field of every version, in form order; the newest definition of each wins.
+
+    A field new in a later version is placed right after the field that precedes it there.
+    Choices of a field accumulate: a choice a later version dropped keeps its column.
+
+    :param schemas: the versions' field schemas (``{"fields": [...]}``), oldest first.
+    :return: field dicts, as stored in the schemas.
+    """
+    order: list[str] = []
+    latest: dict[str, dict[str, Any]] = {}
+    for schema in schemas:
+        previous = None
+        for spec in schema["fields"]:
+            path = spec["path"]
+            if path not in latest:
+                at = order.index(previous) + 1 if previous in order else len(order)
+                order.insert(at, path)
+            old_choices = (latest.get(path) or {}).get("choices") or []
+            merged = dict(spec)
+            if spec.get("choices") is not None:
+                names = {c["name"] for c in spec["choices"]}
+                merged["choices"] = spec["choices"] + [
+                    c for c in old_choices if c["name"] not in names
+                ]
+            latest[path] = merged
+            previous = path
+    return [latest[p] for p in order]
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """One question as columns: where its answer sits and how it is shown."""
+
+    path: tuple[str, ...]
+    header: str
+    kind: str
+    select_multiple: bool
+    choices: tuple[tuple[str, Mapping[str, str]], ...]
+    #: The list file the question picks from (``courses.csv``), or None.
+    choice_file: str | None = None
+
+
+@dataclass(frozen=True)
+class _Repeat:
+    """A repeat group's table: its name, its chain of enclosing repeats, its questions."""
+
+    name: str
+    chain: tuple[tuple[tuple[str, ...], str], ...]  # (path below the level above, name) each
+    leaves: tuple[_Leaf, ...]
+    subtree: tuple[str, ...]
+
+
+class FormTables:
+    """The tables of a form's submissions, planned from the schemas of all its versions.
+
+    :param form_id: the form's id: the main table's name and the repeat tables' prefix.
+    :param schemas: the versions' schemas (``root``, ``fields``, ``languages``), oldest first.
+    :param lang: "codes", or "vi"/"en" for choice labels in that language.
+    :param tail: columns the caller appends to the main table (their cells come in
+        :attr:`Record.tail`).
+    """
+
+    def __init__(self, form_id: str, schemas: Sequence[Mapping[str, Any]], *,
+                 lang: str = "codes", tail: Sequence[Column] = ()):  # fmt: skip
+        self.form_id = form_id
+        self.root = "/" + schemas[-1]["root"]
+        self.fields = union_fields(schemas)
+        #: The schema's language name for ``lang`` (e.g. "Vietnamese (vi)"), or None: codes.
+        self.language = _language_key(schemas[-1], lang)
+        self.warnings: list[str] = []
+        if lang != "codes" and self.language is None:
+            self.warnings.append(
+                f"form '{form_id}' has no {lang} labels; choice codes are exported instead"
+            )
+        #: The list files whose codes get a name column (only when labels are shown).
+        self.list_files = (
+            {
+                f["choice_file"]
+                for f in self.fields
+                if f["kind"] in _SELECTS and f.get("choice_file")
+            }
+            if self.language is not None
+            else set()
+        )
+        self._leaves = tuple(self._leaves_of(None))
+        columns = [*_columns(self._leaves, self.labelled), *tail]
+        keys = unique_keys(c.key for c in columns)
+        self.main_columns = [
+            Column(k, c.header, c.kind) for k, c in zip(keys, columns, strict=True)
+        ]
+        by_path = {f["path"]: f for f in self.fields}
+        self._repeats = []
+        for spec in self.fields:
+            if spec["kind"] != "repeat":
+                continue
+            chain = [spec]
+            while chain[0].get("repeat"):
+                chain.insert(0, by_path[chain[0]["repeat"]])
+            steps, above = [], self.root
+            for repeat in chain:
+                steps.append((tuple(repeat["path"][len(above) + 1 :].split("/")), repeat["name"]))
+                above = repeat["path"]
+            name = f"{form_id}-{spec['path'][len(self.root) + 1 :].replace('/', '-')}"
+            leaves = tuple(self._leaves_of(spec["path"]))
+            self._repeats.append(_Repeat(name, tuple(steps), leaves, steps[0][0]))
+
+    @property
+    def labelled(self) -> bool:
+        """Whether list codes get name columns (labels asked and the form picks from lists)."""
+        return bool(self.list_files)
+
+    def tables(self, source: RecordSource, labels: Labels | None = None) -> list[Table]:
+        """The main table, then one table per repeat group, rows read lazily from ``source``.
+
+        :param source: the submissions; called once per table, when its rows are read.
+        :param labels: names of list codes; needed when :attr:`labelled`.
+        :return: the tables.
+        :raises ValueError: when the plan shows list names and no labels were given.
+        """
+        if self.labelled and labels is None:
+            raise ValueError(f"form '{self.form_id}': labels are needed for {self.list_files}")
+        main = _Flattener(self._leaves, self.language, labels if self.labelled else None)
+        tables = [Table(self.form_id, self.main_columns, _main_rows(source, main))]
+        for repeat in self._repeats:
+            cells = _Flattener(repeat.leaves, self.language, labels if self.labelled else None)
+            columns = [
+                Column("PARENT_KEY", "PARENT_KEY"),
+                Column("KEY", "KEY"),
+                *_columns(repeat.leaves, self.labelled),
+            ]
+            tables.append(Table(repeat.name, columns, _repeat_rows(source, repeat, cells)))
+        return tables
+
+    def _leaves_of(self, repeat: str | None) -> Iterator[_Leaf]:
+        """The questions directly in ``repeat`` (None: outside any repeat), in form order."""
+        prefix = repeat or self.root
+        skipped = (f"{self.root}/meta/instanceID", f"{self.root}/meta/deprecatedID")
+        for spec in self.fields:
+            if spec.get("repeat") != repeat or spec["kind"] in _SKIPPED_KINDS:
+                continue
+            if spec["name"].startswith(_GENERATED_PREFIXES) or spec["path"] in skipped:
+                continue  # layout nodes, and ids that the metadata columns already carry
+            relative = spec["path"][len(prefix) + 1 :]
+            kind = _COLUMN_KINDS.get(spec["kind"]) or _TYPE_KINDS.get(spec.get("type"), "text")
+            choices = tuple((c["name"], c.get("labels") or {}) for c in spec.get("choices") or [])
+            yield _Leaf(
+                tuple(relative.split("/")),
+                spec["path"][len(self.root) + 1 :],
+                kind,
+                spec["kind"] == "select_multiple",
+                choices,
+                spec.get("choice_file") if spec["kind"] in _SELECTS else None,
+            )
+
+
+def _language_key(schema: Mapping[str, Any], lang: str) -> str | None:
+    tag = _LANGUAGE_TAGS.get(lang)
+    if tag is None:
+        return None
+    return next((name for name in schema.get("languages") or [] if tag in name), None)
+
+
+def _columns(leaves: Sequence[_Leaf], labelled: bool) -> list[Column]:
+    columns = []
+    for leaf in leaves:
+        header = clock_header(leaf.header) if leaf.kind == "datetime" else leaf.header
+        columns.append(Column(leaf.header, header, leaf.kind))
+        if labelled and leaf.choice_file:
+            columns.append(Column(f"{leaf.header}_label", f"{leaf.header}_label"))
+        if leaf.select_multiple:
+            columns.extend(
+                Column(f"{leaf.header}/{name}", f"{leaf.header}/{name}", "integer")
+                for name, _ in leaf.choices
+            )
+    keys = unique_keys(c.key for c in columns)
+    return [Column(k, c.header, c.kind) for k, c in zip(keys, columns, strict=True)]
+
+
+def _typed(value: str, kind: str) -> Any:
+    """A date or time answer as a date or datetime; text that is neither stays text."""
+    try:
+        if kind == "date":
+            return dt.date.fromisoformat(value[:10])
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+
+
+class _Flattener:
+    """Turns one submission's (or repeat item's) answers into the cells of its table's row.
+
+    This runs for every row of every export, so the plan is compiled once: each group on the
+    way to a question is looked up once per row, and a question that is shown as it is stored
+    (most of them) costs a dictionary look-up and an append.
+    """
+
+    def __init__(self, leaves: Sequence[_Leaf], language: str | None, labels: Labels | None):
+        groups: dict[tuple[str, ...], int] = {(): 0}
+        self.steps: list[tuple[int, str]] = []  # (group index, key) of every group but the root
+        self.ops: list[tuple[int, str, Callable | None]] = []
+        for leaf in leaves:
+            for depth in range(1, len(leaf.path)):
+                group = leaf.path[:depth]
+                if group not in groups:
+                    groups[group] = len(groups)
+                    self.steps.append((groups[group[:-1]], group[-1]))
+            self.ops.append((groups[leaf.path[:-1]], leaf.path[-1], _shown(leaf, language, labels)))
+
+    def cells(self, data: Mapping[str, Any], day: dt.date | None) -> list[Any]:
+        """The row's cells, in the columns' order."""
+        groups = [data]
+        for parent, key in self.steps:
+            found = groups[parent].get(key)
+            groups.append(found if isinstance(found, dict) else _NOTHING)
+        row: list[Any] = []
+        append = row.append
+        for group, key, show in self.ops:
+            value = groups[group].get(key)
+            if show is None:
+                append(value)
+            else:
+                show(value, row, day)
+        return row
+
+
+def _shown(leaf: _Leaf, language: str | None, labels: Labels | None) -> Callable | None:
+    """How a question's answer becomes its cells; None when the answer is the cell."""
+    named = labels is not None and leaf.choice_file is not None
+    file = leaf.choice_file
+    if leaf.select_multiple:
+        names = [name for name, _ in leaf.choices]
+        words = {name: shown.get(language, name) for name, shown in leaf.choices}
+        joiner = "; " if language else " "
+
+        def multiple(value: Any, row: list, day: dt.date | None) -> None:
+            picked = value if isinstance(value, list) else ([] if value is None else [value])
+            shown = [words.get(v, v) for v in picked] if language else picked
+            row.append(joiner.join(str(v) for v in shown) if picked else None)
+            if named:
+                row.append(_picked_labels(labels, file, picked, day))
+            if value is None:
+                row.extend([None] * len(names))
+            else:
+                row.extend([1 if name in picked else 0 for name in names])
+
+        return multiple
+    if leaf.kind in ("date", "datetime"):
+        kind = leaf.kind
+
+        def timed(value: Any, row: list, _day: dt.date | None) -> None:
+            row.append(_typed(value, kind) if value.__class__ is str else value)
+
+        return timed
+    words = (
+        {name: shown.get(language, name) for name, shown in leaf.choices}
+        if language and leaf.choices
+        else None
+    )
+    if words is None and not named:
+        return None
+
+    def chosen(value: Any, row: list, day: dt.date | None) -> None:
+        row.append(words.get(value, value) if words and isinstance(value, str) else value)
+        if named:
+            row.append(_picked_labels(labels, file, value, day))
+
+    return chosen
+
+
+def _picked_labels(labels: Labels, file: str, value: Any, on: dt.date | None) -> str | None:
+    """The name of a picked code (None if unknown), or the names of several joined by "; "."""
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, list):
+        return "; ".join(labels.label(file, str(v), on) or str(v) for v in value)
+    return labels.label(file, str(value), on)
+
+
+def _main_rows(source: RecordSource, cells: _Flattener) -> Iterator[list[Any]]:
+    flatten = cells.cells
+    for data, _instance_id, day, tail in source(None):
+        row = flatten(data, day)
+        row.extend(tail)
+        yield row
+
+
+def _repeat_rows(source: RecordSource, repeat: _Repeat, cells: _Flattener) -> Iterator[list]:
+    flatten = cells.cells
+    last = len(repeat.chain) - 1
+    for data, instance_id, day, _tail in source(repeat.subtree):
+        level = [(instance_id, data)]
+        for depth, (path, name) in enumerate(repeat.chain):
+            below = []
+            for parent_key, container in level:
+                items = container
+                for part in path:
+                    items = items.get(part) if isinstance(items, dict) else None
+                if not isinstance(items, list):
+                    continue
+                for i, item in enumerate(items, start=1):
+                    key = f"{parent_key}/{name}[{i}]"
+                    item = item if isinstance(item, dict) else _NOTHING
+                    if depth == last:
+                        yield [parent_key, key, *flatten(item, day)]
+                    else:
+                        below.append((key, item))
+            level = below
