@@ -89,14 +89,24 @@ class SubmissionOutdated(Conflict):
 
 
 class SubmissionExists(Conflict):
-    """An edit's new instanceID is already taken."""
+    """An edit's new instanceID is already taken (or was stored by a racing request)."""
 
     code = "409.5"
     title_vi = "Mã bài nộp đã tồn tại"
     title_en = "Submission already exists"
-    template = Template(
-        en="a submission already exists with instanceID {instance_id}",
-        vi="Đã có bài nộp với mã {instance_id}.",
+    template = by_reason(
+        {
+            None: Template(
+                en="a submission already exists with instanceID {instance_id}",
+                vi="Đã có bài nộp với mã {instance_id}.",
+            ),
+            # Two requests raced twice on one instanceID (server.models.integrity).
+            "stored_meanwhile": Template(
+                en="another request stored a submission with this instanceID at the same "
+                "moment; send it again",
+                vi="Một yêu cầu khác vừa lưu bài nộp cùng mã vào đúng lúc này; hãy gửi lại.",
+            ),
+        }
     )
 
 

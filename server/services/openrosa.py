@@ -90,15 +90,9 @@ def current_version(session: Session, actor: Actor, form_id: str) -> FormVersion
     """
     form = session.execute(sa.select(Form).where(Form.form_id == form_id)).scalar_one_or_none()
     if form is None:
-        raise FormNotFound(
-            f"no form '{form_id}'", message_vi=f"Không có biểu mẫu '{form_id}'.", form_id=form_id
-        )
+        raise FormNotFound(form_id=form_id)
     if not actor.may_use(form):
-        raise FormNotAssigned(
-            f"form '{form_id}' is not assigned to {actor.label}",
-            message_vi=f"Biểu mẫu '{form_id}' không được giao cho tài khoản này.",
-            form_id=form_id,
-        )
+        raise FormNotAssigned(reason="actor", form_id=form_id, actor=actor.label)
     version = session.execute(
         sa.select(FormVersion)
         .where(FormVersion.form_pk == form.id)
@@ -106,7 +100,7 @@ def current_version(session: Session, actor: Actor, form_id: str) -> FormVersion
         .limit(1)
     ).scalar_one_or_none()
     if version is None:
-        raise FormNotFound(f"form '{form_id}' has no published version", form_id=form_id)
+        raise FormNotFound(reason="not_published", form_id=form_id)
     return version
 
 
@@ -137,9 +131,5 @@ def media_file(session: Session, version: FormVersion, filename: str) -> FormMed
         )
     ).scalar_one_or_none()
     if item is None:
-        raise FormNotFound(
-            f"form '{version.form.form_id}' has no media file '{filename}'",
-            message_vi=f"Biểu mẫu không có tệp '{filename}'.",
-            filename=filename,
-        )
+        raise FormNotFound(reason="no_media", form_id=version.form.form_id, filename=filename)
     return item

@@ -124,36 +124,18 @@ def receive_submission(
         sa.select(Form).where(Form.form_id == instance.form_id)
     ).scalar_one_or_none()
     if form is None:
-        raise FormNotFound(
-            f"form '{instance.form_id}' does not exist on this server",
-            message_vi=f"Máy chủ không có biểu mẫu '{instance.form_id}'.",
-            form_id=instance.form_id,
-        )
+        raise FormNotFound(reason="not_on_server", form_id=instance.form_id)
     if not origin.actor.may_use(form):
-        raise FormNotAssigned(
-            f"form '{form.form_id}' is not assigned to {origin.actor.label}",
-            message_vi=f"Biểu mẫu '{form.form_id}' không được giao cho tài khoản này.",
-            form_id=form.form_id,
-        )
+        raise FormNotAssigned(reason="actor", form_id=form.form_id, actor=origin.actor.label)
     if form.state == "closed":
-        raise FormClosed(
-            f"form '{form.form_id}' is closed and does not accept submissions",
-            message_vi=f"Biểu mẫu '{form.form_id}' đã đóng, không nhận bài nộp.",
-            form_id=form.form_id,
-        )
+        raise FormClosed(form_id=form.form_id)
     version = session.execute(
         sa.select(FormVersion.id, FormVersion.md5).where(
             FormVersion.form_pk == form.id, FormVersion.version == instance.version
         )
     ).one_or_none()
     if version is None:
-        raise FormVersionNotFound(
-            f"the form version specified in this submission '{instance.version}' does not exist",
-            message_vi=f"Phiên bản '{instance.version}' của biểu mẫu không tồn tại; "
-            "hãy tải lại biểu mẫu trống.",
-            form_id=form.form_id,
-            version=instance.version,
-        )
+        raise FormVersionNotFound(form_id=form.form_id, version=instance.version)
     md5 = hashlib.md5(xml).hexdigest()  # noqa: S324 (identity of bytes, not security)
     instance_id = instance.instance_id or f"md5:{md5}"
     existing = _by_instance_id(session, form, instance_id)
@@ -201,11 +183,7 @@ def receive_submission(
 
 def _check_files(files: list[IncomingFile]) -> None:
     if len(files) > MAX_FILES_PER_REQUEST:
-        raise InvalidAttachment(
-            f"{len(files)} files in one request; at most {MAX_FILES_PER_REQUEST} are accepted",
-            message_vi=f"Quá nhiều tệp trong một lần gửi (tối đa {MAX_FILES_PER_REQUEST}).",
-            count=len(files),
-        )
+        raise InvalidAttachment(reason="too_many", count=len(files), limit=MAX_FILES_PER_REQUEST)
     for item in files:
         name = item.name
         if (
@@ -231,13 +209,7 @@ def bad_attachment_name(name: str) -> InvalidAttachment:
     :return: the error to raise.
     """
     shown = name[:60] + ("…" if len(name) > 60 else "")
-    return InvalidAttachment(
-        f"attachment name {shown!r} is not a plain file name of at most "
-        f"{MAX_NAME_LENGTH} characters (no / \\ or control characters)",
-        message_vi="Tên tệp đính kèm không hợp lệ (không được chứa / \\, ký tự điều khiển, "
-        "hoặc quá dài).",
-        name=shown,
-    )
+    return InvalidAttachment(reason="bad_name", name=shown, max_length=MAX_NAME_LENGTH)
 
 
 def _by_instance_id(session: Session, form: Form, instance_id: str) -> Submission | None:
@@ -268,24 +240,11 @@ def _resubmission(
 ) -> Receipt:
     """Same instanceID again: a retry or split upload if the XML is identical, else refused."""
     if _is_deleted(session, existing):
-        raise SubmissionDeleted(
-            f"submission {existing.instance_id} was deleted; it may not be sent again",
-            message_vi="Bài nộp này đã bị xóa trên máy chủ, không thể gửi lại.",
-            instance_id=existing.instance_id,
-        )
+        raise SubmissionDeleted(instance_id=existing.instance_id)
     if existing.xml != xml:
         if instance.deprecated_id:
-            raise SubmissionExists(
-                f"a submission already exists with instanceID {existing.instance_id}",
-                message_vi=f"Đã có bài nộp với mã {existing.instance_id}.",
-                instance_id=existing.instance_id,
-            )
-        raise SubmissionConflict(
-            "a submission already exists with this ID, but with different XML; "
-            "resubmissions to attach files must resend identical XML",
-            message_vi="Đã có bài nộp cùng mã nhưng nội dung khác. Không ghi đè dữ liệu.",
-            instance_id=existing.instance_id,
-        )
+            raise SubmissionExists(instance_id=existing.instance_id)
+        raise SubmissionConflict(instance_id=existing.instance_id)
     if not existing.is_current:
         raise _outdated(existing)
     expected = [a.name for a in existing.attachments]
@@ -299,28 +258,15 @@ def _resubmission(
 def _editable(session: Session, form: Form, deprecated_id: str, actor: Actor) -> Submission:
     previous = _by_instance_id(session, form, deprecated_id)
     if previous is None:
-        raise SubmissionNotFound(
-            f"the submission being edited ({deprecated_id}) does not exist",
-            message_vi=f"Không tìm thấy bài nộp đang được sửa ({deprecated_id}).",
-            instance_id=deprecated_id,
-        )
+        raise SubmissionNotFound(reason="edited", instance_id=deprecated_id)
     if _is_deleted(session, previous):
-        raise SubmissionDeleted(
-            f"submission {deprecated_id} was deleted; it cannot be edited",
-            message_vi="Bài nộp này đã bị xóa trên máy chủ, không thể sửa.",
-            instance_id=deprecated_id,
-        )
+        raise SubmissionDeleted(reason="edit", instance_id=deprecated_id)
     if not previous.is_current:
         raise _outdated(previous)
     if not _sent_by(session, previous, actor) and not allowed(
         actor.who, Action.EDIT_OTHERS_SUBMISSION
     ):
-        raise EditNotAllowed(
-            f"submission {deprecated_id} was sent by someone else; only its sender or an "
-            "administrator may edit it",
-            message_vi="Bài nộp này do người khác gửi; chỉ người gửi hoặc quản trị được sửa.",
-            instance_id=deprecated_id,
-        )
+        raise EditNotAllowed(instance_id=deprecated_id)
     return previous
 
 
@@ -338,12 +284,7 @@ def _sent_by(session: Session, row: Submission, actor: Actor) -> bool:
 
 
 def _outdated(row: Submission) -> SubmissionOutdated:
-    return SubmissionOutdated(
-        f"the copy you were editing ({row.instance_id}) is now out of date; "
-        "download the current version and edit that",
-        message_vi=f"Bản bạn đang sửa ({row.instance_id}) đã cũ; hãy lấy bản mới nhất để sửa.",
-        instance_id=row.instance_id,
-    )
+    return SubmissionOutdated(instance_id=row.instance_id)
 
 
 def _attach(

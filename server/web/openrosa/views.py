@@ -19,6 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from server.domain.instances import XmlLimits
 from server.errors import BodyTooLarge, MalformedSubmission, MissingSubmissionFile
 from server.extensions import db
+from server.models.integrity import conflict_for
 from server.services import openrosa as service
 from server.services.attachment_store import AttachmentStore
 from server.services.needs_projection import project_needs
@@ -142,12 +143,12 @@ def submission(token: str | None = None):
             )
             db.session.commit()
             break
-        except IntegrityError:
+        except IntegrityError as exc:
             # The same instanceID arrived twice at once; the loser retries and then sees the
             # winner's row, which turns it into an ordinary identical resubmission.
             db.session.rollback()
             if attempt == 2:
-                raise
+                raise conflict_for(exc) from exc
     _project(receipt.submission)
     message = "Đã nhận bài nộp. / Submission received."
     if receipt.missing:
@@ -191,11 +192,7 @@ def _read_parts() -> tuple[bytes, list[IncomingFile]]:
     except RequestEntityTooLarge as exc:
         raise _too_large() from exc
     except ValueError as exc:  # werkzeug: truncated or malformed multipart body
-        raise MalformedSubmission(
-            f"the multipart body could not be read ({exc})",
-            message_vi="Dữ liệu gửi lên bị hỏng hoặc không đầy đủ; hãy gửi lại.",
-            reason="bad_multipart",
-        ) from exc
+        raise MalformedSubmission(reason="bad_multipart", cause=str(exc)) from exc
     if "xml_submission_file" in uploads:
         xml = uploads["xml_submission_file"].read()
     elif "xml_submission_file" in fields:
@@ -238,16 +235,8 @@ def _raw_name(disposition: str) -> str:
 
 
 def _missing_xml() -> MissingSubmissionFile:
-    return MissingSubmissionFile(
-        "required multipart POST field xml_submission_file missing",
-        message_vi="Thiếu phần xml_submission_file trong dữ liệu gửi lên.",
-    )
+    return MissingSubmissionFile()
 
 
 def _too_large() -> BodyTooLarge:
-    limit = current_app.config["OPENROSA_MAX_BYTES"]
-    return BodyTooLarge(
-        f"the submission is larger than {limit:,} bytes",
-        message_vi=f"Bài nộp lớn hơn giới hạn {limit:,} byte của máy chủ.",
-        limit=limit,
-    )
+    return BodyTooLarge(limit=current_app.config["OPENROSA_MAX_BYTES"])
