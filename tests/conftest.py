@@ -26,8 +26,12 @@ from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
 import config
-from server import MIGRATIONS_DIR, create_app
+from server import MIGRATIONS_DIR, create_app, errors
 from server.extensions import db
+
+# A message template naming a detail its raise site did not give falls back to the title in
+# production; under test it must fail at the raise site.
+errors.strict()
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

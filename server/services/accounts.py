@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -24,6 +25,7 @@ from server.domain.policy import Action, form_scope
 from server.errors import FormNotFound, InvalidAccount, UserExists, UserNotFound
 from server.models import ApiToken, Device, Form, User
 from server.models.accounts import ROLES
+from server.models.integrity import conflict_for
 from server.services.permissions import require, subject_of
 
 MIN_PASSWORD_LENGTH = 8
@@ -95,7 +97,10 @@ def create_user(
     _set_password(user, password, realm)
     user.forms = forms_by_id(session, form_ids)
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another process created the same name meanwhile
+        raise conflict_for(exc, username=username) from exc
     return user
 
 

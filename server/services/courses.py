@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.domain import catalogue
@@ -21,6 +22,7 @@ from server.errors import (
     PersonNotFound,
 )
 from server.models import Course, Enrolment, Form, Person, Posting
+from server.models.integrity import conflict_for
 
 
 @dataclass
@@ -99,7 +101,10 @@ def create_course(
     }
     course = Course(**fields, created_by_user_id=created_by)
     session.add(course)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another process created the same code meanwhile
+        raise conflict_for(exc, code=values.code) from exc
     return course
 
 
