@@ -34,13 +34,17 @@ from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
 from harness.databases import BACKENDS, PostgresServer
-from server import MIGRATIONS_DIR, create_app
+from server import MIGRATIONS_DIR, create_app, errors
 from server.extensions import db
 from server.services import accounts
 from server.services.attachment_store import AttachmentStore
 from server.services.forms import MediaFile, ValidationSettings, publish_form
 from server.services.submissions import IncomingFile, Origin, receive_submission
 from tests.factories import DATA, NOW, PASSWORD, make_config
+
+# A message template naming a detail its raise site did not give falls back to the title in
+# production; under test it must fail at the raise site.
+errors.strict()
 
 #: Where the run's private temporary folder is named for xdist workers and subprocesses.
 TMPDIR_VARIABLE = "TAPHUAN_TEST_TMPDIR"

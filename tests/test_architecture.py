@@ -154,3 +154,59 @@ def test_the_harness_is_not_shipped_and_knows_nothing_of_the_server():
     include = config["tool"]["setuptools"]["packages"]["find"]["include"]
     assert not any(fnmatch.fnmatch("harness", pattern) for pattern in include)
     assert offending(python_files("harness"), ("server", "exports", "flask", "tests")) == []
+
+
+def _catalogue_calls():
+    """Every construction of a catalogue error outside the catalogue: (where, class, call)."""
+    from server import errors
+
+    classes = {cls.__name__: cls for cls in errors.catalogue()}
+    for path in python_files("server") + python_files("exports"):
+        if "errors" in path.relative_to(ROOT).parts[:2]:
+            continue  # the catalogue itself (server/errors/)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name in classes:
+                yield f"{path.relative_to(ROOT)}:{node.lineno}", classes[name], node
+
+
+def test_raise_sites_pass_details_only():
+    """No sentence at a raise site: the catalogue words every message (server/errors/)."""
+    calls = list(_catalogue_calls())
+    assert len(calls) > 100  # the walk finds the raise sites
+    worded = [
+        f"{where} {cls.__name__}"
+        for where, cls, call in calls
+        if call.args or any(k.arg in {"message", "message_vi"} for k in call.keywords)
+    ]
+    assert worded == []
+
+
+def test_raise_sites_give_every_detail_their_template_names():
+    """Where a raise site's template is known from its source, it gives each placeholder."""
+    from server.errors.messages import Template
+
+    missing = []
+    for where, cls, call in _catalogue_calls():
+        given = {k.arg for k in call.keywords}
+        if None in given:
+            continue  # **details: checked when the code runs (strict templates in tests)
+        reason = next((k.value for k in call.keywords if k.arg == "reason"), None)
+        if isinstance(cls.template, Template):
+            template = cls.template
+        elif reason is None or isinstance(reason, ast.Constant):
+            key = reason.value if reason is not None else None
+            template = cls.template.get(key)
+            if template is None:
+                missing.append(f"{where} {cls.__name__}: no template for reason {key!r}")
+                continue
+        else:
+            continue  # a reason chosen at run time: checked when the code runs
+        lacking = Template(en=template.en, vi="").placeholders() - given
+        if lacking:
+            missing.append(f"{where} {cls.__name__}: {sorted(lacking)}")
+    assert missing == []

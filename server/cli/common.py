@@ -23,8 +23,15 @@ def now() -> dt.datetime:
 
 
 def fail(error: ServiceError) -> None:
-    """Print a catalogue error (and a units file's bad rows) on stderr."""
-    click.secho(f"lỗi / error {error}", fg="red", err=True)
+    """Print a catalogue error on stderr, Vietnamese first.
+
+    The code and both titles, the Vietnamese message, the English one, then a file's bad rows
+    (bilingual already where the row checks are).
+    """
+    click.secho(f"lỗi / error {error.code} {error.title_vi} / {error.title_en}", fg="red", err=True)
+    click.echo(f"  {error.message_vi}", err=True)
+    if error.message != error.message_vi:
+        click.echo(f"  {error.message}", err=True)
     for row in error.details.get("rows", []):
         click.echo(f"  dòng / row {row['row']}: {row['error']}", err=True)
 

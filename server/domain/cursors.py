@@ -52,14 +52,7 @@ def decode_cursor(cursor: str, *, query: dict[str, Any], secret: str) -> dict[st
             raise ValueError("bad signature")
         payload = json.loads(body)
     except (ValueError, TypeError) as exc:
-        raise InvalidCursor(
-            "the cursor was altered or is not one of ours",
-            message_vi="Con trỏ trang không hợp lệ.",
-            fields={"cursor": ["invalid"]},
-        ) from exc
+        raise InvalidCursor(reason="altered", fields={"cursor": ["invalid"]}) from exc
     if payload.get("q") != fingerprint(query):
-        raise InvalidCursor(
-            "the cursor belongs to a listing with other filters",
-            fields={"cursor": ["belongs to other filters"]},
-        )
+        raise InvalidCursor(reason="other_filters", fields={"cursor": ["belongs to other filters"]})
     return payload["p"]

@@ -34,12 +34,9 @@ def load_private_key(pem: bytes) -> rsa.RSAPrivateKey:
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
-        raise DecryptionFailed(
-            "the private key could not be read (PEM RSA key expected)",
-            message_vi="Không đọc được khóa riêng (cần tệp PEM RSA).",
-        ) from exc
+        raise DecryptionFailed(reason="key_unreadable") from exc
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise DecryptionFailed("the private key is not an RSA key")
+        raise DecryptionFailed(reason="not_rsa")
     return key
 
 
@@ -57,7 +54,7 @@ def decrypt_submission_key(key: rsa.RSAPrivateKey, encrypted_b64: str) -> bytes:
     try:
         encrypted = base64.b64decode(encrypted_b64, validate=False)
     except (binascii.Error, ValueError) as exc:
-        raise DecryptionFailed("base64EncryptedKey is not base64") from exc
+        raise DecryptionFailed(reason="key_not_base64") from exc
     for mgf_hash in (hashes.SHA256(), hashes.SHA1()):  # noqa: S303 (interoperability, see above)
         try:
             aes_key = key.decrypt(
@@ -68,10 +65,7 @@ def decrypt_submission_key(key: rsa.RSAPrivateKey, encrypted_b64: str) -> bytes:
             continue
         if len(aes_key) == 32:
             return aes_key
-    raise DecryptionFailed(
-        "the submission key could not be decrypted: is this the form's private key?",
-        message_vi="Không giải mã được: khóa riêng không đúng với biểu mẫu?",
-    )
+    raise DecryptionFailed(reason="wrong_key")
 
 
 def submission_ivs(instance_id: str, aes_key: bytes, count: int) -> list[bytes]:
@@ -103,10 +97,7 @@ def decrypt_file(aes_key: bytes, iv: bytes, ciphertext: bytes) -> bytes:
     plain = decryptor.update(ciphertext) + decryptor.finalize()
     pad = plain[-1] if plain else 0
     if not 1 <= pad <= 16 or plain[-pad:] != bytes([pad]) * pad:
-        raise DecryptionFailed(
-            "a submission file could not be decrypted (bad padding)",
-            message_vi="Không giải mã được tệp của bài nộp.",
-        )
+        raise DecryptionFailed(reason="bad_padding")
     return plain[:-pad]
 
 

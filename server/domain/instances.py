@@ -18,10 +18,7 @@ from server.domain.xforms import parse_xml_safely
 from server.errors import InvalidXForm, MalformedSubmission
 
 _ENCRYPTED_NS = "http://www.opendatakit.org/xforms/encrypted"
-_TOO_LARGE_VI = {
-    "too_deep": "Tệp bài nộp lồng các phần tử quá sâu",
-    "too_many_elements": "Tệp bài nộp có quá nhiều phần tử",
-}
+_TOO_LARGE = ("too_deep", "too_many_elements")
 
 
 @dataclass(frozen=True)
@@ -87,25 +84,13 @@ def read_instance(xml: bytes, *, limits: XmlLimits | None = None) -> Instance:
         )
     except InvalidXForm as exc:
         reason = exc.details.get("reason")
-        if reason in _TOO_LARGE_VI:
-            limit = exc.details["limit"]
-            raise MalformedSubmission(
-                exc.message,
-                message_vi=f"{_TOO_LARGE_VI[reason]} (giới hạn {limit:,}).",
-                reason=reason,
-                limit=limit,
-            ) from exc
-        raise MalformedSubmission(
-            exc.message, message_vi="Tệp bài nộp không phải XML hợp lệ.", reason="bad_xml"
-        ) from exc
+        if reason in _TOO_LARGE:
+            raise MalformedSubmission(reason=reason, limit=exc.details["limit"]) from exc
+        raise MalformedSubmission(reason="bad_xml", xml_error=exc.message) from exc
     attributes = {_local(k): v for k, v in root.attrib.items()}
     form_id = (attributes.get("id") or "").strip()
     if not form_id:
-        raise MalformedSubmission(
-            "the submission's root element has no form ID xml attribute (id)",
-            message_vi="Bài nộp thiếu mã biểu mẫu (thuộc tính id).",
-            reason="no_form_id",
-        )
+        raise MalformedSubmission(reason="no_form_id")
     meta = _child(root, "meta")
     instance_id = _text(_child(meta, "instanceID")) if meta is not None else None
     instance_id = instance_id or _text(_child(root, "instanceID"))
@@ -118,11 +103,7 @@ def read_instance(xml: bytes, *, limits: XmlLimits | None = None) -> Instance:
     files: list[str] = []
     if is_encrypted:
         if not instance_id:
-            raise MalformedSubmission(
-                "an encrypted submission must carry meta/instanceID",
-                message_vi="Bài nộp mã hóa phải có instanceID.",
-                reason="encrypted_without_instance_id",
-            )
+            raise MalformedSubmission(reason="encrypted_without_instance_id")
         for media in (c for c in root if _local(c.tag) == "media"):
             files.extend(n for n in (_text(f) for f in media if _local(f.tag) == "file") if n)
         xml_file = _text(_child(root, "encryptedXmlFile"))

@@ -84,7 +84,6 @@ def validate_xform(
     if findings:
         lines = [describe(f, locate) for f in findings]
         raise FormValidationFailed(
-            "\n".join(lines),
             validator_output=lines,
             problems=[
                 {"message": line, "path": f.path, "attribute": f.attribute}
@@ -116,11 +115,7 @@ def _validate_cached(
 def _run(xml: bytes, java: str, timeout: int) -> tuple[int, str]:
     java_path = shutil.which(java)
     if java_path is None:
-        raise ValidatorUnavailable(
-            f"Java was not found ({java!r}); ODK Validate needs Java 8 or newer. "
-            "Install it (apt-get install default-jre-headless) or set TAPHUAN_FORMS_JAVA.",
-            java=java,
-        )
+        raise ValidatorUnavailable(reason="no_java", java=java)
     fd, path = tempfile.mkstemp(suffix=".xml", prefix="taphuan-validate-")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -134,9 +129,7 @@ def _run(xml: bytes, java: str, timeout: int) -> tuple[int, str]:
                 check=False,
             )
         except subprocess.TimeoutExpired as exc:
-            raise ValidatorUnavailable(
-                f"ODK Validate did not finish within {timeout} s", timeout=timeout
-            ) from exc
+            raise ValidatorUnavailable(reason="timeout", timeout=timeout) from exc
     finally:
         os.unlink(path)
     return result.returncode, result.stderr.decode("utf-8", errors="replace")

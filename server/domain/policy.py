@@ -128,7 +128,11 @@ ANONYMOUS = Subject(role=None)
 
 @dataclass(frozen=True)
 class Decision:
-    """The answer for one action on one target, and why not when it is no."""
+    """The answer for one action on one target, and why not when it is no.
+
+    ``reason`` is a code the error catalogue words (``role``, ``not_assigned``,
+    ``outside_units``, ``other_trainer``), so a refusal reads the same on every surface.
+    """
 
     allowed: bool
     reason: str = ""
@@ -164,14 +168,13 @@ def decide(
     """
     scope = grant(subject, action)
     if scope is None:
-        who = subject.role or "anonymous"
-        return Decision(False, f"role {who} may not do {action.value}")
+        return Decision(False, "role")
     if scope is Scope.FORMS and form_pk is not None and form_pk not in subject.form_pks:
-        return Decision(False, "the form is not assigned to you")
+        return Decision(False, "not_assigned")
     if in_units is False and unit_scope(subject, action) is not None:
-        return Decision(False, "outside your units")
+        return Decision(False, "outside_units")
     if scope is Scope.OWN and any(owner != subject.user_id for owner in owner_ids or ()):
-        return Decision(False, "a course of another trainer")
+        return Decision(False, "other_trainer")
     return Decision(True)
 
 

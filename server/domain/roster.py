@@ -100,19 +100,16 @@ def read_roster(filename: str, content: bytes) -> RosterFile:
     :raises InvalidRosterFile: merged cells, or a header without the required columns.
     """
     if not content.strip():
-        raise EmptyFile(f"{filename}: the file is empty", message_vi="Tệp rỗng.", file=filename)
+        raise EmptyFile(file=filename)
     if filename.lower().endswith(".xlsx"):
         lines = _xlsx_lines(filename, content)
     elif filename.lower().endswith(".csv"):
         lines = _csv_lines(filename, content)
     else:
-        raise UnsupportedFileType(
-            f"{filename}: the register must be .xlsx or .csv",
-            message_vi="Danh sách phải là tệp .xlsx hoặc .csv.",
-        )
+        raise UnsupportedFileType(file=filename, reason="not_register_file")
     header = next(lines, None)
     if header is None:
-        raise EmptyFile(f"{filename}: no header row", file=filename)
+        raise EmptyFile(file=filename, reason="no_header")
     columns = _columns(filename, header)
     rows: list[RosterRow] = []
     problems: list[dict] = []
@@ -139,7 +136,7 @@ def read_roster(filename: str, content: bytes) -> RosterFile:
         seen[row.person_code] = number
         rows.append(row)
     if not rows and not problems:
-        raise EmptyFile(f"{filename}: the header has no data rows under it", file=filename)
+        raise EmptyFile(file=filename, reason="no_rows")
     return RosterFile(rows, problems)
 
 
@@ -147,13 +144,10 @@ def _xlsx_lines(filename: str, content: bytes) -> Iterator[list]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except zipfile.BadZipFile as exc:
-        raise UnsupportedFileType(
-            f"{filename}: not an Excel .xlsx workbook",
-            message_vi="Tệp không phải bảng tính Excel .xlsx.",
-        ) from exc
+        raise UnsupportedFileType(file=filename, reason="not_workbook", ext=".xlsx") from exc
     sheet_name = next((n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")), None)
     if sheet_name is None:
-        raise UnsupportedFileType(f"{filename}: the workbook has no worksheet")
+        raise UnsupportedFileType(file=filename, reason="no_worksheet")
     # Merged cells leave every row but the first of the range empty: refuse them outright
     # rather than import people without a unit. Read-only openpyxl cannot see them, so look
     # at the sheet XML itself (streamed).
@@ -163,26 +157,24 @@ def _xlsx_lines(filename: str, content: bytes) -> Iterator[list]:
                 ref = re.search(rb'<mergeCell ref="([A-Z0-9:]+)"', chunk)
                 where = ref.group(1).decode() if ref else "?"
                 raise InvalidRosterFile(
-                    f"{filename}: merged cells ({where}); unmerge them and fill every row",
-                    message_vi=f"Bảng có ô gộp ({where}); hãy bỏ gộp và điền đủ từng dòng.",
+                    file=filename,
+                    reason="merged_cells",
+                    where=where,
                     rows=[{"row": 0, "error": f"merged cells {where}"}],
                 )
     try:
         yield from read_rows(content)
     except KeyError as exc:
-        raise UnsupportedFileType(f"{filename}: the workbook has no readable worksheet") from exc
+        raise UnsupportedFileType(file=filename, reason="no_readable_worksheet") from exc
     except ValueError as exc:  # a DTD or entities in the sheet: refused, never expanded
-        raise UnsupportedFileType(f"{filename}: {exc}") from exc
+        raise UnsupportedFileType(file=filename, reason="unsafe_workbook", cause=str(exc)) from exc
 
 
 def _csv_lines(filename: str, content: bytes) -> Iterator[list]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UnsupportedFileType(
-            f"{filename}: not UTF-8 text; save the CSV as UTF-8",
-            message_vi="Tệp CSV phải lưu dạng UTF-8.",
-        ) from exc
+        raise UnsupportedFileType(file=filename, reason="not_utf8", byte=exc.start) from exc
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -212,8 +204,8 @@ def _columns(filename: str, header: list) -> dict[str, int]:
         # The problem travels in the rows (printed by the CLI, returned by the API), not in
         # the message too.
         raise InvalidRosterFile(
-            f"{filename}: the header row cannot be used",
-            message_vi="Dòng tiêu đề có lỗi.",
+            file=filename,
+            reason="header",
             rows=[{"row": 1, "error": text}],
         )
     return columns

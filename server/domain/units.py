@@ -508,13 +508,11 @@ def parse_units_csv(content: bytes, *, filename: str = "units.csv") -> UnitsFile
     :raises InvalidUnitsFile: the file is not UTF-8, or its header is unusable.
     """
     if not content.strip():
-        raise EmptyFile(f"{filename}: the file is empty", file=filename)
+        raise EmptyFile(file=filename)
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidUnitsFile(
-            f"{filename}: not UTF-8 text (byte {exc.start}); save as UTF-8", file=filename, rows=[]
-        ) from exc
+        raise InvalidUnitsFile(file=filename, reason="not_utf8", byte=exc.start, rows=[]) from exc
     # Excel in a Vietnamese locale saves "CSV" with semicolons; the header tells which.
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
@@ -529,9 +527,12 @@ def parse_units_csv(content: bytes, *, filename: str = "units.csv") -> UnitsFile
             problems.append(f"missing column(s): {', '.join(missing)}")
         if unknown:
             problems.append(f"unknown column(s): {', '.join(unknown)}")
+        both = missing and unknown
         raise InvalidUnitsFile(
-            f"{filename}: row 1 (header): {'; '.join(problems)}",
             file=filename,
+            reason="bad_columns" if both else "missing_columns" if missing else "unknown_columns",
+            missing=missing,
+            unknown=unknown,
             rows=[{"row": 1, "error": "; ".join(problems)}],
         )
     rows: list[UnitRow] = []
@@ -557,7 +558,7 @@ def parse_units_csv(content: bytes, *, filename: str = "units.csv") -> UnitsFile
         seen[unit.key] = number
         rows.append(unit)
     if not rows and not errors:
-        raise EmptyFile(f"{filename}: the file has a header but no units", file=filename)
+        raise EmptyFile(file=filename, reason="no_units")
     return UnitsFile(rows=rows, problems=errors)
 
 
@@ -568,12 +569,8 @@ def rows_error(filename: str, errors: list[dict]) -> InvalidUnitsFile:
     :param errors: [{"row": n, "error": "…"}], in row order.
     :return: the error to raise; its message lists the first problems.
     """
-    shown = "; ".join(f"row {e['row']}: {e['error']}" for e in errors[:10])
-    more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
     return InvalidUnitsFile(
-        f"{filename}: {len(errors)} bad row(s), nothing was imported: {shown}{more}",
-        file=filename,
-        rows=errors[:MAX_ERRORS],
+        file=filename, reason="rows", count=len(errors), rows=errors[:MAX_ERRORS]
     )
 
 

@@ -167,19 +167,11 @@ def parse_xml_safely(
         parser.feed(xml)
         return parser.close()
     except _TooLarge as exc:
-        size = "nested deeper" if exc.reason == "too_deep" else "has more elements"
-        raise InvalidXForm(
-            f"{what}: {size} than the {exc.limit:,} this server accepts",
-            reason=exc.reason,
-            limit=exc.limit,
-        ) from None
+        raise InvalidXForm(file=what, reason=exc.reason, limit=exc.limit) from None
     except DefusedXmlException as exc:
-        raise InvalidXForm(
-            f"{what}: DOCTYPE and entity declarations are not allowed ({exc.__class__.__name__})",
-            reason="unsafe_xml",
-        ) from exc
+        raise InvalidXForm(file=what, reason="unsafe_xml", cause=exc.__class__.__name__) from exc
     except ParseError as exc:
-        raise InvalidXForm(f"{what}: malformed XML ({exc})", reason="malformed_xml") from exc
+        raise InvalidXForm(file=what, reason="malformed_xml", cause=str(exc)) from exc
 
 
 def read_xform(xml: bytes, *, what: str = "XForm") -> FormSchema:
@@ -194,25 +186,18 @@ def read_xform(xml: bytes, *, what: str = "XForm") -> FormSchema:
     head = html.find("head")
     model = head.find("model") if head is not None else None
     if html.tag != "html" or model is None:
-        raise InvalidXForm(
-            f"{what}: not an XForm (expected <h:html> with <h:head><model>)", reason="not_xform"
-        )
+        raise InvalidXForm(file=what, reason="not_xform")
     primary = next((i for i in model.findall("instance") if "id" not in i.attrib), None)
     root = next(iter(primary), None) if primary is not None else None
     if root is None:
-        raise InvalidXForm(f"{what}: the XForm has no primary instance", reason="not_xform")
+        raise InvalidXForm(file=what, reason="not_xform")
     form_id = (root.get("id") or "").strip()
     if not form_id:
-        raise InvalidXForm(
-            f"{what}: the instance root <{_local(root.tag)}> has no id attribute",
-            reason="no_form_id",
-        )
+        raise InvalidXForm(file=what, reason="no_form_id", root=_local(root.tag))
     version = read_version(root)
     if len(version) > MAX_VERSION_LENGTH:
         raise InvalidXForm(
-            f"{what}: the version is {len(version)} characters long; at most "
-            f"{MAX_VERSION_LENGTH} are accepted",
-            reason="version_too_long",
+            file=what, reason="version_too_long", length=len(version), limit=MAX_VERSION_LENGTH
         )
     title_el = head.find("title")
     translations, default_language = _read_itext(model)

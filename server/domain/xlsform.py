@@ -38,7 +38,13 @@ from pyxform.utils import external_choices_to_csv, has_external_choices
 from pyxform.xls2json import workbook_to_json
 from pyxform.xls2json_backends import DefinitionData, get_xlsform
 
-from server.errors import EmptyFile, InvalidXLSForm, UnknownXLSFormColumn, UnsupportedFileType
+from server.errors import (
+    EmptyFile,
+    InvalidXLSForm,
+    UnknownXLSFormColumn,
+    UnsupportedFileType,
+    several,
+)
 
 XLSFORM_TYPES = (".xlsx", ".xlsm", ".xls", ".csv", ".md")
 XFORM_TYPE = ".xml"
@@ -131,49 +137,40 @@ def detect_file_type(filename: str, content: bytes) -> str:
     name = filename.rsplit("/", 1)[-1]
     ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in ACCEPTED_TYPES:
-        raise UnsupportedFileType(
-            f"{name}: not a form file (accepted: {', '.join(ACCEPTED_TYPES)})", file=name
-        )
+        raise UnsupportedFileType(file=name, reason="not_form_file", accepted=list(ACCEPTED_TYPES))
     if not content.strip():
-        raise EmptyFile(f"{name}: the file is empty", file=name)
+        raise EmptyFile(file=name)
     if ext in {".xlsx", ".xlsm"}:
         _check_xlsx_container(name, content, ext)
     elif ext == ".xls" and not content.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        raise UnsupportedFileType(f"{name}: not an Excel 97-2003 (.xls) workbook", file=name)
+        raise UnsupportedFileType(file=name, reason="not_xls")
     elif ext in {".csv", ".md", ".xml"}:
         try:
             content.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise UnsupportedFileType(
-                f"{name}: not UTF-8 text (byte {exc.start}); save it as UTF-8", file=name
-            ) from exc
+            raise UnsupportedFileType(file=name, reason="not_utf8", byte=exc.start) from exc
     return ext
 
 
 def _check_xlsx_container(name: str, content: bytes, ext: str) -> None:
     if not zipfile.is_zipfile(io.BytesIO(content)):
-        raise UnsupportedFileType(
-            f"{name}: not an Excel {ext} workbook (the file is corrupt or of another kind)",
-            file=name,
-        )
+        raise UnsupportedFileType(file=name, reason="not_workbook", ext=ext)
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             names = set(archive.namelist())
     except zipfile.BadZipFile as exc:
-        raise UnsupportedFileType(f"{name}: corrupt {ext} workbook ({exc})", file=name) from exc
+        raise UnsupportedFileType(file=name, reason="corrupt", ext=ext, cause=str(exc)) from exc
     if "xl/workbook.xml" in names:
         return
     if "word/document.xml" in names:
-        kind = "a Word document (.docx)"
+        kind = "docx"
     elif "ppt/presentation.xml" in names:
-        kind = "a PowerPoint file (.pptx)"
+        kind = "pptx"
     elif "content.xml" in names:
-        kind = "an OpenDocument file"
+        kind = "odf"
     else:
-        kind = "a zip archive"
-    raise UnsupportedFileType(
-        f"{name}: this is {kind} renamed {ext}, not an Excel workbook", file=name
-    )
+        kind = "zip"
+    raise UnsupportedFileType(file=name, reason=f"renamed_{kind}", ext=ext)
 
 
 def read_xlsform(filename: str, content: bytes, file_type: str) -> DefinitionData:
@@ -193,11 +190,9 @@ def read_xlsform(filename: str, content: bytes, file_type: str) -> DefinitionDat
             py_warnings.filterwarnings("ignore", module="openpyxl")
             definition = get_xlsform(content, file_type=file_type)
     except PyXFormError as exc:
-        raise InvalidXLSForm(f"{filename}: {exc}", file=filename) from exc
+        raise InvalidXLSForm(file=filename, reason="pyxform", pyxform=str(exc)) from exc
     except Exception as exc:  # openpyxl/xlrd raise many kinds on broken workbooks
-        raise InvalidXLSForm(
-            f"{filename}: the workbook could not be read ({exc})", file=filename
-        ) from exc
+        raise InvalidXLSForm(file=filename, reason="unreadable", cause=str(exc)) from exc
     stem = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     definition.fallback_form_name = stem or None
     return definition
@@ -252,7 +247,7 @@ def lint_columns(filename: str, content: bytes, file_type: str) -> list[str]:
 
 
 def _column_error(filename: str, typos: list[str]) -> UnknownXLSFormColumn:
-    return UnknownXLSFormColumn(f"{filename}: " + "; ".join(typos), file=filename, columns=typos)
+    return UnknownXLSFormColumn(file=filename, columns=typos)
 
 
 def _headers(header_rows) -> list[str]:
@@ -340,16 +335,13 @@ def convert_xlsform(
         xform = survey.to_xml(validate=False, pretty_print=False, warnings=pyxform_warnings)
     except PyXFormError as exc:
         raise _with_typos(
-            InvalidXLSForm(f"{filename}: {exc}", file=filename, pyxform=str(exc)), column_error
+            InvalidXLSForm(file=filename, reason="pyxform", pyxform=str(exc)), column_error
         ) from exc
     except Exception as exc:  # pyxform raises TypeError/KeyError on some malformed sheets
         if column_error is not None:  # e.g. a misspelt label::lang column makes pyxform crash
             raise column_error from exc
         raise _with_typos(
-            InvalidXLSForm(
-                f"{filename}: pyxform could not convert the form ({exc!r})", file=filename
-            ),
-            column_error,
+            InvalidXLSForm(file=filename, reason="crashed", cause=repr(exc)), column_error
         ) from exc
     return Conversion(
         xform=xform.encode("utf-8"),
@@ -367,14 +359,9 @@ def _with_typos(error: InvalidXLSForm, column_error: UnknownXLSFormColumn | None
     """Put pyxform's error first, then the column typos, so nothing has to be fixed twice."""
     if column_error is None:
         return error
-    return InvalidXLSForm(
-        f"{error.message}\n{column_error.message}",
-        **error.details,
-        problems=[
-            {"code": error.code, "message": error.message},
-            {"code": column_error.code, "message": column_error.message},
-        ],
-    )
+    # pyxform's own text stays a detail of the whole (``details["pyxform"]``).
+    kept = {key: value for key, value in error.details.items() if key != "reason"}
+    return several([error, column_error], **kept)
 
 
 def survey_rows(definition: DefinitionData, root: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -24,6 +25,7 @@ from server.domain.policy import Action, form_scope
 from server.errors import FormNotFound, InvalidAccount, UserExists, UserNotFound
 from server.models import ApiToken, Device, Form, Submission, User
 from server.models.accounts import ROLES
+from server.models.integrity import conflict_for
 from server.services.permissions import require, subject_of
 
 MIN_PASSWORD_LENGTH = 8
@@ -86,16 +88,19 @@ def create_user(
     """
     username = unicodedata.normalize("NFC", username).strip()
     if not username or ":" in username or len(username) > 150 or not username.isprintable():
-        raise InvalidAccount(f"user name {username!r} must be 1-150 printable characters, no ':'")
+        raise InvalidAccount(reason="username", username=username)
     if role not in ROLES:
-        raise InvalidAccount(f"role {role!r} is not one of {', '.join(ROLES)}")
+        raise InvalidAccount(reason="role", role=role, roles=list(ROLES))
     if session.execute(sa.select(User.id).where(User.username == username)).first():
-        raise UserExists(f"user {username!r} exists already", username=username)
+        raise UserExists(username=username)
     user = User(username=username, role=role, full_name=full_name, created_at=now)
     _set_password(user, password, realm)
     user.forms = forms_by_id(session, form_ids)
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another process created the same name meanwhile
+        raise conflict_for(exc, username=username) from exc
     return user
 
 
@@ -119,7 +124,7 @@ def set_role(user: User, role: str) -> None:
     :raises InvalidAccount: for an unknown role.
     """
     if role not in ROLES:
-        raise InvalidAccount(f"role {role!r} is not one of {', '.join(ROLES)}")
+        raise InvalidAccount(reason="role", role=role, roles=list(ROLES))
     if role != user.role:
         user.role = role
         _end_sessions(user)
@@ -138,7 +143,7 @@ def _end_sessions(user: User) -> None:
 
 def _set_password(user: User, password: str, realm: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidAccount(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidAccount(reason="password", min_length=MIN_PASSWORD_LENGTH)
     user.password_hash = generate_password_hash(password)
     user.digest_ha1 = compute_ha1(user.username, realm, password)
     user.digest_realm = realm
@@ -154,7 +159,7 @@ def get_user(session: Session, username: str) -> User:
     """
     user = find_user(session, username)
     if user is None:
-        raise UserNotFound(f"no user {username!r}", username=username)
+        raise UserNotFound(username=username)
     return user
 
 
@@ -194,7 +199,7 @@ def forms_by_id(session: Session, form_ids: Sequence[str]) -> list[Form]:
     forms = list(session.execute(sa.select(Form).where(Form.form_id.in_(form_ids))).scalars())
     missing = sorted(set(form_ids) - {f.form_id for f in forms})
     if missing:
-        raise FormNotFound(f"no form {', '.join(missing)}", form_ids=missing)
+        raise FormNotFound(reason="unknown_ids", form_ids=missing)
     return forms
 
 
@@ -218,9 +223,9 @@ def create_device(
     """
     label = unicodedata.normalize("NFC", label).strip()
     if not label or len(label) > 255:
-        raise InvalidAccount("a device needs a label of 1-255 characters")
+        raise InvalidAccount(reason="device_label")
     if not form_ids:
-        raise InvalidAccount("a device token needs at least one form (--form)")
+        raise InvalidAccount(reason="device_forms")
     token = secrets.token_urlsafe(32)
     device = Device(label=label, token_sha256=hash_token(token), created_at=now)
     device.forms = forms_by_id(session, form_ids)
@@ -250,7 +255,7 @@ def get_device(session: Session, device_id: int) -> Device:
     """
     device = session.get(Device, device_id)
     if device is None:
-        raise UserNotFound(f"no device {device_id}", device_id=device_id)
+        raise UserNotFound(reason="device", device_id=device_id)
     return device
 
 

@@ -37,10 +37,7 @@ def build_bank_report(session: Session, bank_id: str, version: str, *, now: dt.d
         }
     )
     if not version_ids:
-        raise BankNotFound(
-            f"no scored attempt of bank {bank_id} version {version}",
-            message_vi=f"Chưa có bài làm nào của đề {bank_id} phiên bản {version}.",
-        )
+        raise BankNotFound(bank_id=bank_id, version=version)
     bank = data.load_bank(session, (bank_id, version), version_ids)
     attempts = data.pooled_attempts(session, bank)
     courses = data.n_courses_of(session, bank)

@@ -46,17 +46,9 @@ def recode_comment(
     wanted = sorted({int(c) for c in codes})
     unknown = [c for c in wanted if c not in FRAME_NUMBERS]
     if unknown:
-        raise InvalidRequest(
-            f"codes {unknown} are not in the code frame",
-            message_vi=f"Mã {unknown} không có trong bộ mã.",
-            field="codes",
-        )
+        raise InvalidRequest(reason="unknown_codes", field="codes", codes=unknown)
     if NO_COMMENT_CODE in wanted and len(wanted) > 1:
-        raise InvalidRequest(
-            "code 99 (no comment) cannot be combined with others",
-            message_vi="Mã 99 (không có ý kiến) không đi cùng mã khác.",
-            field="codes",
-        )
+        raise InvalidRequest(reason="code_99_alone", field="codes")
     data = session.execute(
         sa.select(Submission.data)
         .join(Form, Form.id == Submission.form_pk)
@@ -71,15 +63,12 @@ def recode_comment(
     ).scalar_one_or_none()
     if data is None:
         raise SubmissionNotFound(
-            f"submission {submission_id} is not an evaluation of course {course.code}",
-            message_vi=f"Phiếu {submission_id} không thuộc khóa {course.code}.",
+            reason="not_course_evaluation", submission_id=submission_id, course=course.code
         )
     text = find_answers(data or {}, [question]).get(question)
     if not isinstance(text, str) or not text.strip():
         raise InvalidRequest(
-            f"submission {submission_id} has no comment under {question!r}",
-            message_vi=f"Phiếu {submission_id} không có ý kiến ở câu {question}.",
-            field="question",
+            reason="no_comment", field="question", submission_id=submission_id, question=question
         )
     session.execute(
         sa.delete(CommentCode).where(

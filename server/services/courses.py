@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.domain import catalogue
@@ -21,6 +22,7 @@ from server.errors import (
     PersonNotFound,
 )
 from server.models import Course, Enrolment, Form, Person, Posting
+from server.models.integrity import conflict_for
 
 
 @dataclass
@@ -91,21 +93,18 @@ def create_course(
     """
     problems = _check(session, values)
     if problems:
-        fields = ", ".join(sorted(problems))
-        raise InvalidCourse(
-            f"course {values.code}: invalid {fields}: "
-            + "; ".join(f"{k}: {v[0]}" for k, v in sorted(problems.items())),
-            message_vi=f"Khóa học không hợp lệ: {fields}",
-            fields=problems,
-        )
+        raise InvalidCourse(reason="fields", code=values.code, fields=problems)
     if session.execute(sa.select(Course.id).where(Course.code == values.code)).first():
-        raise CourseExists(f"course {values.code} exists already", message_vi="Mã khóa học đã có.")
+        raise CourseExists(code=values.code)
     fields = {
         k: (list(v) if isinstance(v, tuple | list) else v) for k, v in values.__dict__.items()
     }
     course = Course(**fields, created_by_user_id=created_by)
     session.add(course)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another process created the same code meanwhile
+        raise conflict_for(exc, code=values.code) from exc
     return course
 
 
@@ -116,7 +115,7 @@ def get_course(session: Session, code: str) -> Course:
     """
     course = session.execute(sa.select(Course).where(Course.code == code)).scalar_one_or_none()
     if course is None:
-        raise CourseNotFound(f"no course {code}", message_vi=f"Không có khóa học {code}.")
+        raise CourseNotFound(code=code)
     return course
 
 
@@ -131,11 +130,7 @@ def enrol(session: Session, course: Course, person_codes: Sequence[str]) -> Enro
     }
     missing = sorted(set(person_codes) - set(people))
     if missing:
-        raise PersonNotFound(
-            f"not in the register: {', '.join(missing)}",
-            message_vi=f"Không có trong danh sách cán bộ: {', '.join(missing)}",
-            person_codes=missing,
-        )
+        raise PersonNotFound(reason="unknown_codes", person_codes=missing)
     result = EnrolResult()
     enrolled = set(
         session.execute(
@@ -210,7 +205,7 @@ def update_enrolment(
         .where(Enrolment.course_id == course.id, Person.code == person_code)
     ).scalar_one_or_none()
     if enrolment is None:
-        raise PersonNotFound(f"{person_code} is not enrolled on {course.code}")
+        raise PersonNotFound(reason="not_enrolled", person_code=person_code, course=course.code)
     for name, value in values.items():
         setattr(enrolment, name, value)
     if values.get("completion") == "completed":
@@ -255,7 +250,7 @@ def import_enrolments(session: Session, filename: str, content: bytes) -> EnrolR
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidCourse(f"{filename}: not UTF-8 CSV", rows=[]) from exc
+        raise InvalidCourse(file=filename, reason="not_utf8", rows=[]) from exc
     aliases = {
         "ma khoa hoc": "course_code",
         "ma can bo": "person_code",
@@ -287,10 +282,7 @@ def import_enrolments(session: Session, filename: str, content: bytes) -> EnrolR
             continue
         plan.append((course, person, attendance, completion))
     if problems or not plan:
-        shown = "; ".join(f"row {p['row']}: {p['error']}" for p in problems[:5]) or "no rows"
-        raise InvalidCourse(
-            f"{filename}: {shown}", message_vi="Tệp học viên có lỗi.", rows=problems
-        )
+        raise InvalidCourse(file=filename, reason="rows" if problems else "no_rows", rows=problems)
     result = EnrolResult()
     for course, person_id, attendance, completion in plan:
         enrolment = session.execute(

@@ -50,7 +50,7 @@ class SubmissionDecryptor:
         envelope = read_instance(xml)
         key_b64 = encrypted_key_of(envelope.root)
         if key_b64 is None:
-            raise DecryptionFailed(f"submission {envelope.instance_id} has no base64EncryptedKey")
+            raise DecryptionFailed(reason="no_submission_key", instance_id=envelope.instance_id)
         aes_key = decrypt_submission_key(self.key, key_b64)
         files = envelope.encrypted_files
         return envelope, aes_key, submission_ivs(envelope.instance_id, aes_key, len(files))

@@ -168,12 +168,7 @@ def require_plaintext(form: Form) -> None:
     :raises DecryptionFailed: when any version of the form encrypts its submissions.
     """
     if any(v.is_encrypted for v in form.versions):
-        raise DecryptionFailed(
-            f"form '{form.form_id}' is encrypted: its submissions can only be exported with "
-            "the private key (flask --app wsgi export … --private-key KEY.pem)",
-            message_vi="Biểu mẫu được mã hóa: cần khóa riêng để xuất dữ liệu.",
-            form_id=form.form_id,
-        )
+        raise DecryptionFailed(reason="key_required", form_id=form.form_id)
 
 
 def build_export(session: Session, form: Form, filters: SubmissionFilters, *,

@@ -72,11 +72,7 @@ def check_code(session: Session, code: str, *, now: dt.datetime) -> FirstRunCode
         or row.created_at + CODE_LIFETIME < now
         or has_administrator(session)
     ):
-        raise FirstRunLinkSpent(
-            "this set-up link is unknown, used or expired, or an administrator exists already",
-            message_vi="Đường dẫn thiết lập này không đúng, đã dùng hoặc đã hết hạn, hoặc đã có "
-            "tài khoản quản trị. Hãy đăng nhập, hoặc khởi động lại máy chủ để in đường dẫn mới.",
-        )
+        raise FirstRunLinkSpent(reason="spent")
     return row
 
 
@@ -106,10 +102,7 @@ def create_first_admin(
         .execution_options(synchronize_session=False)
     )
     if spent.rowcount != 1:
-        raise FirstRunLinkSpent(
-            "this set-up link was used a moment ago",
-            message_vi="Đường dẫn thiết lập vừa được dùng. Hãy đăng nhập.",
-        )
+        raise FirstRunLinkSpent(reason="raced")
     user = create_user(
         username,
         role="admin",

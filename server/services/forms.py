@@ -14,7 +14,7 @@ import logging
 import mimetypes
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -31,8 +31,10 @@ from server.errors import (
     InvalidFormMedia,
     ServiceError,
     ValidatorUnavailable,
+    several,
 )
 from server.models import Form, FormMedia, FormVersion, Submission
+from server.models.integrity import conflict_for
 
 logger = logging.getLogger(__name__)
 
@@ -132,15 +134,11 @@ def check_form(
             xml, java=settings.java, timeout=settings.timeout, locate=rows.get
         )
     except FormValidationFailed as exc:
-        problems.append(
-            FormValidationFailed(f"{filename}: {exc.message}", file=filename, **exc.details)
-        )
+        problems.append(exc.with_details(file=filename))
     except ValidatorUnavailable as exc:
-        raise ValidatorUnavailable(
-            f"{filename}: {exc.message}", file=filename, **exc.details
-        ) from exc
+        raise exc.with_details(file=filename) from exc
     if problems:
-        raise _all_problems(filename, problems)
+        raise several(problems, file=filename)
     return CheckedForm(
         filename=filename,
         file_type=file_type,
@@ -149,20 +147,6 @@ def check_form(
         schema=schema,
         warnings=warnings,
         itemsets=conversion.itemsets if conversion is not None else None,
-    )
-
-
-def _all_problems(filename: str, problems: list[ServiceError]) -> ServiceError:
-    """One error for everything wrong with a form, so it is fixed in one round."""
-    if len(problems) == 1:
-        return problems[0]
-    listed = [
-        {"code": p.code, "message": p.message.removeprefix(f"{filename}: ")} for p in problems
-    ]
-    return type(problems[0])(
-        f"{filename}: {len(problems)} problems:\n" + "\n".join(f"- {p['message']}" for p in listed),
-        file=filename,
-        problems=listed,
     )
 
 
@@ -222,7 +206,7 @@ def publish_form(
         ).scalar_one_or_none()
     if existing is not None:
         if existing.md5 != checked.md5:
-            raise _version_exists(schema, existing.md5, checked.md5, filename)
+            raise FormVersionExists(**_version_exists(schema, existing.md5, checked.md5, filename))
         changed = store_media(session, existing, media_files, now)
         status = "media_updated" if changed else "unchanged"
         logger.info("form %s version %s %s", schema.form_id, schema.version, status)
@@ -258,7 +242,7 @@ def publish_form(
     try:
         session.flush()
     except IntegrityError as exc:  # another process published the same version meanwhile
-        raise _version_exists(schema, "?", checked.md5, filename) from exc
+        raise conflict_for(exc, **_version_exists(schema, "?", checked.md5, filename)) from exc
     store_media(session, version, media_files, now)
     logger.info("published form %s version %s md5:%s", schema.form_id, schema.version, checked.md5)
     return PublishResult(version, "published", warnings)
@@ -306,44 +290,34 @@ def get_form(session: Session, form_id: str) -> Form:
     """
     form = session.execute(sa.select(Form).where(Form.form_id == form_id)).scalar_one_or_none()
     if form is None:
-        raise FormNotFound(f"no form '{form_id}'", form_id=form_id)
+        raise FormNotFound(form_id=form_id)
     return form
 
 
 def _check_size(filename: str, content: bytes, max_bytes: int) -> None:
     if len(content) > max_bytes:
-        raise FileTooLarge(
-            f"{filename}: {len(content):,} bytes is larger than the limit of {max_bytes:,} "
-            "bytes (TAPHUAN_FORMS_MAX_BYTES)",
-            file=filename,
-            size=len(content),
-            limit=max_bytes,
-        )
+        raise FileTooLarge(file=filename, size=len(content), limit=max_bytes)
 
 
-def _version_exists(schema: FormSchema, old_md5: str, new_md5: str, filename: str):
+def _version_exists(
+    schema: FormSchema, old_md5: str, new_md5: str, filename: str
+) -> dict[str, Any]:
+    """The details of the ``FormVersionExists`` this file meets (``?``: md5 not known)."""
+    details: dict[str, Any] = {
+        "file": filename,
+        "form_id": schema.form_id,
+        "version": schema.version,
+        "published_md5": old_md5,
+        "new_md5": new_md5,
+    }
     if schema.version:
-        how = (
-            f"form '{schema.form_id}' version '{schema.version}' is already published with "
-            "different content; published versions never change: raise settings.version "
-            "(in an XForm, the version attribute of the instance root) and publish again"
-        )
-    else:
-        how = (
-            f"form '{schema.form_id}' was published without a version and this file has none "
-            "either; published versions never change, so a changed form needs a version: add "
-            f'version="{stamp_version([], dt.datetime.now(dt.UTC))}" to the instance root '
-            f'<{schema.root} id="{schema.form_id}"> (or fill settings.version in the XLSForm) '
-            "and publish again"
-        )
-    return FormVersionExists(
-        f"{filename}: {how}",
-        file=filename,
-        form_id=schema.form_id,
-        version=schema.version,
-        published_md5=old_md5,
-        new_md5=new_md5,
-    )
+        return {**details, "reason": "changed"}
+    return {
+        **details,
+        "reason": "unversioned",
+        "suggested_version": stamp_version([], dt.datetime.now(dt.UTC)),
+        "root": schema.root,
+    }
 
 
 def _select_media(
@@ -355,9 +329,7 @@ def _select_media(
     warnings = []
     for item in offered:
         if "/" in item.filename or "\\" in item.filename or item.filename in {"", ".", ".."}:
-            raise InvalidFormMedia(
-                f"media file name {item.filename!r} is not a plain file name", file=item.filename
-            )
+            raise InvalidFormMedia(file=item.filename)
         _check_size(item.filename, item.content, max_bytes)
         if item.filename in wanted:
             by_name[item.filename] = item

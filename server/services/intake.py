@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from server.domain.instances import ParsedInstance, XmlLimits, parse_instance, read_instance
 from server.errors import FormClosed, FormNotAssigned, FormNotFound, FormVersionNotFound
+from server.models.integrity import conflict_for
 from server.services.attachment_store import AttachmentStore
 from server.services.courses import complete_enrolment
 from server.services.projections import Projection, StoredSubmission, applicable
@@ -110,10 +111,10 @@ class Intake:
                 receipt = self.store(xml, files, origin, now=now)
                 self.session.commit()
                 break
-            except IntegrityError:
+            except IntegrityError as exc:
                 self.session.rollback()
                 if attempt == 2:
-                    raise
+                    raise conflict_for(exc) from exc
         self._project(receipt, self._facts, now)
         return IntakeResult(
             receipt.submission_id, self._parsed.instance_id, receipt.status, receipt.missing
@@ -137,33 +138,14 @@ class Intake:
         envelope = read_instance(xml, limits=self.limits)
         form = self.cache.form(self.session, envelope.form_id)
         if form is None:
-            raise FormNotFound(
-                f"form '{envelope.form_id}' does not exist on this server",
-                message_vi=f"Máy chủ không có biểu mẫu '{envelope.form_id}'.",
-                form_id=envelope.form_id,
-            )
+            raise FormNotFound(reason="not_on_server", form_id=envelope.form_id)
         if not origin.actor.may_use(form):
-            raise FormNotAssigned(
-                f"form '{form.form_id}' is not assigned to {origin.actor.label}",
-                message_vi=f"Biểu mẫu '{form.form_id}' không được giao cho tài khoản này.",
-                form_id=form.form_id,
-            )
+            raise FormNotAssigned(reason="actor", form_id=form.form_id, actor=origin.actor.label)
         if form.state == "closed":
-            raise FormClosed(
-                f"form '{form.form_id}' is closed and does not accept submissions",
-                message_vi=f"Biểu mẫu '{form.form_id}' đã đóng, không nhận bài nộp.",
-                form_id=form.form_id,
-            )
+            raise FormClosed(form_id=form.form_id)
         version = form.versions.get(envelope.version)
         if version is None:
-            raise FormVersionNotFound(
-                "the form version specified in this submission "
-                f"'{envelope.version}' does not exist",
-                message_vi=f"Phiên bản '{envelope.version}' của biểu mẫu không tồn tại; "
-                "hãy tải lại biểu mẫu trống.",
-                form_id=form.form_id,
-                version=envelope.version,
-            )
+            raise FormVersionNotFound(form_id=form.form_id, version=envelope.version)
         version_id, version_md5 = version
         self._facts = self.cache.version(self.session, version_id, version_md5)
         md5 = hashlib.md5(xml).hexdigest()  # noqa: S324 (identity of bytes, not security)

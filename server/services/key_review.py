@@ -58,14 +58,10 @@ def change_item(
         would leave no active item, or changes nothing.
     """
     if change not in _STATUS:
-        raise InvalidRequest(f"change must be one of {sorted(_STATUS)}", field="change")
+        raise InvalidRequest(reason="change", field="change", choices=sorted(_STATUS))
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidRequest(
-            "a reason is required: it is kept in the audit trail",
-            message_vi="Cần ghi lý do (được lưu lại để tra cứu).",
-            field="reason",
-        )
+        raise InvalidRequest(reason="reason_required", field="reason")
     target = _keyed_version(session, form, version)
     keys = {
         k.item: k
@@ -76,25 +72,19 @@ def change_item(
     key = keys.get(item)
     if key is None:
         raise InvalidAnswerKey(
-            f"item {item!r} is not in the key of {form.form_id} version {target.version}",
-            message_vi=f"Câu {item} không có trong đáp án.",
+            reason="item_not_in_key",
+            item=item,
+            form_id=form.form_id,
+            version=target.version,
             rows=[],
         )
     status = _STATUS[change]
     if key.status == status:
-        raise InvalidAnswerKey(
-            f"item {item!r} is already {key.status}",
-            message_vi=f"Câu {item} đã ở trạng thái này.",
-            rows=[],
-        )
+        raise InvalidAnswerKey(reason="item_unchanged", item=item, status=key.status, rows=[])
     if status == "dropped" and not any(
         k.status == "active" for k in keys.values() if k.item != item
     ):
-        raise InvalidAnswerKey(
-            "dropping the last active item would leave nothing to score",
-            message_vi="Không thể loại câu cuối cùng còn chấm điểm.",
-            rows=[],
-        )
+        raise InvalidAnswerKey(reason="last_item", rows=[])
     key.status = status
     session.flush()
     rescored = rebuild(session, version_id=target.id, now=now)
@@ -124,8 +114,9 @@ def _keyed_version(session: Session, form: Form, version: str | None) -> FormVer
     found = session.execute(query.order_by(FormVersion.id.desc()).limit(1)).scalar_one_or_none()
     if found is None:
         raise InvalidAnswerKey(
-            f"form {form.form_id!r} has no keyed version" + (f" {version!r}" if version else ""),
-            message_vi="Bài kiểm tra chưa có đáp án.",
+            reason="version_not_keyed" if version else "no_key",
+            form_id=form.form_id,
+            version=version,
             rows=[],
         )
     return found

@@ -63,17 +63,11 @@ class NeedsParams:
         """Refuse a reversed period (422 naming the parameter)."""
         if self.period_from > self.period_to:
             raise InvalidRequest(
-                "period_from: the period starts after it ends",
-                message_vi="period_from: kỳ báo cáo bắt đầu sau ngày kết thúc.",
-                fields={"period_from": ["after period_to"]},
+                reason="period_reversed", fields={"period_from": ["after period_to"]}
             )
         bad = [level for level in self.levels if level not in LEVEL_ORDER]
         if bad:
-            raise InvalidRequest(
-                f"level: unknown level {', '.join(bad)}",
-                message_vi=f"level: tuyến không hợp lệ {', '.join(bad)}.",
-                fields={"level": ["unknown"]},
-            )
+            raise InvalidRequest(reason="unknown_level", levels=bad, fields={"level": ["unknown"]})
 
 
 @dataclass

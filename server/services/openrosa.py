@@ -91,17 +91,11 @@ def current_xml(session: Session, actor: Actor, form_id: str) -> tuple[str, byte
     cache = setup_cache(session)
     form = cache.form(session, form_id)
     if form is None:
-        raise FormNotFound(
-            f"no form '{form_id}'", message_vi=f"Không có biểu mẫu '{form_id}'.", form_id=form_id
-        )
+        raise FormNotFound(form_id=form_id)
     if not actor.may_use(form):
-        raise FormNotAssigned(
-            f"form '{form_id}' is not assigned to {actor.label}",
-            message_vi=f"Biểu mẫu '{form_id}' không được giao cho tài khoản này.",
-            form_id=form_id,
-        )
+        raise FormNotAssigned(reason="actor", form_id=form_id, actor=actor.label)
     if not form.versions:
-        raise FormNotFound(f"form '{form_id}' has no published version", form_id=form_id)
+        raise FormNotFound(reason="not_published", form_id=form_id)
     version_id, md5 = max(form.versions.values())
     return md5, cache.form_xml(session, version_id, md5)
 
@@ -118,15 +112,9 @@ def current_version(session: Session, actor: Actor, form_id: str) -> FormVersion
     """
     form = session.execute(sa.select(Form).where(Form.form_id == form_id)).scalar_one_or_none()
     if form is None:
-        raise FormNotFound(
-            f"no form '{form_id}'", message_vi=f"Không có biểu mẫu '{form_id}'.", form_id=form_id
-        )
+        raise FormNotFound(form_id=form_id)
     if not actor.may_use(form):
-        raise FormNotAssigned(
-            f"form '{form_id}' is not assigned to {actor.label}",
-            message_vi=f"Biểu mẫu '{form_id}' không được giao cho tài khoản này.",
-            form_id=form_id,
-        )
+        raise FormNotAssigned(reason="actor", form_id=form_id, actor=actor.label)
     version = session.execute(
         sa.select(FormVersion)
         .where(FormVersion.form_pk == form.id)
@@ -134,7 +122,7 @@ def current_version(session: Session, actor: Actor, form_id: str) -> FormVersion
         .limit(1)
     ).scalar_one_or_none()
     if version is None:
-        raise FormNotFound(f"form '{form_id}' has no published version", form_id=form_id)
+        raise FormNotFound(reason="not_published", form_id=form_id)
     return version
 
 
@@ -165,9 +153,5 @@ def media_file(session: Session, version: FormVersion, filename: str) -> FormMed
         )
     ).scalar_one_or_none()
     if item is None:
-        raise FormNotFound(
-            f"form '{version.form.form_id}' has no media file '{filename}'",
-            message_vi=f"Biểu mẫu không có tệp '{filename}'.",
-            filename=filename,
-        )
+        raise FormNotFound(reason="no_media", form_id=version.form.form_id, filename=filename)
     return item

@@ -48,24 +48,16 @@ def require(who: User | Device | None, action: Action, **target) -> None:
     :raises RoleNotAllowed: anything else the policy refuses.
     """
     form: Form | None = target.pop("form", None)
-    decision = decide(subject_of(who), action, form_pk=form.id if form else None, **target)
+    subject = subject_of(who)
+    decision = decide(subject, action, form_pk=form.id if form else None, **target)
     if decision:
         return
+    why = {"reason": decision.reason, "role": subject.role or "anonymous", "action": action.value}
     if form is not None and action in _FORM_ACTIONS:
-        raise FormNotReadable(
-            f"you may not read form '{form.form_id}' ({decision.reason})",
-            message_vi="Bạn không có quyền xem biểu mẫu này hoặc dữ liệu của nó.",
-            form_id=form.form_id,
-        )
+        raise FormNotReadable(form_id=form.form_id, **why)
     if form is not None and action is Action.COLLECT:
-        raise FormNotAssigned(
-            f"form '{form.form_id}' is not assigned to you",
-            message_vi="Biểu mẫu này không được giao cho bạn.",
-            form_id=form.form_id,
-        )
-    raise RoleNotAllowed(
-        decision.reason, message_vi="Vai trò của bạn không được phép làm việc này."
-    )
+        raise FormNotAssigned(form_id=form.form_id)
+    raise RoleNotAllowed(**why)
 
 
 def allowed(who: User | Device | None, action: Action, **target) -> bool:

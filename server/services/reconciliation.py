@@ -100,16 +100,13 @@ def link_identity(
     ).scalar_one_or_none()
     if row is None:
         raise SubmissionNotFound(
-            f"submission {submission_id} is not a test of {course.code} waiting for a person",
-            message_vi=f"Bài {submission_id} không phải bài chờ đối chiếu của khóa {course.code}.",
+            reason="not_pending_test", submission_id=submission_id, course=course.code
         )
     person = session.execute(
         sa.select(Person).where(Person.code == person_code)
     ).scalar_one_or_none()
     if person is None:
-        raise PersonNotFound(
-            f"no person {person_code}", message_vi=f"Không có cán bộ {person_code}."
-        )
+        raise PersonNotFound(person_code=person_code)
     enrolled = session.scalar(
         sa.select(sa.func.count())
         .select_from(Enrolment)
@@ -117,9 +114,7 @@ def link_identity(
     )
     if not enrolled:
         raise InvalidRequest(
-            f"{person_code} is not enrolled in {course.code}",
-            message_vi=f"{person_code} không có trong danh sách học viên của khóa.",
-            field="person_code",
+            reason="not_enrolled", field="person_code", person_code=person_code, course=course.code
         )
     session.add(
         IdentityLink(

@@ -161,9 +161,7 @@ def load_report_scope(session: Session, code: str, as_of: dt.date) -> ReportScop
     chosen = [r for r in rows if r.code == code]
     if not chosen:
         raise InvalidRequest(
-            f"unit: no administrative unit has the code {code!r}",
-            message_vi=f"unit: không có đơn vị hành chính mã {code!r}.",
-            fields={"unit": ["unknown unit code"]},
+            reason="unknown_unit", unit=code, fields={"unit": ["unknown unit code"]}
         )
     current = [r for r in chosen if _valid_on(r, as_of)] or sorted(
         chosen, key=lambda r: r.valid_from

@@ -556,10 +556,4 @@ def _province(session: Session, code: str | None) -> str:
 
 
 def _invalid(fields: dict[str, list[str]]) -> InvalidRequest:
-    names = ", ".join(sorted(fields))
-    detail = "; ".join(f"{k}: {v[0]}" for k, v in sorted(fields.items()))
-    return InvalidRequest(
-        f"invalid target or setting ({detail})",
-        message_vi=f"Chỉ tiêu hoặc thiết lập không hợp lệ: {names}",
-        fields=fields,
-    )
+    return InvalidRequest(reason="targets", fields=fields)

@@ -66,7 +66,7 @@ def get_submission(session: Session, user: User, submission_id: int) -> Submissi
     if row is None or (
         row.deleted_at is not None and not allowed(user, Action.SUBMISSION_READ_DELETED)
     ):
-        raise SubmissionNotFound(f"no submission {submission_id}", submission_id=submission_id)
+        raise SubmissionNotFound(submission_id=submission_id)
     require(user, Action.SUBMISSION_READ, form=row.form)
     units = units_of(user, Action.SUBMISSION_READ)
     if units is not None:
@@ -93,7 +93,9 @@ def review_submission(
     require(user, Action.SUBMISSION_REVIEW)
     if state not in REVIEW_CHOICES:
         raise InvalidRequest(
-            f"review_state must be one of {', '.join(REVIEW_CHOICES)}",
+            reason="not_a_choice",
+            field="review_state",
+            choices=list(REVIEW_CHOICES),
             fields={"review_state": [f"not one of {REVIEW_CHOICES}"]},
         )
     details = {"from": row.review_state, "to": state, "comment": comment}
@@ -130,7 +132,9 @@ def set_form_state(
     require(user, Action.FORM_STATE)
     if state not in FORM_STATES:
         raise InvalidRequest(
-            f"state must be one of {', '.join(FORM_STATES)}",
+            reason="not_a_choice",
+            field="state",
+            choices=list(FORM_STATES),
             fields={"state": [f"not one of {FORM_STATES}"]},
         )
     details = {"from": form.state, "to": state}

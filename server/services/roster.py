@@ -121,15 +121,8 @@ def _resolve_unit(
 
 
 def _bad_rows(filename: str, problems: list[dict]) -> InvalidRosterFile:
-    # The rows travel in details (the CLI prints them, the API returns them): the message
-    # only counts them, so that nobody reads the same list twice.
     problems.sort(key=lambda p: p["row"])
-    return InvalidRosterFile(
-        f"{filename}: {len(problems)} bad row(s), nothing was imported",
-        message_vi=f"{len(problems)} dòng có lỗi, chưa nhập gì.",
-        rows=problems[:500],
-        file=filename,
-    )
+    return InvalidRosterFile(file=filename, reason="rows", count=len(problems), rows=problems[:500])
 
 
 def import_roster(

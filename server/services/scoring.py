@@ -78,7 +78,7 @@ def import_answer_key(
         else (form.versions[-1])
     )
     if target is None:
-        raise InvalidAnswerKey(f"form '{form.form_id}' has no version '{version}'", rows=[])
+        raise InvalidAnswerKey(reason="no_version", form_id=form.form_id, version=version, rows=[])
     items = _parse_key(filename, content, target)
     session.execute(sa.delete(AnswerKey).where(AnswerKey.form_version_id == target.id))
     session.add_all(
@@ -100,7 +100,7 @@ def import_answer_key(
 
 def _parse_key(filename: str, content: bytes, version: FormVersion) -> list[tuple]:
     if not content.strip():
-        raise EmptyFile(f"{filename}: the file is empty", file=filename)
+        raise EmptyFile(file=filename)
     fields = {f["name"]: f for f in version.schema["fields"]}
     reader = _key_rows(filename, content)
     problems, items, seen = [], [], set()
@@ -143,12 +143,8 @@ def _parse_key(filename: str, content: bytes, version: FormVersion) -> list[tupl
                 )
             )
     if problems or not items:
-        shown = "; ".join(f"row {p['row']}: {p['error']}" for p in problems[:5]) or "no items"
         raise InvalidAnswerKey(
-            f"{filename}: {shown}",
-            message_vi="Đáp án không khớp với đề.",
-            rows=problems,
-            file=filename,
+            file=filename, reason="rows" if problems else "no_items", rows=problems
         )
     return items
 
@@ -159,7 +155,7 @@ def _key_rows(filename: str, content: bytes):
         try:
             rows = list(read_rows(content))
         except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-            raise InvalidAnswerKey(f"{filename}: not a readable .xlsx workbook", rows=[]) from exc
+            raise InvalidAnswerKey(file=filename, reason="not_xlsx", rows=[]) from exc
         header = [str(h or "").strip() for h in (rows[0] if rows else [])]
         return [
             {h: ("" if v is None else str(v)) for h, v in zip(header, row, strict=False)}
@@ -168,7 +164,7 @@ def _key_rows(filename: str, content: bytes):
     try:
         return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
     except UnicodeDecodeError as exc:
-        raise InvalidAnswerKey(f"{filename}: not UTF-8 CSV (or use .xlsx)", rows=[]) from exc
+        raise InvalidAnswerKey(file=filename, reason="not_utf8", rows=[]) from exc
 
 
 def _key_of(session: Session, version_id: int) -> list[KeyItem]:

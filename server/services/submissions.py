@@ -276,11 +276,7 @@ def check_files(files: list[IncomingFile]) -> None:
     :raises InvalidAttachment: with the count or the name.
     """
     if len(files) > MAX_FILES_PER_REQUEST:
-        raise InvalidAttachment(
-            f"{len(files)} files in one request; at most {MAX_FILES_PER_REQUEST} are accepted",
-            message_vi=f"Quá nhiều tệp trong một lần gửi (tối đa {MAX_FILES_PER_REQUEST}).",
-            count=len(files),
-        )
+        raise InvalidAttachment(reason="too_many", count=len(files), limit=MAX_FILES_PER_REQUEST)
     for item in files:
         name = item.name
         if (
@@ -306,13 +302,7 @@ def bad_attachment_name(name: str) -> InvalidAttachment:
     :return: the error to raise.
     """
     shown = name[:60] + ("…" if len(name) > 60 else "")
-    return InvalidAttachment(
-        f"attachment name {shown!r} is not a plain file name of at most "
-        f"{MAX_NAME_LENGTH} characters (no / \\ or control characters)",
-        message_vi="Tên tệp đính kèm không hợp lệ (không được chứa / \\, ký tự điều khiển, "
-        "hoặc quá dài).",
-        name=shown,
-    )
+    return InvalidAttachment(reason="bad_name", name=shown, max_length=MAX_NAME_LENGTH)
 
 
 def _by_instance_id(session: Session, form_pk: int, instance_id: str) -> Submission | None:
@@ -343,24 +333,11 @@ def _resubmission(
 ) -> Receipt:
     """Same instanceID again: a retry or split upload if the XML is identical, else refused."""
     if _is_deleted(session, existing):
-        raise SubmissionDeleted(
-            f"submission {existing.instance_id} was deleted; it may not be sent again",
-            message_vi="Bài nộp này đã bị xóa trên máy chủ, không thể gửi lại.",
-            instance_id=existing.instance_id,
-        )
+        raise SubmissionDeleted(instance_id=existing.instance_id)
     if existing.xml != xml:
         if instance.deprecated_id:
-            raise SubmissionExists(
-                f"a submission already exists with instanceID {existing.instance_id}",
-                message_vi=f"Đã có bài nộp với mã {existing.instance_id}.",
-                instance_id=existing.instance_id,
-            )
-        raise SubmissionConflict(
-            "a submission already exists with this ID, but with different XML; "
-            "resubmissions to attach files must resend identical XML",
-            message_vi="Đã có bài nộp cùng mã nhưng nội dung khác. Không ghi đè dữ liệu.",
-            instance_id=existing.instance_id,
-        )
+            raise SubmissionExists(instance_id=existing.instance_id)
+        raise SubmissionConflict(instance_id=existing.instance_id)
     if not existing.is_current:
         raise _outdated(existing)
     expected = [a.name for a in existing.attachments]
@@ -375,28 +352,15 @@ def _resubmission(
 def _editable(session: Session, form_pk: int, deprecated_id: str, actor: Actor) -> Submission:
     previous = _by_instance_id(session, form_pk, deprecated_id)
     if previous is None:
-        raise SubmissionNotFound(
-            f"the submission being edited ({deprecated_id}) does not exist",
-            message_vi=f"Không tìm thấy bài nộp đang được sửa ({deprecated_id}).",
-            instance_id=deprecated_id,
-        )
+        raise SubmissionNotFound(reason="edited", instance_id=deprecated_id)
     if _is_deleted(session, previous):
-        raise SubmissionDeleted(
-            f"submission {deprecated_id} was deleted; it cannot be edited",
-            message_vi="Bài nộp này đã bị xóa trên máy chủ, không thể sửa.",
-            instance_id=deprecated_id,
-        )
+        raise SubmissionDeleted(reason="edit", instance_id=deprecated_id)
     if not previous.is_current:
         raise _outdated(previous)
     if not _sent_by(session, previous, actor) and not allowed(
         actor.who, Action.EDIT_OTHERS_SUBMISSION
     ):
-        raise EditNotAllowed(
-            f"submission {deprecated_id} was sent by someone else; only its sender or an "
-            "administrator may edit it",
-            message_vi="Bài nộp này do người khác gửi; chỉ người gửi hoặc quản trị được sửa.",
-            instance_id=deprecated_id,
-        )
+        raise EditNotAllowed(instance_id=deprecated_id)
     return previous
 
 
@@ -414,12 +378,7 @@ def _sent_by(session: Session, row: Submission, actor: Actor) -> bool:
 
 
 def _outdated(row: Submission) -> SubmissionOutdated:
-    return SubmissionOutdated(
-        f"the copy you were editing ({row.instance_id}) is now out of date; "
-        "download the current version and edit that",
-        message_vi=f"Bản bạn đang sửa ({row.instance_id}) đã cũ; hãy lấy bản mới nhất để sửa.",
-        instance_id=row.instance_id,
-    )
+    return SubmissionOutdated(instance_id=row.instance_id)
 
 
 def _attach(

@@ -133,8 +133,4 @@ def _locked(until: dt.datetime, now: dt.datetime) -> TooManyAttempts:
         until = until.replace(tzinfo=dt.UTC)
     seconds = max(1, math.ceil((until - now).total_seconds()))
     minutes = math.ceil(seconds / 60)
-    return TooManyAttempts(
-        f"too many wrong passwords; try again in {minutes} min",
-        message_vi=f"nhập sai mật khẩu quá nhiều lần; hãy thử lại sau {minutes} phút.",
-        retry_after=seconds,
-    )
+    return TooManyAttempts(minutes=minutes, retry_after=seconds)

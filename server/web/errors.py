@@ -1,8 +1,10 @@
 """Renderers of catalogue errors and HTTP errors, one per surface.
 
 The surface is chosen from the blueprint that handled the request, or, for routing errors
-(404/405) that no blueprint saw, from the URL prefix. JSON callers get
-``{"error": {"code", "message", "details"}}``; people get an HTML page in Vietnamese and English.
+(404/405) that no blueprint saw, from the URL prefix. Every surface carries both languages:
+JSON callers get ``{"error": {"code", "message", "message_vi", "details"}}``; people get an
+HTML page with the Vietnamese message first, then the English one; Collect shows the one line
+of ``<OpenRosaResponse>``, "title_vi: message_vi / title_en: message [code]".
 """
 
 from __future__ import annotations
@@ -26,13 +28,19 @@ from server.web.security import forgery_error
 
 logger = logging.getLogger(__name__)
 
-_HTTP_TITLES = {
-    400: ("Yêu cầu không hợp lệ", "Bad request"),
-    403: ("Không có quyền truy cập", "Forbidden"),
-    404: ("Không tìm thấy trang", "Not found"),
-    405: ("Phương thức không được phép", "Method not allowed"),
-    413: ("Dữ liệu quá lớn", "Payload too large"),
-    500: ("Lỗi máy chủ", "Server error"),
+#: Status → (title_vi, title_en, message_vi) of the HTTP errors no catalogue error stands for
+#: (routing, methods); the English message is werkzeug's description.
+_HTTP_TEXTS = {
+    400: ("Yêu cầu không hợp lệ", "Bad request", "Máy chủ không hiểu yêu cầu này."),
+    403: ("Không có quyền truy cập", "Forbidden", "Bạn không có quyền truy cập trang này."),
+    404: ("Không tìm thấy trang", "Not found", "Không có trang này; hãy kiểm tra lại địa chỉ."),
+    405: (
+        "Phương thức không được phép",
+        "Method not allowed",
+        "Trang này không nhận kiểu yêu cầu này.",
+    ),
+    413: ("Dữ liệu quá lớn", "Payload too large", "Dữ liệu gửi lên lớn hơn giới hạn của máy chủ."),
+    500: ("Lỗi máy chủ", "Server error", "Máy chủ gặp lỗi; hãy thử lại sau."),
 }
 
 
@@ -62,19 +70,29 @@ def _is_openrosa() -> bool:
     return request.path.startswith(_OPENROSA_PATHS)
 
 
+def openrosa_text(title_vi: str, message_vi: str, title_en: str, message: str, code: str) -> str:
+    """The one line Collect shows for an error: Vietnamese first, then English, then the code."""
+    return f"{title_vi}: {message_vi} / {title_en}: {message} [{code}]"
+
+
+def _openrosa_error(text: str, status: int) -> Response:
+    return Response(
+        openrosa_response(text, nature="error"),
+        status=status,
+        content_type="text/xml; charset=utf-8",
+    )
+
+
 def render_openrosa_error(error: ServiceError) -> Response:
     """Render an error as ``<OpenRosaResponse>``, Vietnamese first (Collect shows the text).
 
     A 401 carries a Digest challenge (and Basic over https): Collect only ever sends
     credentials in answer to one, and prompts forever without it.
     """
-    vietnamese = f"{error.title_vi}: {error.message_vi}" if error.message_vi else error.title_vi
-    text = f"{vietnamese} / {error.title_en}: {error.message} [{error.code}]"
-    response = Response(
-        openrosa_response(text, nature="error"),
-        status=error.http_status,
-        content_type="text/xml; charset=utf-8",
+    text = openrosa_text(
+        error.title_vi, error.message_vi, error.title_en, error.message, error.code
     )
+    response = _openrosa_error(text, error.http_status)
     if isinstance(error, AuthenticationRequired):
         config = current_app.config
         realm = config["AUTH_REALM"]
@@ -101,9 +119,14 @@ def render_service_error(error: ServiceError) -> Response:
     if _is_openrosa():
         response = render_openrosa_error(error)
     elif _wants_json():
-        body = {"error": {"code": error.code, "message": error.message, "details": error.details}}
-        if error.message_vi:
-            body["error"]["message_vi"] = error.message_vi
+        body = {
+            "error": {
+                "code": error.code,
+                "message": error.message,
+                "message_vi": error.message_vi,
+                "details": error.details,
+            }
+        }
         response = jsonify(body)
         response.status_code = error.http_status
         if isinstance(error, AuthenticationRequired):
@@ -145,40 +168,34 @@ def render_database_error(error: sa_exc.SQLAlchemyError) -> Response:
         request.path,
         getattr(error, "orig", None) or error,
     )
-    return render_service_error(
-        DatabaseUnavailable(
-            "the database is busy or unreachable; nothing was stored, "
-            f"try again in {RETRY_AFTER_SECONDS} seconds",
-            message_vi="Cơ sở dữ liệu đang bận hoặc không kết nối được; chưa có gì được lưu, "
-            f"hãy thử lại sau {RETRY_AFTER_SECONDS} giây.",
-            retry_after=RETRY_AFTER_SECONDS,
-        )
-    )
+    return render_service_error(DatabaseUnavailable(retry_after=RETRY_AFTER_SECONDS))
 
 
 def render_http_error(error: HTTPException):
     """Render a routing or protocol error for the current surface."""
     status = error.code or 500
-    title_vi, title_en = _HTTP_TITLES.get(status, (error.name, error.name))
+    title_vi, title_en, message_vi = _HTTP_TEXTS.get(status, (error.name, error.name, ""))
+    message = error.description or error.name
+    message_vi = message_vi or message
     if _is_openrosa():
         if status == 413:
             limit = current_app.config["OPENROSA_MAX_BYTES"]
-            return render_openrosa_error(
-                BodyTooLarge(
-                    f"the submission is larger than {limit:,} bytes",
-                    message_vi=f"Bài nộp lớn hơn giới hạn {limit:,} byte của máy chủ.",
-                )
-            )
-        generic = ServiceError(error.description or error.name)
-        generic.code, generic.http_status = str(status), status
-        generic.title_vi, generic.title_en = title_vi, title_en
-        return render_openrosa_error(generic)
+            return render_openrosa_error(BodyTooLarge(limit=limit))
+        text = openrosa_text(title_vi, message_vi, title_en, message, str(status))
+        return with_openrosa_headers(_openrosa_error(text, status))
     if _wants_json():
-        body = {"error": {"code": str(status), "message": error.description, "details": {}}}
+        body = {
+            "error": {
+                "code": str(status),
+                "message": message,
+                "message_vi": message_vi,
+                "details": {},
+            }
+        }
         response = jsonify(body)
     elif isinstance(error, SecurityError):
         # A Host outside TAPHUAN_ALLOWED_HOSTS: no URL can be built for it, so no page either.
-        text = f"{title_vi} / {title_en}: {error.description}\n"
+        text = f"{title_vi}: {message_vi} / {title_en}: {message}\n"
         response = Response(text, content_type="text/plain; charset=utf-8")
     else:
         response = render_template(
@@ -187,6 +204,7 @@ def render_http_error(error: HTTPException):
             code=str(status),
             title_vi=title_vi,
             title_en=title_en,
-            message=error.description,
+            message=message,
+            message_vi=message_vi,
         )
     return response, status

@@ -107,9 +107,4 @@ def invalid(problems: dict[str, list[str]]) -> InvalidRequest:
     :param problems: {parameter: [problem]}.
     :return: the error to raise.
     """
-    names = ", ".join(sorted(problems))
-    return InvalidRequest(
-        f"invalid parameters: {names}",
-        message_vi=f"Tham số không hợp lệ: {names}",
-        fields=problems,
-    )
+    return InvalidRequest(fields=problems)

@@ -82,10 +82,7 @@ def _same_origin():
         return  # old browsers and privacy settings send neither; the CSRF token still holds
     parts = urlsplit(claimed)
     if claimed == "null" or parts.netloc != request.host:
-        raise RequestForgery(
-            f"the form was sent from {claimed!r}, not from this site",
-            message_vi="biểu mẫu được gửi từ một trang khác, không phải trang này.",
-        )
+        raise RequestForgery(reason="other_origin", origin=claimed)
 
 
 def _headers(response):
@@ -101,12 +98,7 @@ def _headers(response):
 
 def forgery_error(error: CSRFError) -> RequestForgery:
     """Flask-WTF's refusal as a catalogue error (a clear message, a stable code)."""
-    return RequestForgery(
-        f"{error.description}; reload the page and send the form again",
-        message_vi=(
-            "phiên của biểu mẫu đã hết hạn hoặc thiếu mã bảo vệ; hãy tải lại trang rồi gửi lại."
-        ),
-    )
+    return RequestForgery(reason="csrf", cause=error.description)
 
 
 def throttle_policy() -> ThrottlePolicy:

@@ -3,7 +3,8 @@
 Authentication: ``Authorization: Bearer <token>`` (``flask --app wsgi users token NAME``).
 Every route declares its OpenAPI operation with :func:`operation`; ``/api/v1/openapi.json`` is
 generated from those declarations and the marshmallow schemas, so the document cannot drift
-from the code. Errors are ``{"error": {"code", "message", "details"}}`` (``server/web/errors.py``).
+from the code. Errors are ``{"error": {"code", "message", "message_vi", "details"}}``
+(``server/web/errors.py``).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 422 explaining that one is needed."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise InvalidRequest("a JSON object body is required", fields={"_": ["JSON object"]})
+        raise InvalidRequest(reason="json_body", fields={"_": ["JSON object"]})
     return body
 
 
@@ -89,10 +90,7 @@ def authenticate() -> None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     user = user_for_api_token(db.session, token.strip()) if scheme.lower() == "bearer" else None
     if user is None:
-        raise AuthenticationRequired(
-            "a valid API token is required (Authorization: Bearer <token>)",
-            message_vi="Cần mã API hợp lệ (Authorization: Bearer <mã>).",
-        )
+        raise AuthenticationRequired(reason="api_token")
     require(user, Action.USE_API)
     g.user = user
 

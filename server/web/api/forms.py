@@ -78,7 +78,7 @@ def publish_form():
     require(g.user, Action.FORM_PUBLISH)
     upload = request.files.get("file")
     if upload is None:
-        raise InvalidRequest("multipart field 'file' is required", fields={"file": ["required"]})
+        raise InvalidRequest(reason="multipart_field", field="file", fields={"file": ["required"]})
     config = current_app.config
     settings = forms_service.ValidationSettings(
         max_bytes=config["FORMS_MAX_BYTES"],
@@ -149,7 +149,5 @@ def get_version(form_id: str, version: str):
     form = readable_form(form_id)
     found = next((v for v in form.versions if v.version == version), None)
     if found is None:
-        raise FormNotFound(
-            f"form '{form_id}' has no version '{version}'", form_id=form_id, version=version
-        )
+        raise FormNotFound(reason="no_version", form_id=form_id, version=version)
     return jsonify(VersionDetailSchema().dump(version_data(found, with_fields=True)))

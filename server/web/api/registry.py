@@ -57,7 +57,7 @@ def unit_ids_within(codes: tuple[str, ...] | None, on: dt.date) -> set[int] | No
 def _upload(field: str = "file"):
     upload = request.files.get(field)
     if upload is None:
-        raise InvalidRequest(f"multipart field '{field}' is required", fields={field: ["required"]})
+        raise InvalidRequest(reason="multipart_field", field=field, fields={field: ["required"]})
     return upload
 
 

@@ -23,12 +23,13 @@ class ErrorBody(Schema):
     """The inside of every error response."""
 
     code = fields.String(required=True, metadata={"example": "422.1"})
-    message = fields.String(required=True)
+    message = fields.String(required=True, metadata={"description": "in English"})
+    message_vi = fields.String(required=True, metadata={"description": "in Vietnamese"})
     details = fields.Dict(required=True)
 
 
 class ErrorSchema(Schema):
-    """Every error: ``{"error": {"code", "message", "details"}}``."""
+    """Every error: ``{"error": {"code", "message", "message_vi", "details"}}``."""
 
     error = fields.Nested(ErrorBody, required=True)
 

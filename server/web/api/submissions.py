@@ -187,7 +187,7 @@ def attachment(submission_id: int, name: str):
     row = review.get_submission(db.session, g.user, submission_id)
     found = next((a for a in row.attachments if a.name == name and a.sha256), None)
     if found is None:
-        raise SubmissionNotFound(f"submission {submission_id} has no attachment '{name}'")
+        raise SubmissionNotFound(reason="no_attachment", submission_id=submission_id, name=name)
     store = AttachmentStore(current_app.config["STORAGE_DIR"])
     # The stored type is what the client declared; serve only an allow-listed media type (or
     # a download), always as an attachment, so no upload runs as a page of this origin.

@@ -27,12 +27,7 @@ def check_protocol_and_authenticate() -> None:
     """Require ``X-OpenRosa-Version: 1.0``, bound the body, and find out who is asking."""
     endpoint = (request.endpoint or "").rsplit(".", 1)[-1]
     if endpoint in _PROTOCOL_ENDPOINTS and request.headers.get("X-OpenRosa-Version") != "1.0":
-        raise InvalidHeader(
-            "the X-OpenRosa-Version: 1.0 header is required",
-            message_vi="Thiếu tiêu đề X-OpenRosa-Version: 1.0 (hãy dùng ODK Collect hoặc "
-            "KoBoCollect).",
-            header="X-OpenRosa-Version",
-        )
+        raise InvalidHeader(header="X-OpenRosa-Version", value="1.0")
     limit = current_app.config["OPENROSA_MAX_BYTES"] + MULTIPART_ALLOWANCE
     request.max_content_length = limit
     # Collect may send the XML as a plain field (no filename); allow it to be large.

@@ -40,10 +40,7 @@ def authenticate(view_args: dict) -> Actor:
             else None
         )
         if device is None:
-            raise TokenInvalid(
-                "this device token is unknown or has been revoked",
-                message_vi="Mã thiết bị không đúng hoặc đã bị thu hồi; hãy xin mã mới từ quản trị.",
-            )
+            raise TokenInvalid()
         return Actor(device=device)
     header = request.headers.get("Authorization", "")
     scheme, params = parse_authorization(header) if header else ("", {})
@@ -51,28 +48,12 @@ def authenticate(view_args: dict) -> Actor:
         return Actor(user=_digest_user(params))
     if scheme == "basic" and request.is_secure:
         return Actor(user=_basic_user(params.get("token", "")))
-    raise _required("authentication is required")
+    raise _required("required")
 
 
-#: Vietnamese for each reason a request is not authenticated. The renderer puts the title
-#: ("Cần đăng nhập") in front, so these never repeat it, and only a wrong answer says "wrong".
-_WHY_VI = {
-    "authentication is required": "hãy nhập tên đăng nhập và mật khẩu của bạn.",
-    "unknown user or wrong realm": "tên đăng nhập hoặc mật khẩu không đúng.",
-    "wrong user name or password": "tên đăng nhập hoặc mật khẩu không đúng.",
-    "the password must be set again for this realm": (
-        "mật khẩu của tài khoản này cần được quản trị đặt lại."
-    ),
-    "stale or invalid nonce": "phiên xác thực đã hết hạn, hãy gửi lại.",
-    "the Digest uri does not match the request": "thông tin xác thực không khớp với yêu cầu.",
-    "only qop=auth is supported": "thiết bị dùng kiểu xác thực không được hỗ trợ (cần qop=auth).",
-    "this nonce count was used before": "yêu cầu này đã được dùng một lần; hãy gửi lại.",
-    "malformed Basic credentials": "thông tin đăng nhập không đọc được.",
-}
-
-
-def _required(message: str, *, stale: bool = False) -> AuthenticationRequired:
-    return AuthenticationRequired(message, message_vi=_WHY_VI[message], stale=stale)
+def _required(reason: str, *, stale: bool = False) -> AuthenticationRequired:
+    """The 401 for one ``reason`` of the catalogue (``AuthenticationRequired``)."""
+    return AuthenticationRequired(reason=reason, stale=stale)
 
 
 def raw_request_target() -> str:
@@ -93,9 +74,9 @@ def _digest_user(params: dict[str, str]):
     user = find_user(db.session, params.get("username", ""))
     if user is None or not user.is_active or params.get("realm") != config["AUTH_REALM"]:
         _failed(params.get("username", ""))
-        raise _required("unknown user or wrong realm")
+        raise _required("unknown_user")
     if user.digest_realm != config["AUTH_REALM"]:
-        raise _required("the password must be set again for this realm")
+        raise _required("realm_changed")
     nonce = check_nonce(
         params.get("nonce", ""),
         secret=config["SECRET_KEY"],
@@ -103,23 +84,23 @@ def _digest_user(params: dict[str, str]):
         lifetime=config["DIGEST_NONCE_SECONDS"],
     )
     if not nonce.valid:
-        raise _required("stale or invalid nonce", stale=nonce.stale)
+        raise _required("stale_nonce", stale=nonce.stale)
     if params.get("uri") != raw_request_target():
-        raise _required("the Digest uri does not match the request")
+        raise _required("uri_mismatch")
     nc = _counter(params)
     if params.get("qop") != "auth" or nc is None:
         # RFC 2069 Digest (no qop, no nc) cannot be protected against replay.
-        raise _required("only qop=auth is supported")
+        raise _required("unsupported_qop")
     expected = expected_response(ha1=user.digest_ha1, method=request.method, params=params)
     if not hmac.compare_digest(expected, params.get("response", "")):
         _failed(params.get("username", ""))
-        raise _required("wrong user name or password")
+        raise _required("wrong_password")
     issued = dt.datetime.fromtimestamp(nonce.issued_at, dt.UTC)
     if not nonce_counters.claim(
         db.engine, params["nonce"], nc, issued_at=issued, lifetime=config["DIGEST_NONCE_SECONDS"]
     ):
         # A replayed header; a real client that lost count just takes the fresh challenge.
-        raise _required("this nonce count was used before", stale=True)
+        raise _required("nonce_reused", stale=True)
     return user
 
 
@@ -147,7 +128,7 @@ def _basic_user(token: str):
     try:
         decoded = base64.b64decode(token, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise _required("malformed Basic credentials") from exc
+        raise _required("malformed_basic") from exc
     try:
         text = decoded.decode("utf-8")
     except UnicodeDecodeError:
@@ -157,5 +138,5 @@ def _basic_user(token: str):
     user = check_basic(db.session, username, password)
     if user is None:
         _failed(username)
-        raise _required("wrong user name or password")
+        raise _required("wrong_password")
     return user

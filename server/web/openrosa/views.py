@@ -202,11 +202,7 @@ def _read_parts_with_werkzeug() -> tuple[bytes, list[IncomingFile]]:
     except RequestEntityTooLarge as exc:
         raise _too_large() from exc
     except ValueError as exc:  # werkzeug: truncated or malformed multipart body
-        raise MalformedSubmission(
-            f"the multipart body could not be read ({exc})",
-            message_vi="Dữ liệu gửi lên bị hỏng hoặc không đầy đủ; hãy gửi lại.",
-            reason="bad_multipart",
-        ) from exc
+        raise MalformedSubmission(reason="bad_multipart", cause=str(exc)) from exc
     if "xml_submission_file" in uploads:
         xml = uploads["xml_submission_file"].read()
     elif "xml_submission_file" in fields:
@@ -249,16 +245,8 @@ def _raw_name(disposition: str) -> str:
 
 
 def _missing_xml() -> MissingSubmissionFile:
-    return MissingSubmissionFile(
-        "required multipart POST field xml_submission_file missing",
-        message_vi="Thiếu phần xml_submission_file trong dữ liệu gửi lên.",
-    )
+    return MissingSubmissionFile()
 
 
 def _too_large() -> BodyTooLarge:
-    limit = current_app.config["OPENROSA_MAX_BYTES"]
-    return BodyTooLarge(
-        f"the submission is larger than {limit:,} bytes",
-        message_vi=f"Bài nộp lớn hơn giới hạn {limit:,} byte của máy chủ.",
-        limit=limit,
-    )
+    return BodyTooLarge(limit=current_app.config["OPENROSA_MAX_BYTES"])

@@ -94,8 +94,7 @@ def _report_page(args: dict):
 
 
 def _message(error: ServiceError) -> str:
-    vi = error.message_vi or error.message
-    return vi if g.lang == "vi" else error.message
+    return error.message_vi if g.lang == "vi" else error.message
 
 
 def _multi(args: dict) -> MultiDict:

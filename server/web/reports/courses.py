@@ -179,7 +179,7 @@ def _t(vi: str, en: str) -> str:
 
 
 def _message(error: ServiceError) -> str:
-    return error.message if g.lang == "en" else (error.message_vi or error.message)
+    return error.message if g.lang == "en" else error.message_vi
 
 
 @bp.get("/banks/<bank_id>/<version>")
