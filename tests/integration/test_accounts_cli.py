@@ -98,7 +98,9 @@ def test_users_duplicate_assign_disable_and_password(published, runner, session,
     assert session.execute(sa.select(User.digest_ha1)).scalar_one() != old
     assert runner.invoke(args=["users", "disable", "lan"]).exit_code == 0
     assert "(disabled)" in runner.invoke(args=["users", "list"]).output
-    assert "404.4" in runner.invoke(args=["users", "disable", "ghost"]).output
+    ghost = runner.invoke(args=["users", "disable", "ghost"]).output
+    assert "404.4 Không tìm thấy tài khoản / Account not found" in ghost
+    assert ghost.index("Không có tài khoản 'ghost'.") < ghost.index("no user 'ghost'")
 
 
 def test_devices_create_prints_url_settings_and_qr(published, runner, session, app):

@@ -55,13 +55,21 @@ def test_unknown_form_page_is_a_404_catalogue_page(signed_in, client):
     html = response.get_data(as_text=True)
     assert "Không tìm thấy biểu mẫu" in html
     assert "404.1" in html
+    # The Vietnamese message first, then the English one.
+    vietnamese = html.index("Không có biểu mẫu &#39;khong-co&#39;.")
+    assert vietnamese < html.index("no form &#39;khong-co&#39;")
 
 
 def test_routing_errors_speak_json_under_api(client):
     response = client.get("/api/v1/nothing")
     assert response.status_code == 404
-    assert response.get_json()["error"]["code"] == "404"
-    assert client.get("/nothing").mimetype == "text/html"
+    error = response.get_json()["error"]
+    assert error["code"] == "404"
+    assert error["message_vi"] == "Không có trang này; hãy kiểm tra lại địa chỉ."
+    assert error["message"]
+    page = client.get("/nothing")
+    assert page.mimetype == "text/html"
+    assert "Không có trang này" in page.get_data(as_text=True)
 
 
 def test_method_not_allowed_is_rendered(signed_in, client):

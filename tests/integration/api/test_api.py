@@ -38,7 +38,14 @@ def test_forms_list_and_detail(client, data, token_for):
     assert [f["name"] for f in detail["fields"]][:2] == ["name", "age"]
     version = client.get("/api/v1/forms/simple/versions/1", headers=admin).get_json()
     assert version["md5"] == detail["version_history"][0]["md5"]
-    assert client.get("/api/v1/forms/simple/versions/9", headers=admin).status_code == 404
+    missing = client.get("/api/v1/forms/simple/versions/9", headers=admin)
+    assert missing.status_code == 404
+    assert missing.get_json()["error"] == {
+        "code": "404.1",
+        "message": "form 'simple' has no version '9'",
+        "message_vi": "Biểu mẫu 'simple' không có phiên bản '9'.",
+        "details": {"reason": "no_version", "form_id": "simple", "version": "9"},
+    }
     assert client.get("/api/v1/forms/none", headers=admin).get_json()["error"]["code"] == "404.1"
 
 
@@ -48,7 +55,10 @@ def test_planner_reads_only_assigned_forms(client, data, token_for):
     assert listed == ["mini"]
     refused = client.get("/api/v1/forms/simple/submissions", headers=planner)
     assert refused.status_code == 403
-    assert refused.get_json()["error"]["code"] == "403.3"
+    error = refused.get_json()["error"]
+    assert error["code"] == "403.3"
+    assert error["message"] == "you may not read form 'simple' (the form is not assigned to you)"
+    assert error["message_vi"].startswith("Bạn không có quyền xem biểu mẫu 'simple'")
     with pytest.raises(RoleNotAllowed):  # collectors use ODK Collect only: no API token
         token_for("thu", role="collector", forms=["simple"])
 
