@@ -1,10 +1,15 @@
 # The two commands of the README, plus the steps they are made of.
 #   make run    serve on HOST:PORT (default 127.0.0.1:5000) from SQLite under instance/
-#   make test   the whole suite, on SQLite and on a throwaway PostgreSQL server
+#   make test   the whole suite, on SQLite and on a throwaway PostgreSQL server, with a
+#               branch-coverage floor (a subset: make test PYTEST_ARGS=tests/unit COVERAGE_FLOOR=0)
 
 HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
+# make test: two pytest processes (each with its own databases, servers and browser), whole
+# modules per process; branch coverage of server/ and exports/ must stay above the floor.
+TEST_WORKERS ?= -n 2 --dist loadscope
+COVERAGE_FLOOR ?= 0
 FLASK = .venv/bin/flask --app wsgi
 export HOST PORT
 
@@ -23,7 +28,9 @@ test: install-dev
 	@scripts/webforms-deps
 	@.venv/bin/ruff check --quiet .
 	@.venv/bin/ruff format --check --quiet .
-	TAPHUAN_TEST_REQUIRE_POSTGRES=1 TAPHUAN_TEST_REQUIRE_BROWSER=1 scripts/with-postgres .venv/bin/python -m pytest $(PYTEST_ARGS)
+	TAPHUAN_TEST_REQUIRE_POSTGRES=1 TAPHUAN_TEST_REQUIRE_BROWSER=1 scripts/with-postgres \
+	  .venv/bin/python -m pytest $(TEST_WORKERS) --cov --cov-report= \
+	  --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
 install:
 	@scripts/venv

@@ -56,6 +56,10 @@ def serve_defaults() -> dict:
     }
 
 
+class _PortTaken(Exception):
+    """gunicorn could not bind the port it was given."""
+
+
 class Gunicorn:
     """A gunicorn process serving ``wsgi:app`` on 127.0.0.1; a context manager that stops it.
 
@@ -90,7 +94,6 @@ class Gunicorn:
         self.workers_count = served["workers"] if workers is None else workers
         self.worker_class = served["worker_class"] if worker_class is None else worker_class
         self.threads = served["threads"] if threads is None else threads
-        self.port = port or free_port()
         self.log = log
         options = ["--workers", str(self.workers_count), "--worker-class", self.worker_class]
         if self.threads:
@@ -101,20 +104,28 @@ class Gunicorn:
             options += ["--access-logfile", "-"]
         #: The command line as a reader of a benchmark's output wants to see it.
         self.describe = " ".join(["gunicorn", *options])
+        # A free port can be taken by another process (a parallel test worker, an outgoing
+        # connection) between the check and gunicorn's bind: then try another one.
+        attempts = 1 if port else 3
+        for attempt in range(attempts):
+            self.port = port or free_port()
+            self._start([*options, "wsgi:app"], env)
+            try:
+                self._wait_ready(ready_path, start_timeout)
+                return
+            except _PortTaken:
+                if attempt == attempts - 1:
+                    raise RuntimeError(f"gunicorn could not bind:\n{self.log_tail()}") from None
+            except BaseException:
+                self.stop()
+                raise
+
+    def _start(self, arguments: list[str], env: dict[str, str]) -> None:
         command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}"]
-        with log.open("wb") as out:
+        with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [*command, *options, "wsgi:app"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
+                [*command, *arguments], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
             )
-        try:
-            self._wait_ready(ready_path, start_timeout)
-        except BaseException:
-            self.stop()
-            raise
 
     @property
     def url(self) -> str:
@@ -127,13 +138,23 @@ class Gunicorn:
         return self.process.pid
 
     def _wait_ready(self, path: str, limit: float) -> None:
+        """Wait until this gunicorn has bound its port and answers ``path``.
+
+        An answer alone is not enough: another server may hold the port while this one is
+        still retrying its bind, so gunicorn's own "Listening at" line must be in its log.
+        """
         deadline = time.monotonic() + limit
         while True:
-            try:
-                self.request("GET", path, timeout=5)
-                return
-            except (OSError, http.client.HTTPException):  # refused, or too slow while booting
-                pass
+            log = self.log_tail(chars=20_000)
+            if "Connection in use" in log:
+                self.stop(grace=5)
+                raise _PortTaken
+            if f"Listening at: {self.url}" in log:
+                try:
+                    self.request("GET", path, timeout=5)
+                    return
+                except (OSError, http.client.HTTPException):  # too slow while booting
+                    pass
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited:\n{self.log_tail()}")
             if time.monotonic() > deadline:
