@@ -44,6 +44,10 @@ _COLUMN_KINDS = {"integer": "integer", "decimal": "decimal"}
 _TYPE_KINDS = {"date": "date", "dateTime": "datetime"}
 _LANGUAGE_TAGS = {"vi": "(vi)", "en": "(en)"}
 _SELECTS = ("select_one", "select_multiple")
+#: Answers stored as lists (a geopoint's numbers, a ranking's codes) that a cell shows joined
+#: by spaces, as ODK writes them: every writer shows them so, and text is cheaper to write.
+_LISTED_KINDS = {"rank"}
+_LISTED_TYPES = {"geopoint", "geotrace", "geoshape"}
 #: What a missing group reads as (never written to).
 _NOTHING: Mapping[str, Any] = {}
 
@@ -116,6 +120,8 @@ class _Leaf:
     choices: tuple[tuple[str, Mapping[str, str]], ...]
     #: The list file the question picks from (``courses.csv``), or None.
     choice_file: str | None = None
+    #: A list answer shown as its items joined by spaces (geopoints, rankings).
+    joined: bool = False
 
 
 @dataclass(frozen=True)
@@ -228,6 +234,7 @@ class FormTables:
                 spec["kind"] == "select_multiple",
                 choices,
                 spec.get("choice_file") if spec["kind"] in _SELECTS else None,
+                spec["kind"] in _LISTED_KINDS or spec.get("type") in _LISTED_TYPES,
             )
 
 
@@ -322,6 +329,12 @@ def _shown(leaf: _Leaf, language: str | None, labels: Labels | None) -> Callable
                 row.extend([1 if name in picked else 0 for name in names])
 
         return multiple
+    if leaf.joined:
+
+        def joined(value: Any, row: list, _day: dt.date | None) -> None:
+            row.append(" ".join(map(str, value)) if isinstance(value, list) else value)
+
+        return joined
     if leaf.kind in ("date", "datetime"):
         kind = leaf.kind
 
