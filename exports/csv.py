@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
+import re
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import IO, Any
 
 from exports.table import CLOCK, Table
@@ -64,6 +65,34 @@ def cell(value: Any) -> str:
 #: Types the csv module already writes exactly as :func:`cell` would (None empty, int str(),
 #: float repr()): passed through untouched, which saves a call per cell.
 _NATIVE = frozenset({int, float, type(None)})
+_TIME_KINDS = ("date", "datetime")
+#: A row of only these may be written by joining its cells (None as an empty cell).
+_JOINABLE = _NATIVE | {str}
+#: After a comma: a character a dangerous cell may start with (a formula sign, a tab or line
+#: break, or a blank that may hide one). Joined lines with none, and a safe first cell, need no
+#: cell-by-cell look; a false alarm (a negative number, ", " inside a text) only costs that look.
+_MAYBE_FORMULA = re.compile(r",[=+\-@\s]")
+
+
+_ON_CLOCK = CLOCK.utcoffset(None)
+_CLOCK_SUFFIX = dt.datetime(2000, 1, 1, tzinfo=CLOCK).isoformat()[19:]  # "+07:00"
+
+
+def _time(value: Any) -> Any:
+    """A date or a time as :func:`cell` writes it; any other value as it is.
+
+    An aware time is moved to the clock's wall time by adding the difference of offsets and
+    written without its fraction: the text :func:`cell` gives, for a third less work.
+    """
+    kind = value.__class__
+    if kind is dt.datetime:
+        offset = value.utcoffset()
+        if offset is None:
+            return value.isoformat(timespec="seconds")
+        return (value + (_ON_CLOCK - offset)).isoformat()[:19] + _CLOCK_SUFFIX
+    if kind is dt.date:
+        return value.isoformat()
+    return value
 
 
 def _cells(row) -> list:
@@ -84,24 +113,51 @@ def _cells(row) -> list:
 def iter_csv(table: Table, *, chunk_rows: int = 2000) -> Iterator[bytes]:
     """Yield the CSV file in chunks, for streaming responses.
 
+    Every row of a million-row export passes here, so the common row takes a short way: its
+    date and time columns rendered, its cells (text and numbers, once those are rendered)
+    joined by commas in one call. That line is exactly what the csv module writes when no cell
+    holds a comma, a quote or a line break (one comma fewer than cells, no quote, no line
+    break), and it is safe when no cell can start a formula (:data:`_MAYBE_FORMULA`). Any
+    other row goes through :func:`cell` and the csv module, cell by cell: the same bytes.
+
     :param table: the table.
     :param chunk_rows: rows per yielded chunk.
     :return: byte chunks; the first starts with the BOM and the header row.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    buffer.write(BOM)
-    writer.writerow([cell(h) for h in table.headers])
+    lines: list[str] = [BOM]
+    add = lines.append
+    writerow = csv.writer(SimpleNamespace(write=add), lineterminator="\r\n").writerow
+    writerow([cell(h) for h in table.headers])
+    times = [i for i, column in enumerate(table.columns) if column.kind in _TIME_KINDS]
+    maybe_formula, joinable = _MAYBE_FORMULA.search, _JOINABLE
     pending = 0
     for row in table.rows:
-        writer.writerow(_cells(row))
+        cells = list(row)
+        for i in times:
+            cells[i] = _time(cells[i])
+        if set(map(type, cells)) <= joinable:
+            line = ",".join(map(str, ["" if v is None else v for v in cells]))
+            first = line[:1]
+            if (
+                line.count(",") == len(cells) - 1
+                and '"' not in line
+                and "\n" not in line
+                and "\r" not in line
+                and maybe_formula(line) is None
+                and first not in _DANGEROUS_FIRST
+                and not first.isspace()
+            ):
+                add(line + "\r\n")
+            else:
+                writerow(_cells(cells))
+        else:
+            writerow(_cells(cells))
         pending += 1
         if pending >= chunk_rows:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
+            yield "".join(lines).encode("utf-8")
+            lines.clear()
             pending = 0
-    yield buffer.getvalue().encode("utf-8")
+    yield "".join(lines).encode("utf-8")
 
 
 def write_csv(table: Table, out: IO[bytes]) -> None:

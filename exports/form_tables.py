@@ -44,6 +44,10 @@ _COLUMN_KINDS = {"integer": "integer", "decimal": "decimal"}
 _TYPE_KINDS = {"date": "date", "dateTime": "datetime"}
 _LANGUAGE_TAGS = {"vi": "(vi)", "en": "(en)"}
 _SELECTS = ("select_one", "select_multiple")
+#: Answers stored as lists (a geopoint's numbers, a ranking's codes) that a cell shows joined
+#: by spaces, as ODK writes them: every writer shows them so, and text is cheaper to write.
+_LISTED_KINDS = {"rank"}
+_LISTED_TYPES = {"geopoint", "geotrace", "geoshape"}
 #: What a missing group reads as (never written to).
 _NOTHING: Mapping[str, Any] = {}
 
@@ -116,6 +120,8 @@ class _Leaf:
     choices: tuple[tuple[str, Mapping[str, str]], ...]
     #: The list file the question picks from (``courses.csv``), or None.
     choice_file: str | None = None
+    #: A list answer shown as its items joined by spaces (geopoints, rankings).
+    joined: bool = False
 
 
 @dataclass(frozen=True)
@@ -228,6 +234,7 @@ class FormTables:
                 spec["kind"] == "select_multiple",
                 choices,
                 spec.get("choice_file") if spec["kind"] in _SELECTS else None,
+                spec["kind"] in _LISTED_KINDS or spec.get("type") in _LISTED_TYPES,
             )
 
 
@@ -254,35 +261,34 @@ def _columns(leaves: Sequence[_Leaf], labelled: bool) -> list[Column]:
     return [Column(k, c.header, c.kind) for k, c in zip(keys, columns, strict=True)]
 
 
-def _typed(value: str, kind: str) -> Any:
-    """A date or time answer as a date or datetime; text that is neither stays text."""
-    try:
-        if kind == "date":
-            return dt.date.fromisoformat(value[:10])
-        return dt.datetime.fromisoformat(value)
-    except ValueError:
-        return value
-
-
 class _Flattener:
     """Turns one submission's (or repeat item's) answers into the cells of its table's row.
 
     This runs for every row of every export, so the plan is compiled once: each group on the
-    way to a question is looked up once per row, and a question that is shown as it is stored
-    (most of them) costs a dictionary look-up and an append.
+    way to a question is looked up once per row, a run of questions of one group that are
+    shown as they are stored (most of them) is read in one call (``map(group.get, keys)``),
+    and only the others go through a function of their own (:func:`_shown`).
     """
 
     def __init__(self, leaves: Sequence[_Leaf], language: str | None, labels: Labels | None):
         groups: dict[tuple[str, ...], int] = {(): 0}
         self.steps: list[tuple[int, str]] = []  # (group index, key) of every group but the root
-        self.ops: list[tuple[int, str, Callable | None]] = []
+        #: (group index, key, shower) or, for a run of plain answers, (group index, keys, None)
+        self.ops: list[tuple[int, Any, Callable | None]] = []
         for leaf in leaves:
             for depth in range(1, len(leaf.path)):
                 group = leaf.path[:depth]
                 if group not in groups:
                     groups[group] = len(groups)
                     self.steps.append((groups[group[:-1]], group[-1]))
-            self.ops.append((groups[leaf.path[:-1]], leaf.path[-1], _shown(leaf, language, labels)))
+            index, key = groups[leaf.path[:-1]], leaf.path[-1]
+            show = _shown(leaf, language, labels)
+            if show is None and self.ops and self.ops[-1][0] == index and self.ops[-1][2] is None:
+                self.ops[-1] = (index, (*self.ops[-1][1], key), None)
+            elif show is None:
+                self.ops.append((index, (key,), None))
+            else:
+                self.ops.append((index, key, show))
 
     def cells(self, data: Mapping[str, Any], day: dt.date | None) -> list[Any]:
         """The row's cells, in the columns' order."""
@@ -291,13 +297,12 @@ class _Flattener:
             found = groups[parent].get(key)
             groups.append(found if isinstance(found, dict) else _NOTHING)
         row: list[Any] = []
-        append = row.append
+        extend = row.extend
         for group, key, show in self.ops:
-            value = groups[group].get(key)
             if show is None:
-                append(value)
+                extend(map(groups[group].get, key))
             else:
-                show(value, row, day)
+                show(groups[group].get(key), row, day)
         return row
 
 
@@ -306,29 +311,37 @@ def _shown(leaf: _Leaf, language: str | None, labels: Labels | None) -> Callable
     named = labels is not None and leaf.choice_file is not None
     file = leaf.choice_file
     if leaf.select_multiple:
-        names = [name for name, _ in leaf.choices]
-        words = {name: shown.get(language, name) for name, shown in leaf.choices}
-        joiner = "; " if language else " "
+        return _multiple(leaf, language, labels if named else None)
+    if leaf.joined:
 
-        def multiple(value: Any, row: list, day: dt.date | None) -> None:
-            picked = value if isinstance(value, list) else ([] if value is None else [value])
-            shown = [words.get(v, v) for v in picked] if language else picked
-            row.append(joiner.join(str(v) for v in shown) if picked else None)
-            if named:
-                row.append(_picked_labels(labels, file, picked, day))
-            if value is None:
-                row.extend([None] * len(names))
-            else:
-                row.extend([1 if name in picked else 0 for name in names])
+        def joined(value: Any, row: list, _day: dt.date | None) -> None:
+            row.append(" ".join(map(str, value)) if isinstance(value, list) else value)
 
-        return multiple
-    if leaf.kind in ("date", "datetime"):
-        kind = leaf.kind
+        return joined
+    if leaf.kind == "date":
+        day_of = dt.date.fromisoformat
 
-        def timed(value: Any, row: list, _day: dt.date | None) -> None:
-            row.append(_typed(value, kind) if value.__class__ is str else value)
+        def date(value: Any, row: list, _day: dt.date | None) -> None:
+            if value.__class__ is str:
+                try:  # noqa: SIM105 (suppress() costs a context manager per cell)
+                    value = day_of(value[:10])
+                except ValueError:
+                    pass  # not a date: the text as it was sent
+            row.append(value)
 
-        return timed
+        return date
+    if leaf.kind == "datetime":
+        time_of = dt.datetime.fromisoformat
+
+        def time(value: Any, row: list, _day: dt.date | None) -> None:
+            if value.__class__ is str:
+                try:  # noqa: SIM105 (suppress() costs a context manager per cell)
+                    value = time_of(value)
+                except ValueError:
+                    pass
+            row.append(value)
+
+        return time
     words = (
         {name: shown.get(language, name) for name, shown in leaf.choices}
         if language and leaf.choices
@@ -343,6 +356,38 @@ def _shown(leaf: _Leaf, language: str | None, labels: Labels | None) -> Callable
             row.append(_picked_labels(labels, file, value, day))
 
     return chosen
+
+
+def _multiple(leaf: _Leaf, language: str | None, labels: Labels | None) -> Callable:
+    """A select_multiple: its value (codes, or labels joined by "; "), names, one 0/1 per choice."""
+    names = [name for name, _ in leaf.choices]
+    position = {name: i for i, name in enumerate(names)}
+    none = [None] * len(names)
+    zeros = [0] * len(names)
+    words = {name: shown.get(language, name) for name, shown in leaf.choices}
+    joiner = "; " if language else " "
+    file = leaf.choice_file
+
+    def multiple(value: Any, row: list, day: dt.date | None) -> None:
+        picked = value if isinstance(value, list) else ([] if value is None else [value])
+        shown = [words.get(v, v) for v in picked] if language else picked
+        row.append(joiner.join(map(str, shown)) if picked else None)
+        if labels is not None:
+            row.append(_picked_labels(labels, file, picked, day))
+        if value is None:
+            row.extend(none)
+            return
+        flags = zeros.copy()
+        try:
+            for v in picked:
+                at = position.get(v)
+                if at is not None:
+                    flags[at] = 1
+        except TypeError:  # an unhashable item: compare one by one
+            flags = [1 if name in picked else 0 for name in names]
+        row.extend(flags)
+
+    return multiple
 
 
 def _picked_labels(labels: Labels, file: str, value: Any, on: dt.date | None) -> str | None:

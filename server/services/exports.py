@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,8 +113,10 @@ class _Reader:
         query = query.execution_options(stream_results=True, yield_per=BATCH)
         versions, users, scored, dated = self.versions, self.users, self.scored, self.dated
         loads = orjson.loads
-        result = self.session.connection().execute(query)
-        for batch in result.partitions():
+        batches = self.session.connection().execute(query).partitions()
+        if self.decryptor is None:  # decrypting runs queries of its own on the connection
+            batches = _read_ahead(batches)
+        for batch in batches:
             for (
                 row_id, instance_id, text, version_id, user_id, device_pk, device_id,
                 received, submitted, review_state, encrypted, xml, *marks,
@@ -139,6 +142,21 @@ class _Reader:
         """(id, envelope) of the encrypted submissions, in export order."""
         query = self._select(Submission.id, Submission.xml).where(Submission.is_encrypted.is_(True))
         yield from self.session.execute(query.execution_options(yield_per=BATCH)).tuples()
+
+
+def _read_ahead(batches: Iterator[list]) -> Iterator[list]:
+    """The batches, each next one fetched in a thread while the caller writes this one.
+
+    The database prepares and sends the next rows (and the driver waits for them, without the
+    GIL) while Python turns these into cells: the two no longer take turns. Only one fetch is
+    ever under way, so the connection is never used by two threads at once; a caller that
+    stops early waits for it before the connection is used again.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-rows") as fetcher:
+        pending = fetcher.submit(next, batches, None)
+        while (batch := pending.result()) is not None:
+            pending = fetcher.submit(next, batches, None)
+            yield batch
 
 
 def _wrapped(subtree: tuple[str, ...], text: str | None) -> dict[str, Any]:
