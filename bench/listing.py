@@ -34,13 +34,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import export as harness
+import export as bench_export
+
+from harness.databases import create_database, drop_database
+from harness.gunicorn import Gunicorn
 
 TARGET_METADATA_US = 150_000 / 12_000
 TARGET_DATA_RATE = 30_000.0
 
 
-def walk(server: harness.Gunicorn, token: str, limit: int, data: bool) -> tuple[float, int, int]:
+def walk(server: Gunicorn, token: str, limit: int, data: bool) -> tuple[float, int, int]:
     """Page through the whole listing once: (seconds, rows, bytes)."""
     headers = {"Authorization": f"Bearer {token}"}
     seen: set[int] = set()
@@ -52,7 +55,7 @@ def walk(server: harness.Gunicorn, token: str, limit: int, data: bool) -> tuple[
         if cursor:
             query += f"&cursor={cursor}"
         status, body = server.get(
-            f"/api/v1/forms/{harness.FORM_ID}/submissions?{query}", headers, timeout=120
+            f"/api/v1/forms/{bench_export.FORM_ID}/submissions?{query}", headers, timeout=120
         )
         if status != 200:
             raise RuntimeError(f"HTTP {status}: {body[:300]!r}")
@@ -74,13 +77,19 @@ def walk(server: harness.Gunicorn, token: str, limit: int, data: bool) -> tuple[
 def run_size(args, backend: str, size: int) -> list[str]:
     """Load one database and time the listings on it; returns result lines."""
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-listing-{backend}-{size}-", dir=args.tmp))
-    url, name = harness.create_database(args, backend, workdir)
+    url, name = create_database(backend, args.postgres_url, workdir, "bench_listing")
     lines = []
     try:
-        env, token = harness.prepare(url, workdir)
-        loaded = harness.Loader(args, backend, url, workdir / "storage").run(size)
+        env, token = bench_export.prepare(url, workdir)
+        loaded = bench_export.Loader(args, backend, url, workdir / "storage").run(size)
         print(f"  loaded {size:,} submissions in {loaded.seconds:.1f} s", flush=True)
-        server = harness.Gunicorn(args, env, workdir / "gunicorn.log", None)
+        server = Gunicorn(
+            env,
+            workdir / "gunicorn.log",
+            workers=args.workers,
+            worker_class=args.worker_class,
+            threads=args.threads,
+        )
         try:
             for data in args.modes:
                 walk(server, token, args.limit, data)  # warm the worker and the caches
@@ -110,7 +119,7 @@ def run_size(args, backend: str, size: int) -> list[str]:
             server.stop()
     finally:
         if not args.keep:
-            harness.drop_database(args, name)
+            drop_database(args.postgres_url, name)
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             print(f"  kept {workdir} ({url})")
@@ -126,9 +135,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=1000, help="page size (the API's maximum)")
     parser.add_argument("--repeat", type=int, default=5, help="timed walks; the median counts")
     parser.add_argument("--postgres-url", default=os.environ.get("TAPHUAN_TEST_POSTGRES_URL"))
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="sync")
-    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=None, help="default: as scripts/serve")
+    parser.add_argument("--worker-class", default=None, help="default: as scripts/serve")
+    parser.add_argument("--threads", type=int, default=None, help="default: as scripts/serve")
     parser.add_argument("--photo-fraction", type=float, default=0.01)
     parser.add_argument("--photo-bytes", type=int, default=4096)
     parser.add_argument("--batch", type=int, default=5000)
@@ -148,7 +157,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark."""
     args = parse_args(argv)
-    print(harness.environment(args), flush=True)
+    print(bench_export.environment(args), flush=True)
     lines = []
     for backend in args.backends:
         for size in args.sizes:
