@@ -52,7 +52,11 @@ def engine_options(settings: Mapping[str, Any]) -> dict[str, Any]:
     # Sessions speak UTC, the zone every stored time is in: the driver then hands back times
     # already tagged UTC, and reading them costs no conversion per value (a listing reads
     # two per row). No query of ours depends on the session's zone.
-    return {"connect_args": {"options": "-c timezone=UTC"}}
+    # The URL's own ``options`` (e.g. ``-c lock_timeout=…``) are kept: connect_args would
+    # otherwise replace them.
+    given = make_url(settings["DATABASE_URL"]).query.get("options", "")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    return {"connect_args": {"options": f"{given} -c timezone=UTC".strip()}}
 
 
 def configure_engine(app: Flask) -> None:
