@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from server.errors import CourseExists, SubmissionExists, UserExists
 from server.models import Course, Enrolment, Person, User
 from server.models.integrity import CONFLICTS, conflict_for, violated_constraint
-from tests.conftest import NOW
+from tests.factories import NOW
 
 
 def _user(name: str, role: str = "admin") -> User:
