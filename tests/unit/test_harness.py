@@ -47,7 +47,7 @@ def test_machine_cpu_counts_up():
     time.sleep(0.05)
     delta = proc.machine_cpu() - first
     assert delta.total > 0
-    assert 0 <= delta.process <= delta.total
+    assert 0 <= delta.process <= delta.total + 1e-6  # equal on a busy machine, but for rounding
 
 
 def test_gunicorn_is_started_as_scripts_serve_starts_it(monkeypatch):
