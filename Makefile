@@ -7,9 +7,10 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 # make test: two pytest processes (each with its own databases, servers and browser), whole
-# modules per process; branch coverage of server/ and exports/ must stay above the floor.
+# modules per process; branch coverage of server/ and exports/ must stay above the floor
+# (just under the measured figure: 94.53 % when the floor was set).
 TEST_WORKERS ?= -n 2 --dist loadscope
-COVERAGE_FLOOR ?= 0
+COVERAGE_FLOOR ?= 94
 FLASK = .venv/bin/flask --app wsgi
 export HOST PORT
 

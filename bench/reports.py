@@ -55,7 +55,6 @@ import platform
 import random
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -69,7 +68,7 @@ import sqlalchemy as sa
 
 # The harness, and this checkout's server rather than an installed one.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness.cli import app_env, flask
+from harness.cli import app_env, flask, run_python
 from harness.databases import PostgresCpu, create_database, drop_database, libpq
 from harness.gunicorn import Gunicorn
 from harness.proc import MemorySampler, cpu_seconds, reset_peak
@@ -852,8 +851,7 @@ with app.app_context():
     print(json.dumps({{"total": total, "sql": sql, "statements": sum(v[0] for v in stats.values()),
         "top": sorted(([k, v[0], v[1]] for k, v in stats.items()), key=lambda r: -r[2])[:12]}}))
 """
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=900, check=False)  # fmt: skip
+    out = run_python(code, env, timeout=900)
     if out.returncode != 0:
         return [f"sql profile failed: {out.stderr[-1500:]}"]
     data = json.loads(out.stdout.strip().splitlines()[-1])

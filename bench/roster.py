@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,8 +21,7 @@ from pathlib import Path
 
 # The harness, and this checkout's server rather than an installed one.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import ROOT
-from harness.cli import app_env, run_measured
+from harness.cli import app_env, run_measured, run_python
 from harness.databases import create_database, drop_database
 
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Rơ Châm"]
@@ -124,15 +122,9 @@ def bench(backend: str, register: Path, people: int, workdir: Path) -> dict:
             "    t = time.perf_counter(); refresh_pickers(db.session, now=dt.datetime.now(dt.UTC));"
             " db.session.commit(); print(f'{time.perf_counter() - t:.3f}')\n"
         )
-        picker = subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        picker = run_python(code, env, timeout=300)
+        if picker.returncode != 0:
+            raise SystemExit(f"pickers refresh failed:\n{picker.stdout}\n{picker.stderr}")
         return {
             "backend": backend,
             "people": people,

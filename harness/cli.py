@@ -69,6 +69,20 @@ def flask(args: list[str], env: dict[str, str], *, timeout: float = 600) -> str:
     return result.stdout
 
 
+def run_python(
+    code: str, env: dict[str, str], *, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """Run Python ``code`` in its own process, from the repository root, with ``env``.
+
+    For what no CLI command does (timing one service call against a loaded database), still
+    in a process of its own so that it sees the server's code and settings, not the caller's.
+    """
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=timeout, check=False,
+    )  # fmt: skip
+
+
 @dataclass
 class Measured:
     """What one measured command cost."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import socket
 import sqlite3
 
 import psycopg
@@ -12,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from harness.gunicorn import free_port
 from server.extensions import db
 from server.models import Submission, SubmissionAttachment
 from tests.factories import OR, make_config, parts
@@ -102,17 +102,12 @@ def test_a_locked_api_write_is_503_json(client, url, backend, database_url, toke
     assert response.get_json()["error"]["details"] == {"retry_after": 5}
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed again when the block ends
-
-
 @pytest.fixture
 def down_url(backend, database_url, tmp_path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'no-such-folder' / 'taphuan.sqlite3'}"
-    url = make_url(database_url).set(host="127.0.0.1", port=_closed_port())
+    # A port that was free a moment ago: nothing listens there.
+    url = make_url(database_url).set(host="127.0.0.1", port=free_port())
     return url.render_as_string(hide_password=False)
 
 
