@@ -45,7 +45,8 @@ def engine_options(settings: Mapping[str, Any]) -> dict[str, Any]:
     :param settings: the app settings.
     :return: keyword arguments for ``create_engine``.
     """
-    if make_url(settings["DATABASE_URL"]).get_backend_name() == "sqlite":
+    url = make_url(settings["DATABASE_URL"])
+    if url.get_backend_name() == "sqlite":
         return {"connect_args": {"timeout": settings["SQLITE_BUSY_TIMEOUT_MS"] / 1000}}
     # No ``pool_pre_ping``: it costs a round trip on every checkout, several per submission.
     # :func:`configure_engine` pings only connections that sat idle (see IDLE_PING_SECONDS).
@@ -54,7 +55,7 @@ def engine_options(settings: Mapping[str, Any]) -> dict[str, Any]:
     # two per row). No query of ours depends on the session's zone.
     # The URL's own ``options`` (e.g. ``-c lock_timeout=…``) are kept: connect_args would
     # otherwise replace them.
-    given = make_url(settings["DATABASE_URL"]).query.get("options", "")
+    given = url.query.get("options", "")
     given = " ".join(given) if isinstance(given, tuple) else given
     return {"connect_args": {"options": f"{given} -c timezone=UTC".strip()}}
 
