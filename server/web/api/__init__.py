@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, request
 from marshmallow import Schema, ValidationError
 
+from server.database import read_without_transaction
 from server.domain.policy import Action
 from server.errors import AuthenticationRequired, InvalidRequest
 from server.extensions import db
@@ -26,6 +27,15 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 #: Endpoints anyone may read: the API's own description.
 PUBLIC = {"api.openapi_json", "api.docs"}
+
+
+def standalone_reads(view: Callable) -> Callable:
+    """Mark a GET view whose statements each stand alone (see ``read_without_transaction``).
+
+    Its request, authentication included, then runs without BEGIN/ROLLBACK on PostgreSQL.
+    """
+    view.standalone_reads = True
+    return view
 
 
 def operation(summary: str, *, tags: tuple[str, ...] = (), query: type[Schema] | None = None,
@@ -87,6 +97,9 @@ def authenticate() -> None:
     """Find the user behind the bearer token (the API description is public)."""
     if request.endpoint in PUBLIC:
         return
+    view = current_app.view_functions.get(request.endpoint)
+    if request.method in ("GET", "HEAD") and getattr(view, "standalone_reads", False):
+        read_without_transaction(db.session)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     user = user_for_api_token(db.session, token.strip()) if scheme.lower() == "bearer" else None
     if user is None:

@@ -16,7 +16,7 @@ from server.services import review
 from server.services.attachment_store import AttachmentStore, safe_content_type
 from server.services.permissions import require, units_of
 from server.services.submission_queries import SubmissionFilters, history, list_submissions
-from server.web.api import bp, json_body, operation, parse
+from server.web.api import bp, json_body, operation, parse, standalone_reads
 from server.web.api.forms import readable_form
 from server.web.api.presenters import audit_data, listed_items, submission_detail
 from server.web.api.schemas import (
@@ -60,6 +60,7 @@ def _detail(row):
     response=SubmissionPage,
     errors=(403, 404, 422),
 )
+@standalone_reads
 def list_form_submissions(form_id: str):
     """List a form's current submissions."""
     form = readable_form(form_id)

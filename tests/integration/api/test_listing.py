@@ -110,3 +110,60 @@ def test_a_page_is_one_statement_whatever_its_size(client, publish, submit, toke
         submit(photo_xml(f"uuid:{n}", f"n{n}", f"{n}.jpg"), files=files, at=at)
     assert reads_of_submissions("limit=1000&data=true") == 1
     assert reads_of_submissions("limit=1000") == 1
+
+
+def test_a_page_costs_three_statements_and_no_transaction_on_postgresql(
+    client, publish, submit, token_for
+):
+    """The token with its user and forms, the form, the page; PostgreSQL gets no BEGIN."""
+    publish("export_demo.md")
+    admin = token_for()
+    for n in range(3):
+        submit(photo_xml(f"uuid:{n}", f"n{n}", ""), at=NOW + dt.timedelta(minutes=n))
+    statements: list[str] = []
+    autocommit: list[bool] = []
+
+    def count(conn, _cursor, statement, *_args):
+        statements.append(statement)
+        autocommit.append(getattr(conn.connection.dbapi_connection, "autocommit", False))
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.get("/api/v1/forms/export_demo/submissions?limit=2", headers=admin)
+        assert response.status_code == 200
+        cursor = response.get_json()["next_cursor"]
+        statements.clear()
+        autocommit.clear()
+        # A served request starts with a fresh session; the tests' app context keeps one.
+        db.session.rollback()
+        url = f"/api/v1/forms/export_demo/submissions?limit=2&cursor={cursor}"
+        assert [i["instance_id"] for i in client.get(url, headers=admin).get_json()["items"]] == [
+            "uuid:0"
+        ]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+        db.session.rollback()
+    assert len(statements) == 3, statements
+    assert "api_tokens" in statements[0] and "user_forms" in statements[0]
+    # PostgreSQL runs them without BEGIN/ROLLBACK; SQLite keeps its transaction (one snapshot,
+    # no round trip).
+    assert autocommit == [db.engine.dialect.name == "postgresql"] * 3
+
+
+def test_a_revoked_or_disabled_token_is_refused_by_the_joined_lookup(
+    client, publish, token_for, app
+):
+    from server.models import ApiToken, User
+
+    publish("export_demo.md")
+    admin = token_for()
+    assert client.get("/api/v1/forms/export_demo/submissions", headers=admin).status_code == 200
+    with app.app_context():
+        db.session.execute(sa.update(ApiToken).values(revoked_at=NOW))
+        db.session.commit()
+    assert client.get("/api/v1/forms/export_demo/submissions", headers=admin).status_code == 401
+    other = token_for("khac")
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.username == "khac").values(is_active=False))
+        db.session.commit()
+    assert client.get("/api/v1/forms/export_demo/submissions", headers=other).status_code == 401
