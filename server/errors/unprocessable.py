@@ -40,6 +40,10 @@ class InvalidRequest(Unprocessable):
                 en="multipart field '{field}' is required",
                 vi="Thiếu trường '{field}' trong dữ liệu gửi lên (multipart).",
             ),
+            "tablet_name_and_forms": Template(
+                en="name the tablet and pick at least one form",
+                vi="Hãy đặt tên máy và chọn ít nhất một biểu mẫu.",
+            ),
             "not_a_choice": Template(
                 en="{field} must be one of {choices:join}",
                 vi="{field} phải là một trong: {choices:join}.",

@@ -82,6 +82,7 @@ def test_a_tablet_needs_a_name_and_a_form(app, client):
     response = create(client, forms=())
     assert response.status_code == 400
     assert "chọn ít nhất một biểu mẫu" in response.get_data(as_text=True)
+    assert "pick at least one form" in response.get_data(as_text=True)
     unknown = create(client, forms=("khong-co",))
     assert unknown.status_code == 400
     assert db.session.scalar(sa.select(sa.func.count(Device.id))) == 0

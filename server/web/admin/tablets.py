@@ -17,7 +17,7 @@ from flask import current_app, g, redirect, render_template, request, url_for
 from exports.qr import qr_png
 from server.domain.collect_settings import collect_settings, qr_payload
 from server.domain.policy import Action
-from server.errors import ServiceError
+from server.errors import InvalidRequest, ServiceError
 from server.extensions import db
 from server.services import accounts
 from server.services.forms import list_forms
@@ -61,10 +61,10 @@ def create_tablet():
     require(g.user, Action.DEVICE_MANAGE)
     label = request.form.get("label", "").strip()[:255]
     chosen = request.form.getlist("form")
-    if not label or not chosen:
-        error = "Hãy đặt tên máy và chọn ít nhất một biểu mẫu. / Name the tablet and pick a form."
-        return _page(error=error, chosen=set(chosen), label=label), 400
     try:
+        if not label or not chosen:
+            missing = {"label": ["required"]} if not label else {"form": ["required"]}
+            raise InvalidRequest(reason="tablet_name_and_forms", fields=missing)
         device, token = accounts.create_device(
             label, form_ids=chosen, session=db.session, now=_now()
         )
