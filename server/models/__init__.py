@@ -7,6 +7,7 @@ from server.models.evaluation import AnswerKeyChange, CommentCode, IdentityLink,
 from server.models.first_run import FirstRunCode
 from server.models.forms import Form, FormMedia, FormVersion
 from server.models.needs import KpiTarget, NeedsChoice, NeedsRating, NeedsResponse, ReportSetting
+from server.models.projection_failures import ProjectionFailure
 from server.models.roster import Person, PersonCertificate, Posting
 from server.models.security import AuthThrottle, DigestNonceUse, WebSession
 from server.models.setup import SetupGeneration
@@ -41,6 +42,7 @@ __all__ = [
     "Person",
     "PersonCertificate",
     "Posting",
+    "ProjectionFailure",
     "ReportSetting",
     "SetupGeneration",
     "Submission",
