@@ -20,6 +20,9 @@ VI_NAV = [
     "Đánh giá khóa học",
     "Tổng hợp chương trình",
     "Máy tính bảng",
+    "Người dùng",
+    "Đơn vị hành chính",
+    "Nhật ký",
 ]
 
 

@@ -46,6 +46,7 @@ TABLES = {
     "needs_choices",
     "setup_generation",
     "first_run_codes",
+    "password_links",
 }
 
 
