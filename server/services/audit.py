@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, joinedload
 from exports import CLOCK, Column, Table, clock_header
 from server.domain.policy import Action
 from server.errors import InvalidRequest
-from server.models import AuditEvent, User
+from server.models import ApiToken, AuditEvent, User
 from server.services.permissions import require
 
 #: Events on one page of the log.
@@ -82,8 +82,8 @@ class AuditFilters:
         args = {
             "actor": "" if self.actor is None else str(self.actor),
             "action": self.action or "",
-            "since": self.since.isoformat() if self.since else "",
-            "until": self.until.isoformat() if self.until else "",
+            "since": f"{self.since:%d/%m/%Y}" if self.since else "",
+            "until": f"{self.until:%d/%m/%Y}" if self.until else "",
         }
         return {key: value for key, value in args.items() if value}
 
@@ -105,17 +105,24 @@ def parse_filters(values: Mapping[str, str]) -> AuditFilters:
             actor = int(actor)
     days: dict[str, dt.date | None] = {}
     for name in ("since", "until"):
-        raw = (values.get(name) or "").strip()
+        raw = (values.get(name) or "").strip()[:20]
         try:
-            days[name] = dt.date.fromisoformat(raw) if raw else None
+            days[name] = _day(raw) if raw else None
         except ValueError:
-            problems[name] = ["not a date (yyyy-mm-dd)"]
+            problems[name] = ["not a date (dd/mm/yyyy)"]
     if problems:
         raise InvalidRequest(fields=problems)
     if days["since"] and days["until"] and days["since"] > days["until"]:
         raise InvalidRequest(reason="period_reversed", fields={"since": ["after until"]})
     action = (values.get("action") or "").strip()[:64] or None
     return AuditFilters(actor=actor, action=action, **days)
+
+
+def _day(text: str) -> dt.date:
+    """A day written the Vietnamese way (22/11/2026) or as ISO (2026-11-22)."""
+    if "/" in text:
+        return dt.datetime.strptime(text, "%d/%m/%Y").date()
+    return dt.date.fromisoformat(text)
 
 
 @dataclass(frozen=True)
@@ -207,6 +214,33 @@ def actors(session: Session) -> list[User]:
     acted = sa.select(AuditEvent.actor_user_id).where(AuditEvent.actor_user_id.is_not(None))
     query = sa.select(User).where(User.id.in_(acted)).order_by(User.username)
     return list(session.execute(query).scalars())
+
+
+def target_labels(session: Session, events: list[AuditEvent]) -> dict[tuple[str, int], str]:
+    """Names of the events' targets where a name exists: users and API tokens.
+
+    :param session: the database session.
+    :param events: the events shown.
+    :return: {(target_type, target_id): name}; one query per kind of target.
+    """
+    wanted: dict[str, set[int]] = {"users": set(), "api_tokens": set()}
+    for event in events:
+        if event.target_type in wanted and event.target_id is not None:
+            wanted[event.target_type].add(event.target_id)
+    labels: dict[tuple[str, int], str] = {}
+    if wanted["users"]:
+        rows = session.execute(
+            sa.select(User.id, User.username).where(User.id.in_(wanted["users"]))
+        )
+        labels.update({("users", i): name for i, name in rows})
+    if wanted["api_tokens"]:
+        rows = session.execute(
+            sa.select(ApiToken.id, ApiToken.label, User.username)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.id.in_(wanted["api_tokens"]))
+        )
+        labels.update({("api_tokens", i): f"{name}: {label}" for i, label, name in rows})
+    return labels
 
 
 def describe(details: Mapping[str, Any]) -> str:

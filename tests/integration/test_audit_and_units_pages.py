@@ -84,14 +84,18 @@ def test_filters_by_actor_action_and_vietnam_days(client, admin):
     signed_in(client)
     by_console = client.get(f"/admin/audit?actor={audit.CONSOLE}").get_data(as_text=True)
     assert by_console.count("máy chủ / console</td>") == 4  # i = 0, 3, 6, 9
+    assert f'<a href="/admin/people/{admin.id}">quantri</a>' in by_console  # the target, named
     by_admin = client.get(f"/admin/audit?actor={admin.id}&action=user.role")
     assert by_admin.get_data(as_text=True).count("<code>user.role</code>") == 3  # i = 1, 5, 7
     # NOW is 16:30 on 23/11 in Vietnam; the day before holds exactly one event
-    day = client.get("/admin/audit?since=2026-11-22&until=2026-11-22").get_data(as_text=True)
+    day = client.get("/admin/audit?since=22/11/2026&until=22/11/2026").get_data(as_text=True)
     assert "to: b8</td>" in day and "to: b9</td>" not in day and "to: b7</td>" not in day
     reversed_ = client.get("/admin/audit?since=2026-11-23&until=2026-11-01")
     assert reversed_.status_code == 422 and "422.1" in reversed_.get_data(as_text=True)
     assert client.get("/admin/audit?since=hôm-qua").status_code == 422
+    assert client.get("/admin/audit?until=31/02/2026").status_code == 422
+    iso = client.get("/admin/audit?since=2026-11-22&until=2026-11-22").get_data(as_text=True)
+    assert "to: b8</td>" in iso and 'value="2026-11-22"' in iso
     assert client.get("/admin/audit?actor=lan").status_code == 422
 
 

@@ -42,7 +42,9 @@ def create(client, **fields):
 
 def link_code(response) -> str:
     html = response.get_data(as_text=True)
-    return re.search(r'<code class="url link">[^<]*/set-password/([^<]+)</code>', html).group(1)
+    return re.search(
+        r'id="link" class="copy" readonly value="[^"]*/set-password/([^"]+)"', html
+    ).group(1)
 
 
 def test_an_account_is_created_with_a_one_time_link_the_person_uses(

@@ -46,6 +46,7 @@ def audit_log():
         actions=audit.action_names(db.session),
         console=audit.CONSOLE,
         describe=audit.describe,
+        targets=audit.target_labels(db.session, page.events) if page else {},
         newer_url=page and page.newer and url_for("admin.audit_log", after=page.newer, **args),
         older_url=page and page.older and url_for("admin.audit_log", before=page.older, **args),
         newest_url=url_for("admin.audit_log", **args),
