@@ -57,7 +57,22 @@ def submit(page, form_selector: str) -> None:
 
 
 def fits(tab: BrowserPage, viewport) -> None:
+    """Nothing wider than the screen, and every field and button named for a screen reader."""
     assert tab.page.evaluate("document.documentElement.scrollWidth") <= viewport[0]
+    assert tab.page.evaluate(UNNAMED) == []
+    assert tab.page.locator("main h1").count() == 1
+
+
+#: Fields without a label and buttons or links without a name, in the page's main part.
+UNNAMED = """() => [
+  ...Array.from(document.querySelectorAll(
+      "main input:not([type=hidden]), main select, main textarea"))
+    .filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label"))
+    .map(el => "field " + (el.name || el.id)),
+  ...Array.from(document.querySelectorAll("main button, main a"))
+    .filter(el => !(el.innerText || "").trim() && !el.getAttribute("aria-label"))
+    .map(el => el.tagName + " " + el.outerHTML.slice(0, 60)),
+]"""
 
 
 @pytest.mark.parametrize(("name", "viewport", "lang"), VIEWS)
@@ -76,6 +91,7 @@ def test_create_a_person_who_sets_their_own_password_then_manage_them(
     page.locator("select[name=role]").select_option("trainer")
     page.locator("input[name=form][value=simple]").check()
     tab.screenshot(f"people-list-{name}-{lang}")
+    fits(tab, viewport)
     submit(page, "form[action='/admin/people']")
     link = page.locator("#link").input_value()
     assert "/set-password/" in link
@@ -86,10 +102,15 @@ def test_create_a_person_who_sets_their_own_password_then_manage_them(
     person = open_page(viewport)
     person.page.goto(link)
     assert username in person.page.locator("main").inner_text()
-    person.page.locator("input[name=password]").fill("mật-khẩu-của-giảng")
-    person.page.locator("input[name=password_again]").fill("mật-khẩu-của-giảng")
+    # by keyboard alone: the password field has the focus, Tab to the next, Enter sends
+    assert person.page.evaluate("document.activeElement.name") == "password"
+    person.page.keyboard.type("mật-khẩu-của-giảng")
+    person.page.keyboard.press("Tab")
+    person.page.keyboard.type("mật-khẩu-của-giảng")
     person.screenshot(f"set-password-{name}")
-    submit(person.page, "main form")
+    fits(person, viewport)
+    with person.page.expect_navigation():
+        person.page.keyboard.press("Enter")
     assert "Đã đặt mật khẩu" in person.page.locator("main").inner_text()
     person.sign_in(username, "mật-khẩu-của-giảng")
     assert person.page.locator(".account .user").inner_text() == username
@@ -116,6 +137,7 @@ def test_create_a_person_who_sets_their_own_password_then_manage_them(
     bearer = {"Authorization": f"Bearer {token}"}
     assert requests.get(f"{live_server.url}/api/v1/forms", headers=bearer, timeout=10).ok
     tab.screenshot(f"people-token-{name}-{lang}")
+    fits(tab, viewport)
     page.locator("main a", has_text=username).click()
     page.wait_for_load_state()
     submit(page, "form[action*='/tokens/'][action$='/revoke']")
@@ -136,7 +158,9 @@ def test_create_a_person_who_sets_their_own_password_then_manage_them(
 
 
 @pytest.mark.parametrize(("name", "viewport", "lang"), VIEWS)
-def test_the_last_administrator_is_told_why_they_cannot_step_down(open_page, name, viewport, lang):
+def test_the_last_administrator_is_told_why_they_cannot_step_down(
+    open_page, published, name, viewport, lang
+):
     tab = open_page(viewport)
     tab.sign_in(path="/admin/people")
     page = tab.page
@@ -148,6 +172,7 @@ def test_the_last_administrator_is_told_why_they_cannot_step_down(open_page, nam
     alert = page.locator("[role=alert]").inner_text()
     assert "quản trị cuối cùng" in alert and "409.9" in alert
     tab.screenshot(f"person-last-admin-{name}-{lang}")
+    fits(tab, viewport)
     # a 409 page is an answer on purpose; nothing else may complain
     assert [p for p in tab.problems() if "status of 409" not in p] == []
 
@@ -201,6 +226,7 @@ def test_import_units_then_browse_and_search_them(
     assert "400.10" in page.locator("[role=alert]").inner_text()
     assert page.locator("table.row-errors tbody tr").count() == 2
     tab.screenshot(f"units-import-errors-{name}-{lang}")
+    fits(tab, viewport)
     page.locator("input[type=file]").set_input_files(str(good))
     submit(page, "form[enctype]")
     assert "Đã nhập" in page.locator("[role=status]").inner_text()

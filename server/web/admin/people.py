@@ -18,7 +18,6 @@ from server.errors import PasswordLinkSpent, ServiceError
 from server.extensions import db
 from server.models.accounts import ROLES
 from server.services import page_sessions, people
-from server.services.accounts import list_users
 from server.services.forms import list_forms
 from server.services.permissions import require
 from server.web.admin import bp
@@ -55,7 +54,7 @@ def _link(code: str) -> str:
 def _list_page(*, error: ServiceError | None = None, values: dict | None = None, status=200):
     return render_template(
         "admin/people.html",
-        users=list_users(db.session),
+        users=people.list_people(db.session),
         pending=people.pending_links(db.session, now=_now()),
         roles=ROLES,
         forms=list_forms(db.session),
