@@ -44,12 +44,13 @@ def create_user_command(username: str, role: str, full_name: str, form_ids: tupl
     """Create a user; the password comes from TAPHUAN_PASSWORD or a prompt."""
     password = _password()
     user = commit_or_fail(
-        lambda: accounts.create_user(
-            username,
+        lambda: people.create_with_password(
+            db.session,
+            None,
+            username=username,
             role=role,
             password=password,
             realm=current_app.config["AUTH_REALM"],
-            session=db.session,
             full_name=full_name,
             form_ids=form_ids,
             now=now(),
@@ -66,8 +67,8 @@ def set_password_command(username: str) -> None:
 
     def change():
         user = accounts.get_user(db.session, username)
-        accounts.set_password(user, password, realm=current_app.config["AUTH_REALM"])
-        return user
+        realm = current_app.config["AUTH_REALM"]
+        return people.set_password(db.session, None, user, password, realm=realm, now=now())
 
     commit_or_fail(change)
     click.echo(f"password changed for {username}")

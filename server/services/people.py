@@ -13,9 +13,9 @@ what an administrator does with them, for the People page and the ``users`` CLI 
   :data:`LINK_LIFETIME`. A reset also replaces the old password at once, so whoever knew it
   (and every page session) is out before the new one is chosen;
 * **the pages always keep an active administrator**: disabling or demoting the last one from a
-  page is refused (:class:`~server.errors.LastAdministrator`), with the rows of the active
-  administrators locked while it is decided so that two administrators demoting each other at
-  the same moment cannot both succeed. The console may still do it (retiring an
+  page is refused (:class:`~server.errors.LastAdministrator`), with the active administrators
+  locked while it is decided so that two administrators disabling each other at the same
+  moment cannot both succeed. The console may still do it (retiring an
   installation's last account); ``make run`` then prints a first-run link again.
 """
 
@@ -123,6 +123,70 @@ def create_person(
         },
     )
     return user, issue_link(session, actor, user, purpose="invite", now=now)
+
+
+def create_with_password(
+    session: Session,
+    actor: User | None,
+    *,
+    username: str,
+    role: str,
+    password: str,
+    realm: str,
+    now: dt.datetime,
+    full_name: str = "",
+    form_ids: Sequence[str] = (),
+) -> User:
+    """Create a user with a password typed at the console (``users create``), audited (flushes).
+
+    :raises RoleNotAllowed: the actor may not manage users.
+    :raises InvalidAccount, UserExists, FormNotFound: as :func:`accounts.create_user`.
+    """
+    _check(actor)
+    user = accounts.create_user(
+        username,
+        role=role,
+        password=password,
+        realm=realm,
+        session=session,
+        full_name=full_name,
+        form_ids=form_ids,
+        now=now,
+    )
+    record(
+        session,
+        user=actor,
+        action="user.create",
+        target=user,
+        now=now,
+        details={"username": user.username, "role": role, "forms": [f.form_id for f in user.forms]},
+    )
+    return user
+
+
+def set_password(
+    session: Session, actor: User | None, user: User, password: str, *, realm: str, now: dt.datetime
+) -> User:
+    """Set a user's password typed at the console (``users set-password``), audited (flushes).
+
+    Every page session of the user ends, as :func:`accounts.set_password` does.
+
+    :raises RoleNotAllowed: the actor may not manage users.
+    :raises InvalidAccount: the password is too short.
+    """
+    _check(actor)
+    accounts.set_password(user, password, realm=realm)
+    _kill_links(session, user, now=now)
+    session.flush()
+    record(
+        session,
+        user=actor,
+        action="user.password_set",
+        target=user,
+        now=now,
+        details={},
+    )
+    return user
 
 
 def _known_units(session: Session, codes: Sequence[str]) -> list[str]:
@@ -263,15 +327,22 @@ def _keep_an_administrator(
 ) -> None:
     """Refuse a change from a page that would leave no active administrator.
 
-    Every active administrator's row is locked (PostgreSQL; SQLite has one writer at a time)
-    before counting, so two concurrent demotions are decided one after the other.
+    The active administrators' rows are locked before they are counted, by an UPDATE that
+    changes nothing: on PostgreSQL it takes their row locks (as ``FOR UPDATE`` would), on SQLite
+    the database's write lock (a plain SELECT there runs outside any transaction). A second
+    administrator deciding at the same moment waits, then counts what the first committed.
     """
     if actor is None or user.role != "admin" or not user.is_active:
         return
-    admins = session.execute(
-        sa.select(User.id).where(User.role == "admin", User.is_active.is_(True)).with_for_update()
-    ).scalars()
-    if not any(admin_id != user.id for admin_id in admins):
+    active_admins = (User.role == "admin", User.is_active.is_(True))
+    session.execute(
+        sa.update(User)
+        .where(*active_admins)
+        .values(role=User.role)
+        .execution_options(synchronize_session=False)
+    )
+    others = session.execute(sa.select(User.id).where(*active_admins, User.id != user.id).limit(1))
+    if others.first() is None:
         raise LastAdministrator(username=user.username, reason=reason)
 
 

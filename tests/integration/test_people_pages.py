@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
+from server.errors import LastAdministrator
 from server.extensions import db
 from server.models import ApiToken, AuditEvent, PasswordLink, User
 from server.services import accounts, people
@@ -251,7 +254,16 @@ def test_an_expired_link_is_refused(app, client, admin, make_user):
     assert accounts.check_basic(db.session, "lan", PASSWORD) is not None  # nothing changed
 
 
-def test_the_cli_assigns_through_the_same_service_and_audits(app, runner, admin, make_user):
+def test_the_cli_goes_through_the_same_service_and_is_audited(
+    app, runner, admin, make_user, monkeypatch
+):
+    monkeypatch.setenv("TAPHUAN_PASSWORD", "mật-khẩu-dòng-lệnh")
+    assert runner.invoke(args=["users", "create", "thu", "--role", "collector"]).exit_code == 0
+    assert runner.invoke(args=["users", "set-password", "thu"]).exit_code == 0
+    actions = db.session.execute(sa.select(AuditEvent.action, AuditEvent.actor_user_id)).all()
+    assert actions == [("user.create", None), ("user.password_set", None)]
+    db.session.execute(sa.delete(AuditEvent))
+    db.session.commit()
     make_user("lan", role="planner")
     result = runner.invoke(args=["users", "assign", "lan", "--form", "simple"])
     assert result.exit_code == 0, result.output
@@ -263,3 +275,35 @@ def test_the_cli_assigns_through_the_same_service_and_audits(app, runner, admin,
         None,
         ["simple"],
     )
+
+
+def test_two_administrators_disabling_each_other_at_once_leave_one(app, make_user):
+    """The second decision waits for the first and counts what it committed."""
+    a, b = make_user("a", role="admin"), make_user("b", role="admin")
+    first, second = Session(db.engine), Session(db.engine)
+    outcome: list[str] = []
+
+    def the_other_one() -> None:
+        try:
+            people.disable(second, second.get(User, b.id), second.get(User, a.id), now=NOW)
+            second.commit()
+            outcome.append("disabled")
+        except LastAdministrator:
+            second.rollback()
+            outcome.append("refused")
+
+    try:
+        people.disable(first, first.get(User, a.id), first.get(User, b.id), now=NOW)
+        thread = threading.Thread(target=the_other_one)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive()  # waiting for the first administrator's decision
+        first.commit()
+        thread.join(30)
+    finally:
+        first.close()
+        second.close()
+    assert outcome == ["refused"]
+    db.session.expire_all()
+    active = db.session.execute(sa.select(User.username).where(User.is_active.is_(True)))
+    assert list(active.scalars()) == ["a"]
