@@ -150,13 +150,15 @@ def _entries(session: Session, units: list[AdminUnit], period: str) -> list[Unit
 
 
 def import_units_file(
-    content: bytes, *, filename: str, actor: User, session: Session, now: dt.datetime
+    content: bytes, *, filename: str, actor: User | None, session: Session, now: dt.datetime
 ) -> UnitsResult:
-    """Import local or historical units from a CSV sent from a page, all or nothing (flushes).
+    """Import local or historical units from a CSV, all or nothing, with an audit event (flushes).
+
+    The page and ``flask --app wsgi units import`` both come here.
 
     :param content: the file's bytes.
     :param filename: its name, for messages.
-    :param actor: the administrator.
+    :param actor: the administrator (None: the server's console).
     :param session: the database session.
     :param now: the time.
     :return: the counts.
@@ -164,19 +166,16 @@ def import_units_file(
     :raises InvalidUnitsFile: with every bad row; nothing is changed.
     :raises EmptyFile: an empty file.
     """
-    require(actor, Action.UNITS_IMPORT)
+    if actor is not None:
+        require(actor, Action.UNITS_IMPORT)
     result = import_units_csv(content, filename=filename, session=session, now=now)
+    details = {
+        "file": filename,
+        "added": result.added,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+    }
     record(
-        session,
-        user=actor,
-        action="units.import",
-        target="admin_units",
-        now=now,
-        details={
-            "file": filename,
-            "added": result.added,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-        },
+        session, user=actor, action="units.import", target="admin_units", details=details, now=now
     )
     return result

@@ -114,6 +114,12 @@ def test_the_log_downloads_as_csv_through_the_registry(client, admin):
 def test_the_units_tree_with_history_and_search(client, admin, runner, tmp_path):
     (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
     assert runner.invoke(args=["units", "import", str(tmp_path / "units.csv")]).exit_code == 0
+    logged = db.session.execute(sa.select(AuditEvent)).scalar_one()  # the console's import
+    assert (logged.action, logged.actor_user_id, logged.details["added"]) == (
+        "units.import",
+        None,
+        5,
+    )
     signed_in(client)
     top = client.get("/admin/units").get_data(as_text=True)
     assert "Tỉnh Gia Lai" in top and "Tỉnh Gia Lai (cũ)" not in top  # current only
