@@ -1,6 +1,6 @@
 """Persistence: SQLAlchemy 2.0 models. Re-exported here so Alembic sees every table."""
 
-from server.models.accounts import Device, User, device_forms, user_forms
+from server.models.accounts import Device, PasswordLink, User, device_forms, user_forms
 from server.models.audit import ApiToken, AuditEvent
 from server.models.base import Base
 from server.models.evaluation import AnswerKeyChange, CommentCode, IdentityLink, ItemMark
@@ -39,6 +39,7 @@ __all__ = [
     "NeedsChoice",
     "NeedsRating",
     "NeedsResponse",
+    "PasswordLink",
     "Person",
     "PersonCertificate",
     "Posting",

@@ -47,6 +47,7 @@ TABLES = {
     "setup_generation",
     "first_run_codes",
     "projection_failures",
+    "password_links",
 }
 
 

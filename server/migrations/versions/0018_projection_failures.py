@@ -1,7 +1,7 @@
 """projection failures: what the dashboard lists as problems waiting
 
 Revision ID: 0018
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-04
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "0018"
-down_revision = "0013"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
