@@ -22,6 +22,7 @@ from server.errors import ServiceError
 from server.extensions import db
 from server.models.submissions import REVIEW_STATES
 from server.services import accounts, review
+from server.services.attachment_store import safe_content_type
 from server.services.forms import get_form
 from server.services.permissions import allowed, require
 from server.services.review import REVIEW_CHOICES
@@ -127,6 +128,11 @@ def _detail(submission_id: int, *, error: ServiceError | None = None, status: in
         answers=labelled_answers(row.form_version.schema, row.data, lang),
         attachments=row.attachments,
         present={a.name: a for a in row.attachments if a.sha256},
+        photos={
+            a.name
+            for a in row.attachments
+            if a.sha256 and safe_content_type(a.name, a.content_type).startswith("image/")
+        },
         detail=detail,
         events=review.audit_events(db.session, target=row),
         device=device,
