@@ -101,6 +101,9 @@ SETTINGS: tuple[Setting, ...] = (
             "How long an SQLite writer waits for a lock before failing, in milliseconds."),
     Setting("FORMS_MAX_BYTES", 10 * 1024 * 1024, parse_int,
             "Largest XLSForm/XForm or form media file accepted for publishing, in bytes."),
+    Setting("FORMS_MAX_UPLOAD_BYTES", 64 * 1024 * 1024, parse_int,
+            "Largest upload of a form with its media files (page or API), in bytes; "
+            "refused from its Content-Length before it is read."),
     Setting("FORMS_JAVA", "java", parse_str,
             "Java executable that runs ODK Validate (the jar bundled with pyxform)."),
     Setting("FORMS_VALIDATE_TIMEOUT", 120, parse_int,
@@ -232,6 +235,7 @@ _AT_LEAST_ONE = (
     "AUTH_LOCK_SECONDS",
     "SUBMISSION_MAX_DEPTH",
     "SUBMISSION_MAX_ELEMENTS",
+    "FORMS_MAX_UPLOAD_BYTES",
 )
 
 

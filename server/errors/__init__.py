@@ -40,7 +40,8 @@ titles and a ``template``; document its details in the docstring; list it below.
                                        SubmissionExists 409.5 · SubmissionDeleted 409.6 ·
                                        UserExists 409.7 · CourseExists 409.8 ·
                                        LastAdministrator 409.9                    (conflict)
-  * PayloadTooLarge        413.x       FileTooLarge 413.1 · BodyTooLarge 413.2    (too_large)
+  * PayloadTooLarge        413.x       FileTooLarge 413.1 · BodyTooLarge 413.2 ·
+                                       UploadTooLarge 413.3                       (too_large)
   * Unprocessable          422.x       InvalidRequest 422.1 · InvalidCursor 422.2 ·
                                        DecryptionFailed 422.3                 (unprocessable)
   * TooManyAttempts        429.1                                                   (access)
@@ -107,7 +108,7 @@ from server.errors.not_found import (
     SubmissionNotFound,
     UserNotFound,
 )
-from server.errors.too_large import BodyTooLarge, FileTooLarge, PayloadTooLarge
+from server.errors.too_large import BodyTooLarge, FileTooLarge, PayloadTooLarge, UploadTooLarge
 from server.errors.unavailable import DatabaseUnavailable, Unavailable, ValidatorUnavailable
 from server.errors.unprocessable import (
     DecryptionFailed,
@@ -174,6 +175,7 @@ __all__ = [
     "UnknownXLSFormColumn",
     "Unprocessable",
     "UnsupportedFileType",
+    "UploadTooLarge",
     "UserExists",
     "UserNotFound",
     "ValidatorUnavailable",

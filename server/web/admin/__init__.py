@@ -10,6 +10,7 @@ from server.web.admin import (  # noqa: E402,F401  (routes attach)
     first_run,
     login,
     people,
+    submissions,
     tablets,
     units,
     views,
