@@ -21,6 +21,7 @@ from server.errors import (
     CourseExists,
     CourseNotFound,
     InvalidCourse,
+    InvalidRequest,
     PersonNotFound,
 )
 from server.models import Course, Enrolment, Form, Person, Posting
@@ -583,3 +584,51 @@ def register_search(
     for row in rows:
         row["enrolled"] = row["person_code"] in enrolled
     return rows
+
+
+ATTENDANCE = ("enrolled", "attended", "absent")
+COMPLETION = ("in_progress", "completed", "not_completed")
+
+
+def record_attendance(
+    session: Session, course: Course, marks: Mapping[str, Mapping[str, str]]
+) -> int:
+    """Record the attendance and completion of several trainees at once (flushes).
+
+    Every value is checked before anything is written, and only what differs is written, so
+    saving a page again leaves the enrolments (and who completed them how) as they are.
+
+    :param session: the database session.
+    :param course: the course.
+    :param marks: ``{person_code: {"attendance": …, "completion": …}}`` (either key may be
+        missing).
+    :return: the number of enrolments changed.
+    :raises InvalidRequest: a value outside :data:`ATTENDANCE` / :data:`COMPLETION`.
+    :raises PersonNotFound: someone not enrolled on the course.
+    """
+    choices = {"attendance": ATTENDANCE, "completion": COMPLETION}
+    for code, values in marks.items():
+        for name, value in values.items():
+            if name not in choices or value not in choices[name]:
+                raise InvalidRequest(
+                    reason="not_a_choice",
+                    field=f"{name} ({code})",
+                    choices=list(choices.get(name, choices["attendance"])),
+                    fields={name: [f"not one of {', '.join(choices.get(name, ()))}"]},
+                )
+    current = {
+        e.person.code: e
+        for e in session.execute(
+            sa.select(Enrolment).where(Enrolment.course_id == course.id)
+        ).scalars()
+    }
+    changed = 0
+    for code, values in marks.items():
+        enrolment = current.get(code)
+        if enrolment is None:
+            raise PersonNotFound(reason="not_enrolled", person_code=code, course=course.code)
+        differs = {k: v for k, v in values.items() if getattr(enrolment, k) != v}
+        if differs:
+            update_enrolment(session, course, code, values=differs)
+            changed += 1
+    return changed

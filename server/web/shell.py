@@ -65,6 +65,7 @@ class NavItem:
 #: The header's links, in order. A page of a later issue adds its line here.
 NAV = (
     NavItem("admin.index", "Tổng quan", "Overview"),
+    NavItem("admin.courses", "Khóa học", "Courses", "courses.manage"),
     NavItem("/reports/needs", "Báo cáo nhu cầu", "Needs report", "reports.needs"),
     NavItem("/reports/courses", "Đánh giá khóa học", "Course evaluation", "reports.course"),
     NavItem("/reports/programme", "Tổng hợp chương trình", "Programme", "reports.programme"),
