@@ -121,9 +121,7 @@ def test_bad_course_values_are_shown_by_field_and_nothing_is_stored(app, desk):
     bad_date = _create(client, start_date="07/09/2026")
     assert bad_date.status_code == 400 and 'id="err-start_date"' in bad_date.get_data(as_text=True)
     assert _create(client).status_code == 302
-    taken = post_form(
-        _client(app, "gv.nam"), "/admin/courses", COURSE, page="/admin/courses/new"
-    )
+    taken = post_form(_client(app, "gv.nam"), "/admin/courses", COURSE, page="/admin/courses/new")
     assert taken.status_code == 409
     assert 'id="err-code"' in taken.get_data(as_text=True)
 
@@ -260,8 +258,8 @@ def test_closing_and_reopening(desk):
     assert _course().status == "open"
 
 
-def test_keys_with_problems_then_a_good_key_then_scores_and_a_rescore(app, desk, runner):
-    client, users = desk
+def test_keys_with_problems_then_a_good_key_then_scores_and_a_rescore(desk, runner):
+    client, _ = desk
     for form in ("kt_dscoban_pre", "kt_dscoban_post"):
         cli_output(runner.invoke(args=["forms", "publish", str(ROOT / "forms" / f"{form}.xlsx")]))
     _create(client, pre_form_id="kt_dscoban_pre", post_form_id="kt_dscoban_post")
