@@ -311,5 +311,5 @@ def test_keys_with_problems_then_a_good_key_then_scores_and_a_rescore(desk, runn
                          page="/admin/courses/TH-2026-01")  # fmt: skip
     assert rescored.status_code == 302
     page = client.get("/admin/courses/TH-2026-01").get_data(as_text=True)
-    assert "Đã chấm lại 2 bài" in page and "80,0 %" in page
+    assert "Đã chấm lại 2 bài làm của kt_dscoban_pre, kt_dscoban_post" in page and "80,0 %" in page
     assert 'href="/reports/courses/TH-2026-01"' in page

@@ -340,7 +340,11 @@ def rescore(code: str):
     course = _course(code)
     count = course_tests.rescore_course(db.session, course, now=_now())
     db.session.commit()
-    flash(t(f"Đã chấm lại {count} bài.", f"{count} test(s) re-scored."), "ok")
+    forms = ", ".join(f.form_id for f in course_tests.scored_forms(db.session, course))
+    flash(
+        t(f"Đã chấm lại {count} bài làm của {forms}.", f"{count} test(s) of {forms} re-scored."),
+        "ok",
+    )
     return redirect(url_for("admin.course", code=code) + "#scores")
 
 
