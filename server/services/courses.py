@@ -67,7 +67,7 @@ class EnrolResult:
 _FIELD_PROBLEMS = {
     "required": ("code and title are required", "Cần có mã và tên khóa học"),
     "code_fixed": ("a course's code never changes", "Mã khóa học không đổi được"),
-    "code_too_long": ("at most 32 characters", "Tối đa 32 ký tự"),
+    "too_long": ("at most {limit} characters", "Tối đa {limit} ký tự"),
     "reversed": (
         "{end:%d/%m/%Y} is before the start {start:%d/%m/%Y}",
         "Ngày kết thúc {end:%d/%m/%Y} trước ngày bắt đầu {start:%d/%m/%Y}",
@@ -81,6 +81,19 @@ _FIELD_PROBLEMS = {
     "status": ("not one of open, closed", "Phải là open hoặc closed"),
     "date": ("not a date (YYYY-MM-DD)", "Không phải ngày (YYYY-MM-DD)"),
     "number": ("not a whole number", "Không phải số nguyên"),
+}
+
+
+#: The longest text each field's column holds.
+_LIMITS = {
+    "code": 32,
+    "title": 255,
+    "audience_level": 16,
+    "venue_unit_code": 32,
+    "organiser": 255,
+    "pre_form_id": 255,
+    "post_form_id": 255,
+    "satisfaction_form_id": 255,
 }
 
 
@@ -104,8 +117,9 @@ def _check(session: Session, values: CourseInput, status: str = "open") -> _Prob
     problems = _Problems()
     if not values.code.strip() or not values.title.strip():
         problems.add("code" if not values.code.strip() else "title", "required")
-    if len(values.code) > 32:
-        problems.add("code", "code_too_long")
+    for name, limit in _LIMITS.items():
+        if len(getattr(values, name) or "") > limit:
+            problems.add(name, "too_long", limit=limit)
     if values.end_date < values.start_date:
         problems.add("end_date", "reversed", end=values.end_date, start=values.start_date)
     if values.course_type not in catalogue.COURSE_TYPES:

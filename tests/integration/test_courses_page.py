@@ -313,3 +313,38 @@ def test_keys_with_problems_then_a_good_key_then_scores_and_a_rescore(desk, runn
     page = client.get("/admin/courses/TH-2026-01").get_data(as_text=True)
     assert "Đã chấm lại 2 bài làm của kt_dscoban_pre, kt_dscoban_post" in page and "80,0 %" in page
     assert 'href="/reports/courses/TH-2026-01"' in page
+
+
+def test_values_longer_than_their_columns_are_refused_by_field(desk):
+    client, _ = desk
+    response = _create(client, venue_unit_code="9" * 40, organiser="x" * 300)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="err-venue_unit_code"' in html and "Tối đa 32 ký tự" in html
+    assert 'id="err-organiser"' in html
+    assert db.session.scalar(sa.select(sa.func.count(Course.id))) == 0
+
+
+def test_editing_keeps_what_the_form_does_not_change(desk):
+    client, _ = desk
+    _create(client, audience_level="commune", objectives=["Hiểu chính sách", "Lập kế hoạch"])
+    course = _course()
+    assert course.audience_level == "commune"
+    page = client.get("/admin/courses/TH-2026-01/edit").get_data(as_text=True)
+    assert 'value="commune" selected' in page and 'value="Lập kế hoạch"' in page
+    values = {**COURSE, "audience_level": "commune",
+              "objectives": ["Hiểu chính sách", "Lập kế hoạch"], "pass_mark": "80"}  # fmt: skip
+    assert post_form(client, "/admin/courses/TH-2026-01/edit", values).status_code == 302
+    course = _course()
+    assert (course.pass_mark, course.audience_level) == (80, "commune")
+    assert course.objectives == ["Hiểu chính sách", "Lập kế hoạch"]
+
+
+def test_an_administrator_lists_and_manages_every_course(app, desk):
+    client, _ = desk
+    _create(client)
+    admin = _client(app, "quantri")
+    assert "TH-2026-01" in admin.get("/admin/courses").get_data(as_text=True)
+    path, page = "/admin/courses/TH-2026-01/status", "/admin/courses/TH-2026-01"
+    assert post_form(admin, path, {"status": "closed"}, page=page).status_code == 302
+    assert _course().status == "closed"

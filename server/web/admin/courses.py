@@ -102,6 +102,7 @@ def _course_form(values, *, course: Course | None = None, error: ServiceError | 
         course_types=catalogue.COURSE_TYPES,
         topics=catalogue.TOPICS,
         certificates=catalogue.CERTIFICATES,
+        levels=catalogue.LEVELS,
         forms=[f for f in list_forms(db.session) if f.state != "closed"],
     )
 
