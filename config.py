@@ -133,6 +133,8 @@ SETTINGS: tuple[Setting, ...] = (
             "below; deeper is refused as 400.1)."),
     Setting("SUBMISSION_MAX_ELEMENTS", 1_000_000, parse_int,
             "Most XML elements accepted in one submission (refused as 400.1 beyond)."),
+    Setting("QUIET_DEVICE_DAYS", 7, parse_int,
+            "The overview lists a tablet as quiet after this many days without a submission."),
     Setting("LOG_LEVEL", "INFO", parse_log_level,
             "Logging level of the service: DEBUG, INFO, WARNING, ERROR or CRITICAL."),
 )

@@ -22,7 +22,7 @@ from server.models import (
     Submission,
     SubmissionLink,
 )
-from server.services.scoring import rebuild
+from server.services.projections import rebuild
 
 #: The course fields naming its scored tests, in the order a page shows them.
 TEST_FIELDS = (("pre", "pre_form_id"), ("post", "post_form_id"))
@@ -159,7 +159,8 @@ def course_scores(session: Session, course: Course) -> CourseScores:
 def rescore_course(session: Session, course: Course, *, now: dt.datetime) -> int:
     """Re-link and re-score every submission of the course's test forms (flushes).
 
-    A full re-score from the raw submissions (``scoring.rebuild`` per test form): what an
+    A full re-score from the raw submissions (``projections.rebuild`` per test form, as
+    ``scores rebuild FORM_ID`` does, its kept projection failures cleared): what an
     answer key fixed after a course, a roster corrected after the tests or an identity linked
     by hand needs to show everywhere. Completions a passed post-test earns are recorded.
 
@@ -168,4 +169,4 @@ def rescore_course(session: Session, course: Course, *, now: dt.datetime) -> int
     :param now: the time of the re-score.
     :return: the number of submissions projected.
     """
-    return sum(rebuild(session, now=now, form=form) for form in scored_forms(session, course))
+    return sum(rebuild(session, now=now, form=form)[0] for form in scored_forms(session, course))

@@ -70,6 +70,9 @@ NAV = (
     NavItem("/reports/courses", "Đánh giá khóa học", "Course evaluation", "reports.course"),
     NavItem("/reports/programme", "Tổng hợp chương trình", "Programme", "reports.programme"),
     NavItem("admin.tablets", "Máy tính bảng", "Tablets", "devices.manage"),
+    NavItem("admin.people_list", "Người dùng", "People", "users.manage"),
+    NavItem("admin.units", "Đơn vị hành chính", "Units", "units.read"),
+    NavItem("admin.audit_log", "Nhật ký", "Audit log", "audit.read_all"),
 )
 
 

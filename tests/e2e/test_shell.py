@@ -20,6 +20,9 @@ VI_NAV = [
     "Đánh giá khóa học",
     "Tổng hợp chương trình",
     "Máy tính bảng",
+    "Người dùng",
+    "Đơn vị hành chính",
+    "Nhật ký",
 ]
 
 
@@ -77,6 +80,9 @@ def test_the_language_toggle_switches_to_english_and_back(open_page):
         "Course evaluation",
         "Programme",
         "Tablets",
+        "People",
+        "Units",
+        "Audit log",
     ]
     assert page.locator("form.account button").first.inner_text() == "Sign out"
     assert page.locator("form.lang button").inner_text() == "Tiếng Việt"

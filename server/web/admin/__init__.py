@@ -4,4 +4,14 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from server.web.admin import courses, first_run, login, tablets, views  # noqa: E402,F401  (routes attach)
+from server.web.admin import (  # noqa: E402,F401  (routes attach)
+    audit,
+    courses,
+    dashboard,
+    first_run,
+    login,
+    people,
+    tablets,
+    units,
+    views,
+)

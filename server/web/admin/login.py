@@ -23,7 +23,12 @@ from server.services.permissions import allowed
 from server.web.admin import bp
 from server.web.security import throttle_policy
 
-PUBLIC_ENDPOINTS = {"admin.login", "admin.logout", "admin.first_run_page"}
+PUBLIC_ENDPOINTS = {
+    "admin.login",
+    "admin.logout",
+    "admin.first_run_page",
+    "admin.set_password_page",
+}
 
 
 def _now() -> dt.datetime:
