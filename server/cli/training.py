@@ -133,7 +133,9 @@ def close_command(code: str, reopen: bool) -> None:
 
     def run():
         course = courses_service.get_course(db.session, code)
-        course.status = "open" if reopen else "closed"
+        courses_service.update_course(
+            db.session, course, {"status": "open" if reopen else "closed"}
+        )
         refresh_and_report()
         return course
 

@@ -66,6 +66,7 @@ class NavItem:
 NAV = (
     NavItem("admin.index", "Tổng quan", "Overview"),
     NavItem("admin.forms_page", "Biểu mẫu", "Forms", "forms.read"),
+    NavItem("admin.courses", "Khóa học", "Courses", "courses.manage"),
     NavItem("/reports/needs", "Báo cáo nhu cầu", "Needs report", "reports.needs"),
     NavItem("/reports/courses", "Đánh giá khóa học", "Course evaluation", "reports.course"),
     NavItem("/reports/programme", "Tổng hợp chương trình", "Programme", "reports.programme"),

@@ -6,6 +6,7 @@ bp = Blueprint("admin", __name__)
 
 from server.web.admin import (  # noqa: E402,F401  (routes attach)
     audit,
+    courses,
     dashboard,
     first_run,
     login,
