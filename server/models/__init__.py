@@ -6,6 +6,7 @@ from server.models.base import Base
 from server.models.evaluation import AnswerKeyChange, CommentCode, IdentityLink, ItemMark
 from server.models.first_run import FirstRunCode
 from server.models.forms import Form, FormMedia, FormVersion
+from server.models.jobs import Job
 from server.models.needs import KpiTarget, NeedsChoice, NeedsRating, NeedsResponse, ReportSetting
 from server.models.roster import Person, PersonCertificate, Posting
 from server.models.security import AuthThrottle, DigestNonceUse, WebSession
@@ -34,6 +35,7 @@ __all__ = [
     "FormVersion",
     "IdentityLink",
     "ItemMark",
+    "Job",
     "KpiTarget",
     "NeedsChoice",
     "NeedsRating",

@@ -69,6 +69,7 @@ NAV = (
     NavItem("/reports/courses", "Đánh giá khóa học", "Course evaluation", "reports.course"),
     NavItem("/reports/programme", "Tổng hợp chương trình", "Programme", "reports.programme"),
     NavItem("admin.tablets", "Máy tính bảng", "Tablets", "devices.manage"),
+    NavItem("admin.register", "Danh sách cán bộ", "Staff register", "roster.read"),
 )
 
 

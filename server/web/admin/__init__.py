@@ -4,4 +4,11 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from server.web.admin import first_run, login, tablets, views  # noqa: E402,F401  (routes attach)
+from server.web.admin import (  # noqa: E402,F401  (routes attach)
+    first_run,
+    jobs,
+    login,
+    register,
+    tablets,
+    views,
+)
