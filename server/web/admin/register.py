@@ -128,7 +128,8 @@ def register_check():
                 reason="multipart_field", field="file", fields={"file": ["required"]}
             )
         as_of = _day("as_of", None)
-        content = upload.read()
+        with upload.stream:
+            content = upload.read()
         sha = jobs.store_input(AttachmentStore(current_app.config["STORAGE_DIR"]), content)
         params = {"filename": upload.filename[:255], "input_sha256": sha}
         if as_of:
