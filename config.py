@@ -138,6 +138,16 @@ SETTINGS: tuple[Setting, ...] = (
             "Most XML elements accepted in one submission (refused as 400.1 beyond)."),
     Setting("QUIET_DEVICE_DAYS", 7, parse_int,
             "The overview lists a tablet as quiet after this many days without a submission."),
+    Setting("JOBS_WORKER", True, parse_bool,
+            "Run background jobs (register imports, exports) in a thread of each app process; "
+            "off = only in `flask --app wsgi jobs work` processes."),
+    Setting("JOBS_LEASE_SECONDS", 120, parse_int,
+            "How long a running job's claim holds without news before another worker retries "
+            "it (its process died); progress and a heartbeat push it on."),
+    Setting("JOBS_POLL_SECONDS", 2, parse_int,
+            "How often an idle worker looks for queued jobs, in seconds."),
+    Setting("ROSTER_MAX_BYTES", 64 * 1024 * 1024, parse_int,
+            "Largest staff register file accepted on the register page, in bytes."),
     Setting("LOG_LEVEL", "INFO", parse_log_level,
             "Logging level of the service: DEBUG, INFO, WARNING, ERROR or CRITICAL."),
 )
@@ -236,6 +246,9 @@ _AT_LEAST_ONE = (
     "SUBMISSION_MAX_DEPTH",
     "SUBMISSION_MAX_ELEMENTS",
     "FORMS_MAX_UPLOAD_BYTES",
+    "JOBS_LEASE_SECONDS",
+    "JOBS_POLL_SECONDS",
+    "ROSTER_MAX_BYTES",
 )
 
 

@@ -34,7 +34,7 @@ titles and a ``template``; document its details in the docstring; list it below.
   * NotFound               404.x       FormNotFound 404.1 · SubmissionNotFound 404.2 ·
                                        FormVersionNotFound 404.3 · UserNotFound 404.4 ·
                                        CourseNotFound 404.5 · PersonNotFound 404.6 ·
-                                       BankNotFound 404.7                        (not_found)
+                                       BankNotFound 404.7 · JobNotFound 404.8      (not_found)
   * Conflict               409.x       SubmissionConflict 409.1 · FormVersionExists 409.2 ·
                                        FormClosed 409.3 · SubmissionOutdated 409.4 ·
                                        SubmissionExists 409.5 · SubmissionDeleted 409.6 ·
@@ -46,7 +46,7 @@ titles and a ``template``; document its details in the docstring; list it below.
                                        DecryptionFailed 422.3                 (unprocessable)
   * TooManyAttempts        429.1                                                   (access)
   * Unavailable            503.x       ValidatorUnavailable 503.1 ·
-                                       DatabaseUnavailable 503.2                (unavailable)
+                                       DatabaseUnavailable 503.2 · JobAbandoned 503.3 (unavailable)
 
 Database constraint violations become these errors in one place:
 ``server.models.integrity.conflict_for``.
@@ -103,13 +103,19 @@ from server.errors.not_found import (
     CourseNotFound,
     FormNotFound,
     FormVersionNotFound,
+    JobNotFound,
     NotFound,
     PersonNotFound,
     SubmissionNotFound,
     UserNotFound,
 )
 from server.errors.too_large import BodyTooLarge, FileTooLarge, PayloadTooLarge, UploadTooLarge
-from server.errors.unavailable import DatabaseUnavailable, Unavailable, ValidatorUnavailable
+from server.errors.unavailable import (
+    DatabaseUnavailable,
+    JobAbandoned,
+    Unavailable,
+    ValidatorUnavailable,
+)
 from server.errors.unprocessable import (
     DecryptionFailed,
     InvalidCursor,
@@ -152,6 +158,8 @@ __all__ = [
     "InvalidUnitsFile",
     "InvalidXForm",
     "InvalidXLSForm",
+    "JobAbandoned",
+    "JobNotFound",
     "LastAdministrator",
     "MalformedSubmission",
     "MissingSubmissionFile",
