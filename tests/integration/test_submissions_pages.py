@@ -229,3 +229,17 @@ def test_downloads_csv_xlsx_zip(app, client, make_user, publish, submit):
     names = zipfile.ZipFile(io.BytesIO(archive.data)).namelist()
     assert any(name.endswith("anh.jpg") for name in names)
     assert client.get("/admin/forms/khao_sat/submissions.pdf").status_code == 302
+
+
+def test_an_edited_submission_shows_its_edit_history(app, client, make_user, publish, submit):
+    first, _ = setup(publish, submit)
+    edited = survey_xml(3, "Hộ Lan (sửa)").replace(
+        "</instanceID>", "</instanceID><deprecatedID>uuid:00000000-0000-4000-8000-000000000001"
+        "</deprecatedID>",
+    )  # fmt: skip
+    latest = submit(edited, files={"anh.jpg": photo()})
+    signed_in(client, make_user)
+    html = client.get(f"/admin/submissions/{latest.id}").get_data(as_text=True)
+    assert "Các lần sửa" in html and f'href="/admin/submissions/{first.id}"' in html
+    listing = client.get("/admin/forms/khao_sat/submissions").get_data(as_text=True)
+    assert "Hộ Lan (sửa)" in listing and ">Hộ Lan<" not in listing
