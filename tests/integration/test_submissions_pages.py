@@ -153,6 +153,12 @@ def test_review_with_a_comment_is_kept_with_its_history(app, client, make_user, 
     assert bad.status_code == 422 and "422.1" in bad.get_data(as_text=True)
     db.session.refresh(row)
     assert row.review_state == "has_issues"
+    too_long = post_form(
+        client, f"{page}/review", {"review_state": "approved", "comment": "x" * 2001}, page=page
+    )
+    assert too_long.status_code == 422 and "comment" in too_long.get_data(as_text=True)
+    db.session.refresh(row)
+    assert (row.review_state, row.review_comment) == ("has_issues", "Ảnh mờ, chụp lại")
     # a trainer may not delete
     refused = post_form(client, f"{page}/delete", {}, page=page)
     assert refused.status_code == 403
