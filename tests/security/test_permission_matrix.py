@@ -148,6 +148,7 @@ PAGES = [
     ("GET", "/admin/forms/<form_id>", "/admin/forms/probe", (302, 302, 200, 200, 200)),
     ("GET", "/admin/forms/<form_id>", "/admin/forms/other", (302, 302, 403, 200, 200)),
     ("GET", "/login", "/login", (200, 200, 200, 200, 200)),
+    ("GET", "/admin/forms", "/admin/forms", (302, 302, 200, 200, 200)),
     ("POST", "/admin/forms", "/admin/forms", (302, 302, 403, 403, 422)),
     ("POST", "/admin/forms/<form_id>/state", "/admin/forms/probe/state",
      (302, 302, 403, 403, 422)),
