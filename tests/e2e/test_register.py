@@ -175,3 +175,52 @@ def test_check_apply_find_edit_and_download_the_register(open_page, units, name,
     refused = "Failed to load resource: the server responded with a status of 422"
     assert [p for p in tab.problems() if refused not in p] == []
     assert len(tab.problems()) == 1
+
+
+PLANNER, PLANNER_PASSWORD = "kehoach-ialy", "mat-khau-ke-hoach"
+
+
+@pytest.fixture(scope="module")
+def planner_world(live_server, units, tmp_path_factory):
+    """A planner of commune 21583, and people in 21583 and 23584 (loaded through the CLI)."""
+    folder = tmp_path_factory.mktemp("register-planner")
+    rows = (
+        "RGP001,Đinh Thị Xuân,Nữ,1985,21583,Tuyến xã,Viên chức,vc_commune,vc_std:2020,01/08/2025,\n"
+        "RGP002,Ksor H'Hen,Nữ,1992,23584,Tuyến xã,Viên chức,vc_commune,,01/08/2025,\n"
+    )
+    (folder / "roster.csv").write_text(HEADER + rows, encoding="utf-8")
+    app = create_app(live_server.app_config())
+    runner = app.test_cli_runner()
+    with app.app_context():
+        for args, env in (
+            (["roster", "import", str(folder / "roster.csv")], {}),
+            (["users", "create", PLANNER, "--role", "planner"],
+             {"TAPHUAN_PASSWORD": PLANNER_PASSWORD}),
+            (["users", "assign", PLANNER, "--unit", "21583"], {}),
+        ):  # fmt: skip
+            result = runner.invoke(args=args, env=env)
+            assert result.exit_code == 0, (args, result.output)
+
+
+@pytest.mark.parametrize(("name", "viewport"), [("desktop", DESKTOP), ("tablet", TABLET)])
+def test_a_planner_reads_the_register_of_their_units_only(open_page, planner_world, name, viewport):
+    tab = open_page(viewport)
+    tab.sign_in(PLANNER, PLANNER_PASSWORD, path="/admin/register")
+    page = tab.page
+    assert page.locator("#upload").count() == 0  # read-only: no upload, no export
+    assert page.locator("form[action$='/admin/register/export']").count() == 0
+    page.locator("input[name=q]").fill("RGP")
+    with page.expect_navigation():
+        page.locator("form[role=search] button").click()
+    codes = page.locator("table.people tbody tr td:first-child").all_inner_texts()
+    assert codes == ["RGP001"]  # RGP002 is in another commune
+    tab.screenshot(f"register-planner-{name}-vi")
+    with page.expect_navigation():
+        page.locator("table.people a").first.click()
+    assert page.locator("form.person-form").count() == 0  # no edit form
+    assert "vc_std" in page.locator("main").inner_text()
+    tab.screenshot(f"register-planner-person-{name}-vi")
+    assert tab.goto("/admin/register/people/RGP002").status == 403
+    assert tab.problems() == [
+        "error: Failed to load resource: the server responded with a status of 403 (FORBIDDEN)"
+    ]

@@ -58,6 +58,7 @@ def _scope(on: dt.date) -> set[int] | None:
 
 def _may() -> dict:
     return {
+        "scope_codes": units_of(g.user, Action.ROSTER_READ),
         "may_import": allowed(g.user, Action.ROSTER_IMPORT),
         "may_export": allowed(g.user, Action.ROSTER_EXPORT),
         "may_template": allowed(g.user, Action.ROSTER_TEMPLATE),
