@@ -20,6 +20,7 @@ VI_NAV = [
     "Đánh giá khóa học",
     "Tổng hợp chương trình",
     "Máy tính bảng",
+    "Danh sách cán bộ",
 ]
 
 
@@ -77,6 +78,7 @@ def test_the_language_toggle_switches_to_english_and_back(open_page):
         "Course evaluation",
         "Programme",
         "Tablets",
+        "Staff register",
     ]
     assert page.locator("form.account button").first.inner_text() == "Sign out"
     assert page.locator("form.lang button").inner_text() == "Tiếng Việt"
