@@ -101,6 +101,9 @@ SETTINGS: tuple[Setting, ...] = (
             "How long an SQLite writer waits for a lock before failing, in milliseconds."),
     Setting("FORMS_MAX_BYTES", 10 * 1024 * 1024, parse_int,
             "Largest XLSForm/XForm or form media file accepted for publishing, in bytes."),
+    Setting("FORMS_MAX_UPLOAD_BYTES", 64 * 1024 * 1024, parse_int,
+            "Largest upload of a form with its media files (page or API), in bytes; "
+            "refused from its Content-Length before it is read."),
     Setting("FORMS_JAVA", "java", parse_str,
             "Java executable that runs ODK Validate (the jar bundled with pyxform)."),
     Setting("FORMS_VALIDATE_TIMEOUT", 120, parse_int,
@@ -133,6 +136,8 @@ SETTINGS: tuple[Setting, ...] = (
             "below; deeper is refused as 400.1)."),
     Setting("SUBMISSION_MAX_ELEMENTS", 1_000_000, parse_int,
             "Most XML elements accepted in one submission (refused as 400.1 beyond)."),
+    Setting("QUIET_DEVICE_DAYS", 7, parse_int,
+            "The overview lists a tablet as quiet after this many days without a submission."),
     Setting("JOBS_WORKER", True, parse_bool,
             "Run background jobs (register imports, exports) in a thread of each app process; "
             "off = only in `flask --app wsgi jobs work` processes."),
@@ -240,6 +245,7 @@ _AT_LEAST_ONE = (
     "AUTH_LOCK_SECONDS",
     "SUBMISSION_MAX_DEPTH",
     "SUBMISSION_MAX_ELEMENTS",
+    "FORMS_MAX_UPLOAD_BYTES",
     "JOBS_LEASE_SECONDS",
     "JOBS_POLL_SECONDS",
     "ROSTER_MAX_BYTES",

@@ -21,7 +21,7 @@ from server.cli.common import commit_or_fail, now
 from server.domain.collect_settings import collect_settings, qr_payload
 from server.extensions import db
 from server.models.accounts import ROLES
-from server.services import accounts, first_run
+from server.services import accounts, first_run, people
 from server.services.page_sessions import end_all_sessions
 
 users_cli = AppGroup("users", help="Create and manage user accounts.")
@@ -44,12 +44,13 @@ def create_user_command(username: str, role: str, full_name: str, form_ids: tupl
     """Create a user; the password comes from TAPHUAN_PASSWORD or a prompt."""
     password = _password()
     user = commit_or_fail(
-        lambda: accounts.create_user(
-            username,
+        lambda: people.create_with_password(
+            db.session,
+            None,
+            username=username,
             role=role,
             password=password,
             realm=current_app.config["AUTH_REALM"],
-            session=db.session,
             full_name=full_name,
             form_ids=form_ids,
             now=now(),
@@ -66,8 +67,8 @@ def set_password_command(username: str) -> None:
 
     def change():
         user = accounts.get_user(db.session, username)
-        accounts.set_password(user, password, realm=current_app.config["AUTH_REALM"])
-        return user
+        realm = current_app.config["AUTH_REALM"]
+        return people.set_password(db.session, None, user, password, realm=realm, now=now())
 
     commit_or_fail(change)
     click.echo(f"password changed for {username}")
@@ -87,11 +88,14 @@ def assign_command(username: str, form_ids: tuple[str], unit_codes: tuple[str]) 
 
     def assign():
         user = accounts.get_user(db.session, username)
-        for form in accounts.forms_by_id(db.session, form_ids):
-            if form not in user.forms:
-                user.forms.append(form)
-        user.unit_codes = sorted(set(user.unit_codes) | set(unit_codes))
-        return user
+        return people.set_assignments(
+            db.session,
+            None,
+            user,
+            form_ids=[f.form_id for f in user.forms] + list(form_ids),
+            unit_codes=[*user.unit_codes, *unit_codes],
+            now=now(),
+        )
 
     user = commit_or_fail(assign)
     units = f"; units: {', '.join(user.unit_codes)}" if user.unit_codes else ""
@@ -104,9 +108,7 @@ def disable_command(username: str) -> None:
     """Disable a user: their credentials stop working at once."""
 
     def disable():
-        user = accounts.get_user(db.session, username)
-        accounts.disable_user(user)
-        return user
+        return people.disable(db.session, None, accounts.get_user(db.session, username), now=now())
 
     commit_or_fail(disable)
     click.echo(f"disabled {username}")
@@ -120,8 +122,7 @@ def set_role_command(username: str, role: str) -> None:
 
     def change():
         user = accounts.get_user(db.session, username)
-        accounts.set_role(user, role)
-        return user
+        return people.set_role(db.session, None, user, role, now=now())
 
     commit_or_fail(change)
     click.echo(f"{username}: {role}")
@@ -143,13 +144,13 @@ def sign_out_command(username: str) -> None:
 
 @users_cli.command("token")
 @click.argument("username")
-@click.option("--label", default="", help="What the token is for (shown in listings).")
+@click.option("--label", default="script", help="What the token is for (shown in listings).")
 def token_command(username: str, label: str) -> None:
     """Issue an API token (Authorization: Bearer …) acting as this user; shown once."""
 
     def issue():
         user = accounts.get_user(db.session, username)
-        return accounts.create_api_token(user, label=label, session=db.session, now=now())
+        return people.create_token(db.session, None, user, label=label, now=now())[1]
 
     token = commit_or_fail(issue)
     click.echo(token)

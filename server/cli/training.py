@@ -11,9 +11,8 @@ from server.cli.common import commit_or_fail, now
 from server.domain import catalogue
 from server.extensions import db
 from server.services import courses as courses_service
-from server.services import key_review, scoring
+from server.services import key_review, projections, scoring
 from server.services.forms import get_form
-from server.services.needs_projection import rebuild_needs
 from server.services.pickers import refresh_pickers
 
 courses_cli = AppGroup("courses", help="Courses and enrolments.")
@@ -134,7 +133,9 @@ def close_command(code: str, reopen: bool) -> None:
 
     def run():
         course = courses_service.get_course(db.session, code)
-        course.status = "open" if reopen else "closed"
+        courses_service.update_course(
+            db.session, course, {"status": "open" if reopen else "closed"}
+        )
         refresh_and_report()
         return course
 
@@ -210,10 +211,7 @@ def rebuild_command(form_id: str | None) -> None:
 
     def run():
         form = get_form(db.session, form_id) if form_id else None
-        return (
-            scoring.rebuild(db.session, now=now(), form=form),
-            rebuild_needs(db.session, now=now(), form=form),
-        )
+        return projections.rebuild(db.session, now=now(), form=form)
 
     count, needs = commit_or_fail(run)
     click.echo(f"{count} submission(s) projected")

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from server.cli.common import commit_or_fail, now
 from server.domain.units import legacy_data_version, official_data_version
 from server.extensions import db
+from server.services import unit_tree
 from server.services import units as units_service
 
 units_cli = AppGroup("units", help="Load and import administrative units.")
@@ -47,8 +48,8 @@ def import_command(csv_file: str) -> None:
     """Import local or historical units from a CSV, all or nothing."""
     path = Path(csv_file)
     result = commit_or_fail(
-        lambda: units_service.import_units_csv(
-            path.read_bytes(), filename=path.name, session=db.session, now=now()
+        lambda: unit_tree.import_units_file(
+            path.read_bytes(), filename=path.name, actor=None, session=db.session, now=now()
         )
     )
     click.echo(

@@ -44,7 +44,9 @@ class Action(StrEnum):
     SUBMISSION_REVIEW = "submissions.review"
     SUBMISSION_DELETE = "submissions.delete"
     AUDIT_READ_ALL = "audit.read_all"
+    USERS_MANAGE = "users.manage"
     UNITS_READ = "units.read"
+    UNITS_IMPORT = "units.import"
     ROSTER_READ = "roster.read"
     ROSTER_IMPORT = "roster.import"
     ROSTER_EXPORT = "roster.export"
@@ -85,7 +87,9 @@ GRANTS: dict[Action, dict[str, Scope]] = {
     Action.SUBMISSION_REVIEW: {ADMIN: A, TRAINER: A},
     Action.SUBMISSION_DELETE: {ADMIN: A},
     Action.AUDIT_READ_ALL: {ADMIN: A},
+    Action.USERS_MANAGE: {ADMIN: A},
     Action.UNITS_READ: {ADMIN: A, TRAINER: A, PLANNER: A},
+    Action.UNITS_IMPORT: {ADMIN: A},
     Action.ROSTER_READ: {ADMIN: A, TRAINER: A, PLANNER: U},
     Action.ROSTER_IMPORT: {ADMIN: A},
     Action.ROSTER_EXPORT: {ADMIN: A, TRAINER: A},

@@ -30,7 +30,7 @@ titles and a ``template``; document its details in the docstring; list it below.
   * Forbidden              403.x       TokenInvalid 403.1 · FormNotAssigned 403.2 ·
                                        FormNotReadable 403.3 · RoleNotAllowed 403.4 ·
                                        RequestForgery 403.5 · EditNotAllowed 403.6 ·
-                                       FirstRunLinkSpent 403.7
+                                       FirstRunLinkSpent 403.7 · PasswordLinkSpent 403.8
   * NotFound               404.x       FormNotFound 404.1 · SubmissionNotFound 404.2 ·
                                        FormVersionNotFound 404.3 · UserNotFound 404.4 ·
                                        CourseNotFound 404.5 · PersonNotFound 404.6 ·
@@ -38,8 +38,10 @@ titles and a ``template``; document its details in the docstring; list it below.
   * Conflict               409.x       SubmissionConflict 409.1 · FormVersionExists 409.2 ·
                                        FormClosed 409.3 · SubmissionOutdated 409.4 ·
                                        SubmissionExists 409.5 · SubmissionDeleted 409.6 ·
-                                       UserExists 409.7 · CourseExists 409.8      (conflict)
-  * PayloadTooLarge        413.x       FileTooLarge 413.1 · BodyTooLarge 413.2    (too_large)
+                                       UserExists 409.7 · CourseExists 409.8 ·
+                                       LastAdministrator 409.9                    (conflict)
+  * PayloadTooLarge        413.x       FileTooLarge 413.1 · BodyTooLarge 413.2 ·
+                                       UploadTooLarge 413.3                       (too_large)
   * Unprocessable          422.x       InvalidRequest 422.1 · InvalidCursor 422.2 ·
                                        DecryptionFailed 422.3                 (unprocessable)
   * TooManyAttempts        429.1                                                   (access)
@@ -57,6 +59,7 @@ from server.errors.access import (
     Forbidden,
     FormNotAssigned,
     FormNotReadable,
+    PasswordLinkSpent,
     RequestForgery,
     RoleNotAllowed,
     TokenInvalid,
@@ -68,6 +71,7 @@ from server.errors.conflict import (
     CourseExists,
     FormClosed,
     FormVersionExists,
+    LastAdministrator,
     SubmissionConflict,
     SubmissionDeleted,
     SubmissionExists,
@@ -105,7 +109,7 @@ from server.errors.not_found import (
     SubmissionNotFound,
     UserNotFound,
 )
-from server.errors.too_large import BodyTooLarge, FileTooLarge, PayloadTooLarge
+from server.errors.too_large import BodyTooLarge, FileTooLarge, PayloadTooLarge, UploadTooLarge
 from server.errors.unavailable import (
     DatabaseUnavailable,
     JobAbandoned,
@@ -156,9 +160,11 @@ __all__ = [
     "InvalidXLSForm",
     "JobAbandoned",
     "JobNotFound",
+    "LastAdministrator",
     "MalformedSubmission",
     "MissingSubmissionFile",
     "NotFound",
+    "PasswordLinkSpent",
     "PayloadTooLarge",
     "PersonNotFound",
     "RequestForgery",
@@ -177,6 +183,7 @@ __all__ = [
     "UnknownXLSFormColumn",
     "Unprocessable",
     "UnsupportedFileType",
+    "UploadTooLarge",
     "UserExists",
     "UserNotFound",
     "ValidatorUnavailable",

@@ -168,6 +168,32 @@ class RequestForgery(Forbidden):
     )
 
 
+class PasswordLinkSpent(Forbidden):
+    """A set-password link that is unknown, used, expired, or replaced by a newer one.
+
+    Details: ``reason``: ``spent`` (any of those: one answer for all, so a guessed link learns
+    nothing) or ``raced`` (a second click of the same link a moment after the first).
+    """
+
+    code = "403.8"
+    title_vi = "Đường dẫn đặt mật khẩu không còn hiệu lực"
+    title_en = "Set-password link no longer valid"
+    template = by_reason(
+        {
+            "spent": Template(
+                en="this set-password link is unknown, used or expired, or a newer one was "
+                "made; ask an administrator for a new link",
+                vi="Đường dẫn đặt mật khẩu này không đúng, đã dùng, đã hết hạn hoặc đã có "
+                "đường dẫn mới hơn; hãy xin quản trị một đường dẫn mới.",
+            ),
+            "raced": Template(
+                en="this set-password link was used a moment ago",
+                vi="Đường dẫn đặt mật khẩu vừa được dùng. Hãy đăng nhập.",
+            ),
+        }
+    )
+
+
 class EditNotAllowed(Forbidden):
     """A ``deprecatedID`` edit of a submission someone else sent."""
 

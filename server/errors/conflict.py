@@ -152,3 +152,30 @@ class CourseExists(Conflict):
         en="course {code} exists already",
         vi="Đã có khóa học mã {code}.",
     )
+
+
+class LastAdministrator(Conflict):
+    """A change that would leave no active administrator (disable, or another role).
+
+    Details: ``username``; ``reason``: ``disable`` or ``role``.
+    """
+
+    code = "409.9"
+    title_vi = "Phải còn ít nhất một quản trị"
+    title_en = "The last administrator"
+    template = by_reason(
+        {
+            "disable": Template(
+                en="{username!r} is the last active administrator and cannot be disabled; "
+                "make another user an administrator first",
+                vi="{username!r} là quản trị cuối cùng còn hoạt động nên không thể khóa; hãy "
+                "cho một người khác làm quản trị trước.",
+            ),
+            "role": Template(
+                en="{username!r} is the last active administrator and must keep that role; "
+                "make another user an administrator first",
+                vi="{username!r} là quản trị cuối cùng còn hoạt động nên phải giữ vai trò này; "
+                "hãy cho một người khác làm quản trị trước.",
+            ),
+        }
+    )

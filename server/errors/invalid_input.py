@@ -357,6 +357,18 @@ class InvalidAccount(InvalidInput):
                 en="a device token needs at least one form (--form)",
                 vi="Mã thiết bị cần được giao ít nhất một biểu mẫu (--form).",
             ),
+            "passwords_differ": Template(
+                en="the two passwords differ",
+                vi="Hai mật khẩu không giống nhau.",
+            ),
+            "unknown_units": Template(
+                en="no administrative unit has the code(s) {codes:join}",
+                vi="Không có đơn vị hành chính mã {codes:join}.",
+            ),
+            "token_label": Template(
+                en="an API token needs a label of 1-255 characters (what it is for)",
+                vi="Mã API cần có nhãn dài 1–255 ký tự (dùng để làm gì).",
+            ),
         }
     )
 

@@ -14,7 +14,7 @@ that lists and tables need, so no raise site has to join anything itself:
 ``{x:keys}``      the sorted keys of a mapping, joined by ", " (the parameters at fault)
 ``{x:fields}``    "key: first message; …" of a ``{field: [messages]}`` mapping
 ``{x:rows}``      "row 3: …; row 9: …" of ``[{"row", "error"}]``, the first ten and a count of
-                  the rest ("dòng 3: …" in Vietnamese)
+                  the rest ("dòng 3: …" in Vietnamese, with a row's ``error_vi`` if it has one)
 ``{x:bullets}``   "- message" lines of ``[{"message", "message_vi"}]``, in the text's language
 
 In Vietnamese text ``{n:,}`` groups thousands with dots (1.000.000), as people there write.
@@ -120,7 +120,10 @@ class _Formatter(string.Formatter):
 
     def _rows(self, rows: Sequence[Mapping[str, Any]]) -> str:
         word = "dòng" if self.lang == "vi" else "row"
-        shown = "; ".join(f"{word} {row['row']}: {row['error']}" for row in rows[:ROWS_SHOWN])
+        key = "error_vi" if self.lang == "vi" else "error"
+        shown = "; ".join(
+            f"{word} {row['row']}: {row.get(key) or row['error']}" for row in rows[:ROWS_SHOWN]
+        )
         rest = len(rows) - ROWS_SHOWN
         if rest > 0:
             shown += f" (và {rest} dòng khác)" if self.lang == "vi" else f" (and {rest} more)"

@@ -115,6 +115,14 @@ class UserNotFound(NotFound):
                 en="no device {device_id}",
                 vi="Không có thiết bị {device_id}.",
             ),
+            "id": Template(
+                en="no user {user_id}",
+                vi="Không có tài khoản số {user_id}.",
+            ),
+            "token": Template(
+                en="no API token {token_id} for this user",
+                vi="Tài khoản này không có mã API số {token_id}.",
+            ),
         }
     )
 

@@ -56,6 +56,10 @@ class InvalidRequest(Unprocessable):
                 en="name the tablet and pick at least one form",
                 vi="Hãy đặt tên máy và chọn ít nhất một biểu mẫu.",
             ),
+            "pick_people": Template(
+                en="pick at least one person to enrol",
+                vi="Hãy chọn ít nhất một người để ghi danh.",
+            ),
             "not_a_choice": Template(
                 en="{field} must be one of {choices:join}",
                 vi="{field} phải là một trong: {choices:join}.",

@@ -1,6 +1,6 @@
 """Persistence: SQLAlchemy 2.0 models. Re-exported here so Alembic sees every table."""
 
-from server.models.accounts import Device, User, device_forms, user_forms
+from server.models.accounts import Device, PasswordLink, User, device_forms, user_forms
 from server.models.audit import ApiToken, AuditEvent
 from server.models.base import Base
 from server.models.evaluation import AnswerKeyChange, CommentCode, IdentityLink, ItemMark
@@ -8,6 +8,7 @@ from server.models.first_run import FirstRunCode
 from server.models.forms import Form, FormMedia, FormVersion
 from server.models.jobs import Job
 from server.models.needs import KpiTarget, NeedsChoice, NeedsRating, NeedsResponse, ReportSetting
+from server.models.projection_failures import ProjectionFailure
 from server.models.roster import Person, PersonCertificate, Posting
 from server.models.security import AuthThrottle, DigestNonceUse, WebSession
 from server.models.setup import SetupGeneration
@@ -40,9 +41,11 @@ __all__ = [
     "NeedsChoice",
     "NeedsRating",
     "NeedsResponse",
+    "PasswordLink",
     "Person",
     "PersonCertificate",
     "Posting",
+    "ProjectionFailure",
     "ReportSetting",
     "SetupGeneration",
     "Submission",

@@ -81,3 +81,33 @@ class Device(Base):
 
     def __repr__(self) -> str:
         return f"<Device {self.id} {self.label!r}{' revoked' if self.revoked_at else ''}>"
+
+
+class PasswordLink(Base):
+    """A one-time link on which a user sets their own password (a new account, or a reset).
+
+    An administrator never chooses nor sees anyone's password: creating a user or resetting a
+    password issues a link the administrator hands over, only its sha256 is stored, and it is
+    spent by the password it sets. A newer link for the same user kills the older ones.
+    """
+
+    __tablename__ = "password_links"
+    __table_args__ = (
+        sa.UniqueConstraint("code_sha256"),
+        sa.CheckConstraint("purpose IN ('invite', 'reset')", name="purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_sha256: Mapped[str] = mapped_column(sa.String(64))
+    #: "invite" for a new account, "reset" when an administrator reset the password.
+    purpose: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: Set when the link set a password, or when a newer link or a disable replaced it.
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -16,7 +16,10 @@ class AuditEvent(Base):
     """One change: a review, a deletion, a restore, a form closed… Never updated or deleted."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (sa.Index("ix_audit_events_target", "target_type", "target_id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_events_target", "target_type", "target_id"),
+        sa.Index("ix_audit_events_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -26,7 +29,8 @@ class AuditEvent(Base):
     #: "submission.review", "submission.delete", "submission.restore", "form.state", …
     action: Mapped[str] = mapped_column(sa.String(64))
     target_type: Mapped[str] = mapped_column(sa.String(32))
-    target_id: Mapped[int]
+    #: The changed row; NULL when the change concerns a whole table (a units import).
+    target_id: Mapped[int | None]
     #: What changed: {"from": …, "to": …, "comment": …}.
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
 

@@ -7,10 +7,12 @@ lag) but never silent: the warning is returned and shown.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,10 +21,13 @@ from server.errors import (
     CourseExists,
     CourseNotFound,
     InvalidCourse,
+    InvalidRequest,
     PersonNotFound,
 )
 from server.models import Course, Enrolment, Form, Person, Posting
 from server.models.integrity import conflict_for
+from server.services.roster import people_in_post
+from server.services.submission_queries import unit_ids_under
 
 
 @dataclass
@@ -56,55 +61,231 @@ class EnrolResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _check(session: Session, values: CourseInput) -> dict[str, list[str]]:
-    problems: dict[str, list[str]] = {}
+#: What a course's values may be wrong by: (English, Vietnamese) message templates. The
+#: English messages are the API's ``details['fields']``; the Vietnamese ones its
+#: ``details['fields_vi']`` (the pages show each beside its field).
+_FIELD_PROBLEMS = {
+    "required": ("code and title are required", "Cần có mã và tên khóa học"),
+    "code_fixed": ("a course's code never changes", "Mã khóa học không đổi được"),
+    "too_long": ("at most {limit} characters", "Tối đa {limit} ký tự"),
+    "reversed": (
+        "{end:%d/%m/%Y} is before the start {start:%d/%m/%Y}",
+        "Ngày kết thúc {end:%d/%m/%Y} trước ngày bắt đầu {start:%d/%m/%Y}",
+    ),
+    "course_type": ("not one of {choices}", "Phải là một trong: {choices}"),
+    "pass_mark": ("must be 0-100 (percent)", "Phải từ 0 đến 100 (%)"),
+    "topics": ("unknown topic(s) {unknown}", "Chủ đề không có trong danh mục: {unknown}"),
+    "certificate": ("not in the certificate catalogue", "Không có trong danh mục chứng chỉ"),
+    "form": ("no form {form_id!r}", "Không có biểu mẫu {form_id!r}"),
+    "objectives": ("at most 3 learning objectives", "Tối đa 3 mục tiêu học tập"),
+    "status": ("not one of open, closed", "Phải là open hoặc closed"),
+    "date": ("not a date (YYYY-MM-DD)", "Không phải ngày (YYYY-MM-DD)"),
+    "number": ("not a whole number", "Không phải số nguyên"),
+}
+
+
+#: The longest text each field's column holds.
+_LIMITS = {
+    "code": 32,
+    "title": 255,
+    "audience_level": 16,
+    "venue_unit_code": 32,
+    "organiser": 255,
+    "pre_form_id": 255,
+    "post_form_id": 255,
+    "satisfaction_form_id": 255,
+}
+
+
+class _Problems(dict):
+    """``{field: [(english, vietnamese)]}``, filled from :data:`_FIELD_PROBLEMS`."""
+
+    def add(self, field_name: str, problem: str, **values) -> None:
+        en, vi = _FIELD_PROBLEMS[problem]
+        self.setdefault(field_name, []).append((en.format(**values), vi.format(**values)))
+
+    def error(self, code: str) -> InvalidCourse:
+        return InvalidCourse(
+            reason="fields",
+            code=code,
+            fields={name: [en for en, _ in found] for name, found in self.items()},
+            fields_vi={name: [vi for _, vi in found] for name, found in self.items()},
+        )
+
+
+def _check(session: Session, values: CourseInput, status: str = "open") -> _Problems:
+    problems = _Problems()
     if not values.code.strip() or not values.title.strip():
-        problems["code"] = ["code and title are required"]
+        problems.add("code" if not values.code.strip() else "title", "required")
+    for name, limit in _LIMITS.items():
+        if len(getattr(values, name) or "") > limit:
+            problems.add(name, "too_long", limit=limit)
     if values.end_date < values.start_date:
-        problems["end_date"] = [
-            f"{values.end_date:%d/%m/%Y} is before the start {values.start_date:%d/%m/%Y}"
-        ]
+        problems.add("end_date", "reversed", end=values.end_date, start=values.start_date)
     if values.course_type not in catalogue.COURSE_TYPES:
-        problems["course_type"] = [f"not one of {', '.join(catalogue.COURSE_TYPES)}"]
+        problems.add("course_type", "course_type", choices=", ".join(catalogue.COURSE_TYPES))
     if not 0 <= values.pass_mark <= 100:
-        problems["pass_mark"] = ["must be 0-100 (percent)"]
+        problems.add("pass_mark", "pass_mark")
     unknown_topics = sorted(set(values.topics) - set(catalogue.TOPICS))
     if unknown_topics:
-        problems["topics"] = [f"unknown topic(s) {', '.join(unknown_topics)}"]
+        problems.add("topics", "topics", unknown=", ".join(unknown_topics))
     if values.certificate and values.certificate not in catalogue.CERTIFICATES:
-        problems["certificate"] = ["not in the certificate catalogue"]
+        problems.add("certificate", "certificate")
     for name in ("pre_form_id", "post_form_id", "satisfaction_form_id"):
         form_id = getattr(values, name)
         if form_id and not session.execute(sa.select(Form.id).where(Form.form_id == form_id)
                                            ).first():  # fmt: skip
-            problems[name] = [f"no form {form_id!r}"]
+            problems.add(name, "form", form_id=form_id)
     if len(values.objectives) > 3:
-        problems["objectives"] = ["at most 3 learning objectives"]
+        problems.add("objectives", "objectives")
+    if status not in ("open", "closed"):
+        problems.add("status", "status")
     return problems
 
 
+def course_input(form: Mapping[str, Any]) -> CourseInput:
+    """A course's values from a page form's strings (dates ISO, lists as lists).
+
+    Empty optional strings become None; list fields drop empty entries.
+
+    :param form: ``code``, ``title``, ``course_type``, ``start_date``, ``end_date``,
+        ``pass_mark`` and the optional fields of :class:`CourseInput`.
+    :return: the values, still to be checked by :func:`create_course` or
+        :func:`update_course`.
+    :raises InvalidCourse: a date or the pass mark that does not parse, by field.
+    """
+    problems = _Problems()
+
+    def date(name: str) -> dt.date:
+        try:
+            return dt.date.fromisoformat(str(form.get(name) or "").strip())
+        except ValueError:
+            problems.add(name, "date")
+            return dt.date.min
+
+    def text(name: str) -> str | None:
+        value = str(form.get(name) or "").strip()
+        return value or None
+
+    def listed(name: str) -> list[str]:
+        return [str(v).strip() for v in form.get(name) or () if str(v).strip()]
+
+    try:
+        pass_mark = int(str(form.get("pass_mark") or "70").strip())
+    except ValueError:
+        problems.add("pass_mark", "number")
+        pass_mark = 70
+    values = CourseInput(
+        code=text("code") or "",
+        title=text("title") or "",
+        course_type=text("course_type") or "",
+        start_date=date("start_date"),
+        end_date=date("end_date"),
+        pass_mark=pass_mark,
+        topics=listed("topics"),
+        audience_level=text("audience_level"),
+        venue_unit_code=text("venue_unit_code"),
+        organiser=text("organiser"),
+        trainers=listed("trainers"),
+        pre_form_id=text("pre_form_id"),
+        post_form_id=text("post_form_id"),
+        satisfaction_form_id=text("satisfaction_form_id"),
+        certificate=text("certificate"),
+        objectives=listed("objectives"),
+    )
+    if problems:
+        raise problems.error(values.code)
+    return values
+
+
+def values_of(course: Course) -> CourseInput:
+    """The values a course was created or last edited with (to fill an edit form)."""
+    return CourseInput(**{name: getattr(course, name) for name in _INPUT_FIELDS})
+
+
 def create_course(
-    session: Session, values: CourseInput, *, created_by: int | None = None
+    session: Session,
+    values: CourseInput,
+    *,
+    created_by: int | None = None,
+    repeat_ok: bool = False,
 ) -> Course:
     """Create a course (flushes).
 
+    :param session: the database session.
+    :param values: the course's values.
+    :param created_by: the user creating it (its owner for the permission policy).
+    :param repeat_ok: a course with this code, owner and exactly these values is the one
+        asked for, not a conflict: it is returned as it is (a form sent twice by a double
+        click creates one course and both answers lead to it).
+    :return: the course.
     :raises InvalidCourse: naming every bad field (reversed dates, unknown form…).
-    :raises CourseExists: the code is taken.
+    :raises CourseExists: the code is taken (by another course, when ``repeat_ok``).
     """
     problems = _check(session, values)
     if problems:
-        raise InvalidCourse(reason="fields", code=values.code, fields=problems)
-    if session.execute(sa.select(Course.id).where(Course.code == values.code)).first():
+        raise problems.error(values.code)
+    existing = session.execute(
+        sa.select(Course).where(Course.code == values.code)
+    ).scalar_one_or_none()
+    if existing is not None:
+        if repeat_ok and existing.created_by_user_id == created_by and _same(existing, values):
+            return existing
         raise CourseExists(code=values.code)
-    fields = {
-        k: (list(v) if isinstance(v, tuple | list) else v) for k, v in values.__dict__.items()
-    }
-    course = Course(**fields, created_by_user_id=created_by)
+    course = Course(**_normalised(values).__dict__, created_by_user_id=created_by)
     session.add(course)
     try:
         session.flush()
     except IntegrityError as exc:  # another process created the same code meanwhile
         raise conflict_for(exc, code=values.code) from exc
+    return course
+
+
+def _same(course: Course, values: CourseInput) -> bool:
+    return values_of(course) == _normalised(values)
+
+
+def _normalised(values: CourseInput) -> CourseInput:
+    """The values as a stored course gives them back (lists, not tuples)."""
+    return replace(
+        values,
+        **{
+            name: list(getattr(values, name))
+            for name in _INPUT_FIELDS
+            if isinstance(getattr(values, name), tuple | list)
+        },
+    )
+
+
+_INPUT_FIELDS = tuple(f.name for f in fields(CourseInput))
+
+
+def update_course(session: Session, course: Course, changes: Mapping[str, Any]) -> Course:
+    """Change a course's values or status (flushes); its code never changes.
+
+    Tests already sent name the course by its code, so the code stays; everything else is
+    checked exactly as on creation.
+
+    :param session: the database session.
+    :param course: the course.
+    :param changes: field names of :class:`CourseInput` (except ``code``) and ``status``
+        (``open`` / ``closed``) with their new values.
+    :return: the course.
+    :raises InvalidCourse: naming every bad field, the code among them if asked to change.
+    """
+    changes = dict(changes)
+    status = changes.pop("status", course.status)
+    wanted = replace(values_of(course), **{k: v for k, v in changes.items() if k != "code"})
+    problems = _check(session, wanted, status)
+    if changes.get("code", course.code) != course.code:
+        problems.add("code", "code_fixed")
+    if problems:
+        raise problems.error(course.code)
+    for name, value in _normalised(wanted).__dict__.items():
+        if getattr(course, name) != value:
+            setattr(course, name, value)
+    course.status = status
+    session.flush()
     return course
 
 
@@ -120,10 +301,15 @@ def get_course(session: Session, code: str) -> Course:
 
 
 def enrol(session: Session, course: Course, person_codes: Sequence[str]) -> EnrolResult:
-    """Enrol people by their codes (flushes).
+    """Enrol people by their codes (flushes); enrolling someone twice changes nothing.
+
+    The insert skips a pair already there (``ON CONFLICT DO NOTHING`` on the unique
+    course-person constraint), so two requests racing (a double click, two trainers) enrol
+    each person once and neither fails.
 
     :raises PersonNotFound: naming the codes that are not in the register.
     """
+    person_codes = list(dict.fromkeys(c.strip() for c in person_codes if c.strip()))
     people = {
         p.code: p
         for p in session.execute(sa.select(Person).where(Person.code.in_(person_codes))).scalars()
@@ -137,6 +323,7 @@ def enrol(session: Session, course: Course, person_codes: Sequence[str]) -> Enro
             sa.select(Enrolment.person_id).where(Enrolment.course_id == course.id)
         ).scalars()
     )
+    wanted = []
     for code in person_codes:
         person = people[code]
         if person.id in enrolled:
@@ -148,11 +335,33 @@ def enrol(session: Session, course: Course, person_codes: Sequence[str]) -> Enro
                 f"is not in post between {course.start_date:%d/%m/%Y} and "
                 f"{course.end_date:%d/%m/%Y}"
             )
-        session.add(Enrolment(course_id=course.id, person_id=person.id))
-        enrolled.add(person.id)
-        result.enrolled.append(code)
-    session.flush()
+        wanted.append(person)
+    inserted = _insert_enrolments(session, course, [p.id for p in wanted])
+    for person in wanted:
+        (result.enrolled if person.id in inserted else result.already).append(person.code)
     return result
+
+
+def _insert_enrolments(session: Session, course: Course, person_ids: list[int]) -> set[int]:
+    """Insert enrolments, skipping pairs already stored; return the people inserted."""
+    if not person_ids:
+        return set()
+    session.flush()
+    table = Enrolment.__table__
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = insert.on_conflict_do_nothing(
+        index_elements=[table.c.course_id, table.c.person_id]
+    ).returning(table.c.person_id)
+    rows = [
+        {"course_id": course.id, "person_id": pid, "attendance": "enrolled",
+         "completion": "in_progress"}
+        for pid in person_ids
+    ]  # fmt: skip
+    # executemany with RETURNING: SQLAlchemy batches it as one INSERT … VALUES (…), (…)
+    inserted = {pid for (pid,) in session.execute(statement, rows)}
+    session.expire(course, ["enrolments"])
+    return inserted
 
 
 def _in_post(session: Session, person: Person, course: Course) -> bool:
@@ -234,12 +443,29 @@ _COMPLETION = {
 }
 
 
-def import_enrolments(session: Session, filename: str, content: bytes) -> EnrolResult:
+#: What an enrolment row may be wrong by: (English, Vietnamese).
+_ROW_PROBLEMS = {
+    "course": ("unknown course", "không có khóa học này"),
+    "other_course": (
+        "course {code} is not this course ({this})",
+        "khóa học {code} không phải khóa này ({this})",
+    ),
+    "person": ("unknown person", "không có cán bộ này trong danh sách"),
+    "attendance": ("unknown attendance", "điểm danh không hợp lệ (có mặt / vắng)"),
+    "completion": ("unknown completion", "kết quả không hợp lệ (đạt / không đạt)"),
+}
+
+
+def import_enrolments(
+    session: Session, filename: str, content: bytes, *, course: Course | None = None
+) -> EnrolResult:
     """Enrol people and record attendance and completion from a CSV, all or nothing (flushes).
 
     Columns: ``course_code`` (Mã khóa học), ``person_code`` (Mã cán bộ), optional
     ``attendance`` (Điểm danh: có mặt / vắng) and ``completion`` (Hoàn thành: đạt / không đạt).
 
+    :param course: the one course the file is for (a course's page): a row without a course
+        code is for it, and a row naming another course is a bad row.
     :raises InvalidCourse: listing every bad row (unknown course, person or value).
     """
     import csv
@@ -260,42 +486,50 @@ def import_enrolments(session: Session, filename: str, content: bytes) -> EnrolR
     reader = csv.reader(io.StringIO(text))
     header = [aliases.get(fold(h), fold(h).replace(" ", "_")) for h in next(reader, [])]
     rows = [dict(zip(header, r, strict=False)) for r in reader if any(c.strip() for c in r)]
-    courses = {c.code: c for c in session.execute(sa.select(Course)).scalars()}
+    if course is None:
+        courses = {c.code: c for c in session.execute(sa.select(Course)).scalars()}
+    else:
+        courses = {course.code: course, "": course}
     people = dict(session.execute(sa.select(Person.code, Person.id)).all())
     problems, plan = [], []
     for number, row in enumerate(rows, start=2):
-        course = courses.get((row.get("course_code") or "").strip())
+        code = (row.get("course_code") or "").strip()
+        found = courses.get(code)
         person = people.get((row.get("person_code") or "").strip())
         attendance = _ATTENDANCE.get((row.get("attendance") or "enrolled").strip().lower())
         completion = _COMPLETION.get((row.get("completion") or "in_progress").strip().lower())
-        if course is None or person is None or attendance is None or completion is None:
+        if found is None or person is None or attendance is None or completion is None:
             what = (
-                "course"
-                if course is None
+                ("other_course" if course is not None else "course")
+                if found is None
                 else "person"
                 if person is None
                 else "attendance"
                 if attendance is None
                 else "completion"
             )
-            problems.append({"row": number, "error": f"unknown {what}"})
+            en, vi = _ROW_PROBLEMS[what]
+            this = course.code if course is not None else ""
+            problems.append(
+                {
+                    "row": number,
+                    "error": en.format(code=code, this=this),
+                    "error_vi": vi.format(code=code, this=this),
+                }
+            )
             continue
-        plan.append((course, person, attendance, completion))
+        plan.append((found, person, attendance, completion))
     if problems or not plan:
         raise InvalidCourse(file=filename, reason="rows" if problems else "no_rows", rows=problems)
     result = EnrolResult()
-    for course, person_id, attendance, completion in plan:
+    for target, person_id, attendance, completion in plan:
+        inserted = _insert_enrolments(session, target, [person_id])
         enrolment = session.execute(
             sa.select(Enrolment).where(
-                Enrolment.course_id == course.id, Enrolment.person_id == person_id
+                Enrolment.course_id == target.id, Enrolment.person_id == person_id
             )
-        ).scalar_one_or_none()
-        if enrolment is None:
-            enrolment = Enrolment(course_id=course.id, person_id=person_id)
-            session.add(enrolment)
-            result.enrolled.append(str(person_id))
-        else:
-            result.already.append(str(person_id))
+        ).scalar_one()
+        (result.enrolled if inserted else result.already).append(str(person_id))
         enrolment.attendance = attendance
         if completion != "in_progress" or enrolment.completion == "in_progress":
             enrolment.completion = completion
@@ -327,3 +561,88 @@ def complete_enrolment(session: Session, completion) -> bool:
     enrolment.completed_on = completion.on
     session.flush()
     return True
+
+
+def register_search(
+    session: Session,
+    course: Course,
+    *,
+    q: str | None,
+    whole_register: bool = False,
+    reader_units: set[int] | None = None,
+    limit: int = 50,
+) -> list[dict]:
+    """People to enrol: in post on the course's first day, in its venue's units by default.
+
+    :param session: the database session.
+    :param course: the course.
+    :param q: part of a name or person code (None or empty: everyone in scope).
+    :param whole_register: search every unit, not only the venue's (a course for a province
+        may take people from anywhere).
+    :param reader_units: the units the reader may see (None: all), from the policy.
+    :param limit: at most this many people.
+    :return: the register's rows (``roster.people_in_post``) with ``enrolled`` added.
+    """
+    units = reader_units
+    if course.venue_unit_code and not whole_register:
+        venue = unit_ids_under(session, course.venue_unit_code, course.start_date)
+        units = venue if units is None else units & venue
+    rows = people_in_post(session, on=course.start_date, unit_ids=units, q=q, limit=limit)
+    enrolled = set(
+        session.execute(
+            sa.select(Person.code)
+            .join(Enrolment, Enrolment.person_id == Person.id)
+            .where(Enrolment.course_id == course.id)
+        ).scalars()
+    )
+    for row in rows:
+        row["enrolled"] = row["person_code"] in enrolled
+    return rows
+
+
+ATTENDANCE = ("enrolled", "attended", "absent")
+COMPLETION = ("in_progress", "completed", "not_completed")
+
+
+def record_attendance(
+    session: Session, course: Course, marks: Mapping[str, Mapping[str, str]]
+) -> int:
+    """Record the attendance and completion of several trainees at once (flushes).
+
+    Every value is checked before anything is written, and only what differs is written, so
+    saving a page again leaves the enrolments (and who completed them how) as they are.
+
+    :param session: the database session.
+    :param course: the course.
+    :param marks: ``{person_code: {"attendance": …, "completion": …}}`` (either key may be
+        missing).
+    :return: the number of enrolments changed.
+    :raises InvalidRequest: a value outside :data:`ATTENDANCE` / :data:`COMPLETION`.
+    :raises PersonNotFound: someone not enrolled on the course.
+    """
+    choices = {"attendance": ATTENDANCE, "completion": COMPLETION}
+    for code, values in marks.items():
+        for name, value in values.items():
+            if name not in choices or value not in choices[name]:
+                raise InvalidRequest(
+                    reason="not_a_choice",
+                    field=f"{name} ({code})",
+                    choices=list(choices.get(name, choices["attendance"])),
+                    fields={name: [f"not one of {', '.join(choices.get(name, ()))}"]},
+                )
+    current = {
+        e.person.code: e
+        for e in session.execute(
+            sa.select(Enrolment).where(Enrolment.course_id == course.id)
+        ).scalars()
+    }
+    changed = 0
+    for code, values in marks.items():
+        enrolment = current.get(code)
+        if enrolment is None:
+            raise PersonNotFound(reason="not_enrolled", person_code=code, course=course.code)
+        differs = {k: v for k, v in values.items() if getattr(enrolment, k) != v}
+        if differs:
+            update_enrolment(session, course, code, values=differs)
+            changed += 1
+    return changed

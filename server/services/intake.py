@@ -41,7 +41,12 @@ from server.errors import FormClosed, FormNotAssigned, FormNotFound, FormVersion
 from server.models.integrity import conflict_for
 from server.services.attachment_store import AttachmentStore
 from server.services.courses import complete_enrolment
-from server.services.projections import Projection, StoredSubmission, applicable
+from server.services.projections import (
+    Projection,
+    StoredSubmission,
+    applicable,
+    record_failures,
+)
 from server.services.setup_cache import SetupCache, VersionFacts, setup_cache
 from server.services.submissions import (
     IncomingFile,
@@ -163,27 +168,49 @@ class Intake:
         )
 
     def _project(self, receipt: Receipt, facts: VersionFacts, now: dt.datetime) -> None:
-        """Run the projections that apply, then complete the enrolment (never raises)."""
+        """Run the projections that apply, then complete the enrolment (never raises).
+
+        Together first (one commit); if that fails, each alone, so one broken projection
+        does not hold back the others. What still fails is kept (``ProjectionFailure``) for
+        the dashboard, besides the log.
+        """
         projections = applicable(facts)
         if not projections:
             return
         try:
             stored = _stored(receipt)
             self._run(projections, stored, facts, now)
-        except Exception:
+            return
+        except Exception as exc:
             self.session.rollback()
             logger.exception("could not project submission %s", receipt.submission_id)
-            if len(projections) > 1:
-                for projection in projections:
-                    try:
-                        self._run([projection], _stored(receipt), facts, now)
-                    except Exception:
-                        self.session.rollback()
-                        logger.exception(
-                            "projection %r failed for submission %s",
-                            projection.name,
-                            receipt.submission_id,
-                        )
+            failed = {projections[0].name: exc} if len(projections) == 1 else {}
+        if len(projections) > 1:
+            for projection in projections:
+                try:
+                    self._run([projection], _stored(receipt), facts, now)
+                except Exception as exc:
+                    self.session.rollback()
+                    failed[projection.name] = exc
+                    logger.exception(
+                        "projection %r failed for submission %s",
+                        projection.name,
+                        receipt.submission_id,
+                    )
+        self._keep_failures(receipt.submission_id, failed, now)
+
+    def _keep_failures(
+        self, submission_id: int, failed: dict[str, Exception], now: dt.datetime
+    ) -> None:
+        """Store what failed, for the dashboard (never raises: the log already has it)."""
+        if not failed:
+            return
+        try:
+            record_failures(self.session, submission_id, failed, now=now)
+            self.session.commit()
+        except Exception:
+            self.session.rollback()
+            logger.exception("could not keep the projection failures of %s", submission_id)
 
     def _run(
         self,

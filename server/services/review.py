@@ -16,44 +16,13 @@ from server.domain.policy import Action
 from server.errors import InvalidRequest, SubmissionNotFound
 from server.models import AuditEvent, Form, Submission, User
 from server.models.forms import FORM_STATES
+from server.services.audit import record
 from server.services.needs_projection import project_needs
 from server.services.permissions import allowed, require, units_of
 from server.services.submission_queries import history, scope_clause
 
 #: States a reviewer may set ("received" and "edited" are set by the server).
 REVIEW_CHOICES = ("received", "has_issues", "approved", "rejected")
-
-
-def record(
-    session: Session,
-    *,
-    user: User | None,
-    action: str,
-    target: Any,
-    details: dict[str, Any],
-    now: dt.datetime,
-) -> AuditEvent:
-    """Write one audit event (flushes).
-
-    :param session: the database session.
-    :param user: who acted (None for the system).
-    :param action: e.g. "submission.review".
-    :param target: the changed row (a Submission or a Form).
-    :param details: what changed.
-    :param now: when.
-    :return: the event.
-    """
-    event = AuditEvent(
-        at=now,
-        actor_user_id=user.id if user else None,
-        action=action,
-        target_type=type(target).__tablename__,
-        target_id=target.id,
-        details=details,
-    )
-    session.add(event)
-    session.flush()
-    return event
 
 
 def get_submission(session: Session, user: User, submission_id: int) -> Submission:

@@ -114,25 +114,54 @@ def _parse_key(filename: str, content: bytes, version: FormVersion) -> list[tupl
         except ValueError:
             points = -1
         if spec is None:
-            problems.append({"row": number, "error": f"item {item!r} is not in the form"})
+            problems.append(
+                {
+                    "row": number,
+                    "error": f"item {item!r} is not in the form",
+                    "error_vi": f"câu {item!r} không có trong đề",
+                }
+            )
         elif qtype not in _QTYPES or spec["kind"] != _QTYPES[qtype]:
             problems.append(
                 {
                     "row": number,
                     "error": f"{item}: qtype {qtype!r} does not fit a {spec['kind']} question",
+                    "error_vi": f"{item}: loại {qtype!r} không hợp với câu {spec['kind']}",
                 }
             )
         elif not correct:
-            problems.append({"row": number, "error": f"{item}: no correct answer given"})
+            problems.append(
+                {
+                    "row": number,
+                    "error": f"{item}: no correct answer given",
+                    "error_vi": f"{item}: chưa có đáp án đúng",
+                }
+            )
         elif spec.get("choices") and set(correct) - {c["name"] for c in spec["choices"]}:
             unknown = sorted(set(correct) - {c["name"] for c in spec["choices"]})
             problems.append(
-                {"row": number, "error": f"{item}: choice(s) {unknown} not in the question"}
+                {
+                    "row": number,
+                    "error": f"{item}: choice(s) {unknown} not in the question",
+                    "error_vi": f"{item}: lựa chọn {unknown} không có trong câu hỏi",
+                }
             )
         elif points <= 0:
-            problems.append({"row": number, "error": f"{item}: points must be a positive number"})
+            problems.append(
+                {
+                    "row": number,
+                    "error": f"{item}: points must be a positive number",
+                    "error_vi": f"{item}: điểm phải là số dương",
+                }
+            )
         elif item in seen:
-            problems.append({"row": number, "error": f"{item}: keyed twice"})
+            problems.append(
+                {
+                    "row": number,
+                    "error": f"{item}: keyed twice",
+                    "error_vi": f"{item}: trùng hai lần",
+                }
+            )
         else:
             seen.add(item)
             items.append(

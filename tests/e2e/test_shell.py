@@ -16,11 +16,16 @@ DESKTOP = (1366, 900)
 #: What an administrator's header links to.
 VI_NAV = [
     "Tổng quan",
+    "Biểu mẫu",
+    "Khóa học",
+    "Danh sách cán bộ",
     "Báo cáo nhu cầu",
     "Đánh giá khóa học",
     "Tổng hợp chương trình",
     "Máy tính bảng",
-    "Danh sách cán bộ",
+    "Người dùng",
+    "Đơn vị hành chính",
+    "Nhật ký",
 ]
 
 
@@ -74,11 +79,16 @@ def test_the_language_toggle_switches_to_english_and_back(open_page):
     assert page.locator("html").get_attribute("lang") == "en"
     assert nav_labels(page) == [
         "Overview",
+        "Forms",
+        "Courses",
+        "Staff register",
         "Needs report",
         "Course evaluation",
         "Programme",
         "Tablets",
-        "Staff register",
+        "People",
+        "Units",
+        "Audit log",
     ]
     assert page.locator("form.account button").first.inner_text() == "Sign out"
     assert page.locator("form.lang button").inner_text() == "Tiếng Việt"

@@ -47,6 +47,8 @@ TABLES = {
     "needs_choices",
     "setup_generation",
     "first_run_codes",
+    "projection_failures",
+    "password_links",
 }
 
 

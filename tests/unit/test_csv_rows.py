@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exports import Column, Table, iter_csv
@@ -55,7 +55,7 @@ def careful(table: Table) -> str:
     return BOM + out.getvalue()
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(CELL, CELL, CELL, CELL, CELL), max_size=8))
 def test_the_short_way_writes_what_the_careful_way_writes(rows):
     written = b"".join(iter_csv(Table("t", COLUMNS, rows), chunk_rows=3)).decode("utf-8")

@@ -228,7 +228,7 @@ def register_export():
 def _person_page(person, *, error=None, values=None, status=200):
     on = today()
     return render_template(
-        "admin/person.html",
+        "admin/register_person.html",
         person=person,
         on=on,
         error=error,
@@ -246,7 +246,7 @@ def _readable_person(code: str):
 
 
 @bp.get("/admin/register/people/<code>")
-def person(code: str):
+def register_person(code: str):
     """One person: details, positions over time, certificates; the edit form for admins."""
     require(g.user, Action.ROSTER_READ)
     return _person_page(_readable_person(code))
@@ -263,4 +263,4 @@ def edit_person(code: str):
     except InvalidRequest as exc:
         db.session.rollback()
         return _person_page(_readable_person(code), error=exc, values=values, status=422)
-    return redirect(url_for("admin.person", code=code, saved=1), 303)
+    return redirect(url_for("admin.register_person", code=code, saved=1), 303)

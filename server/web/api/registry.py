@@ -241,8 +241,7 @@ def update_course(code: str):
     """Change a course (its managers)."""
     course = courses_service.get_course(db.session, code)
     require(g.user, Action.COURSE_MANAGE, owner_ids=[course.created_by_user_id])
-    for name, value in parse(CourseUpdateSchema(), json_body()).items():
-        setattr(course, name, value)
+    courses_service.update_course(db.session, course, parse(CourseUpdateSchema(), json_body()))
     refresh_pickers(db.session, now=_now())
     db.session.commit()
     return jsonify(CourseDetailSchema().dump(_course_data(course, detail=True)))

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from server.extensions import db
-from server.models import SetupGeneration, Submission
+from server.models import ProjectionFailure, SetupGeneration, Submission
 from server.services import projections
 from server.services.projections import Projection
-from tests.factories import OR, parts
+from tests.factories import NOW, OR, parts
 
 FORM_ONE = b'<data id="simple" version="1"><meta><instanceID>i-%d</instanceID></meta><name>A</name><age>3</age></data>'
 
@@ -148,6 +148,19 @@ def test_a_failing_projection_never_changes_the_answer(client, token, monkeypatc
     # tried together, then each alone: the working one still ran for the stored row
     assert ran[-1] == stored
     assert "projection 'broken' failed" in caplog.text
+    # kept for the dashboard: the broken one only, with what it raised
+    kept = db.session.execute(sa.select(ProjectionFailure)).scalars().all()
+    assert [(f.submission_id, f.projection, f.error) for f in kept] == [
+        (stored, "broken", "RuntimeError: a bug in a projection")
+    ]
+    # a retry from Collect (the same instance) is a duplicate: nothing projected, nothing added
+    assert post(client, token, 1).status_code in (201, 202)
+    assert db.session.scalar(sa.select(sa.func.count(ProjectionFailure.id))) == 1
+    # once fixed, a rebuild clears it
+    monkeypatch.setattr(projections, "PROJECTIONS", ())
+    projections.rebuild(db.session, now=NOW)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count(ProjectionFailure.id))) == 0
 
 
 def test_a_plain_survey_runs_no_projection(client, token, monkeypatch):
