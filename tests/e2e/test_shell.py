@@ -16,6 +16,9 @@ DESKTOP = (1366, 900)
 #: What an administrator's header links to.
 VI_NAV = [
     "Tổng quan",
+    "Biểu mẫu",
+    "Khóa học",
+    "Danh sách cán bộ",
     "Báo cáo nhu cầu",
     "Đánh giá khóa học",
     "Tổng hợp chương trình",
@@ -76,6 +79,9 @@ def test_the_language_toggle_switches_to_english_and_back(open_page):
     assert page.locator("html").get_attribute("lang") == "en"
     assert nav_labels(page) == [
         "Overview",
+        "Forms",
+        "Courses",
+        "Staff register",
         "Needs report",
         "Course evaluation",
         "Programme",

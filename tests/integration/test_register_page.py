@@ -317,3 +317,11 @@ def test_a_large_register_is_checked_and_applied_in_the_background(app, client, 
     assert job.result["listed"] == 1000 and job.result["entries_total"] == 20_000
     assert seen[0] == (0, 0) and len(seen) >= 2  # reading (total unknown), then counted steps
     assert all(done <= total for done, total in seen if total)
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_read(app, client, units):
+    app.config["ROSTER_MAX_BYTES"] = 2000
+    signed_in(app, client)
+    response = upload(client, GOOD * 20)
+    assert response.status_code == 413
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0

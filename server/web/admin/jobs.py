@@ -19,6 +19,7 @@ from server.services import jobs
 from server.services.attachment_store import AttachmentStore
 from server.services.permissions import own_only, require
 from server.web.admin import bp
+from server.web.shell import t
 
 #: What each kind of job is called on its page.
 TITLES = {
@@ -34,10 +35,17 @@ def readable_job(job_id: int) -> Job:
     return jobs.get_job(db.session, job_id, owner=own_only(g.user, Action.JOB_READ))
 
 
+def _in_language(message: str) -> str:
+    """A job's message ("vi / en") in the page's language."""
+    vi, _, en = message.partition(" / ")
+    return t(vi, en or vi)
+
+
 def progress_context(job: Job, page_url: str) -> dict:
     """What the progress fragment needs."""
     return {
         "job": job,
+        "message": _in_language(job.message or "Đang chờ / Waiting"),
         "error": jobs.error_of(job),
         "page_url": page_url,
         "poll_url": url_for("admin.job_progress", job_id=job.id, page=page_url),

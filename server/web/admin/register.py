@@ -58,6 +58,7 @@ def _scope(on: dt.date) -> set[int] | None:
 
 def _may() -> dict:
     return {
+        "scope_codes": units_of(g.user, Action.ROSTER_READ),
         "may_import": allowed(g.user, Action.ROSTER_IMPORT),
         "may_export": allowed(g.user, Action.ROSTER_EXPORT),
         "may_template": allowed(g.user, Action.ROSTER_TEMPLATE),
@@ -116,11 +117,21 @@ def register_template():
     return download(output, formats.XLSX, "mau_danh_sach_can_bo.xlsx")
 
 
+@bp.url_value_preprocessor
+def _upload_limit(endpoint: str | None, _values) -> None:
+    """Refuse a register file over the limit before it is read (413).
+
+    URL value preprocessors run before every ``before_request`` function, the CSRF check
+    included, which reads the form: a limit set in the view would come after the body.
+    """
+    if endpoint == "admin.register_check":
+        request.max_content_length = current_app.config["ROSTER_MAX_BYTES"]
+
+
 @bp.post("/admin/register/check")
 def register_check():
     """Keep an uploaded register file and check it in the background (a dry run)."""
     require(g.user, Action.ROSTER_IMPORT)
-    request.max_content_length = current_app.config["ROSTER_MAX_BYTES"]
     upload = request.files.get("file")
     try:
         if upload is None or not upload.filename:
