@@ -127,6 +127,14 @@ def test_a_trainer_runs_a_course_to_its_scored_post_test(world, open_page, name,
     page.locator("#post_form_id").select_option("kt_dscoban_post")
     page.locator("input[name=topics][value=TP01]").check()
     tab.screenshot(f"courses-new-{name}-{lang}")
+    # reversed dates: the form comes back with the problem beside the field, values kept
+    page.locator("#end_date").fill("2026-09-01")
+    _submit(page, "form.course-form button[type=submit]")
+    assert page.locator("#err-end_date").is_visible()
+    assert page.locator("#end_date").get_attribute("aria-invalid") == "true"
+    assert page.locator("#code").input_value() == code
+    tab.screenshot(f"courses-new-error-{name}-{lang}")
+    page.locator("#end_date").fill("2026-09-09")
     with page.expect_navigation():  # a double click sends the form once (data-once)
         page.locator("form.course-form button[type=submit]").dblclick()
     assert page.url.endswith(f"/admin/courses/{code}")
@@ -209,10 +217,10 @@ def test_a_trainer_runs_a_course_to_its_scored_post_test(world, open_page, name,
     assert page.url.endswith(f"/reports/courses/{code}")
     assert page.locator("#T1 tbody tr").count() == 3
     tab.screenshot(f"courses-report-{name}-{lang}", full_page=False)
-    # the two refused uploads were answered 400, which Chromium logs; nothing else went wrong
+    # the refused course and uploads were answered 400, which Chromium logs; nothing else
     refused = "the server responded with a status of 400"
     assert [p for p in tab.problems() if refused not in p] == []
-    assert len(tab.problems()) == 2
+    assert len(tab.problems()) == 3
 
     tab.goto("/admin/courses")
     assert tab.page.locator("table.course-list a", has_text=code).count() == 1
