@@ -101,6 +101,9 @@ SETTINGS: tuple[Setting, ...] = (
             "How long an SQLite writer waits for a lock before failing, in milliseconds."),
     Setting("FORMS_MAX_BYTES", 10 * 1024 * 1024, parse_int,
             "Largest XLSForm/XForm or form media file accepted for publishing, in bytes."),
+    Setting("FORMS_MAX_UPLOAD_BYTES", 64 * 1024 * 1024, parse_int,
+            "Largest upload of a form with its media files (page or API), in bytes; "
+            "refused from its Content-Length before it is read."),
     Setting("FORMS_JAVA", "java", parse_str,
             "Java executable that runs ODK Validate (the jar bundled with pyxform)."),
     Setting("FORMS_VALIDATE_TIMEOUT", 120, parse_int,
@@ -135,6 +138,16 @@ SETTINGS: tuple[Setting, ...] = (
             "Most XML elements accepted in one submission (refused as 400.1 beyond)."),
     Setting("QUIET_DEVICE_DAYS", 7, parse_int,
             "The overview lists a tablet as quiet after this many days without a submission."),
+    Setting("JOBS_WORKER", True, parse_bool,
+            "Run background jobs (register imports, exports) in a thread of each app process; "
+            "off = only in `flask --app wsgi jobs work` processes."),
+    Setting("JOBS_LEASE_SECONDS", 120, parse_int,
+            "How long a running job's claim holds without news before another worker retries "
+            "it (its process died); progress and a heartbeat push it on."),
+    Setting("JOBS_POLL_SECONDS", 2, parse_int,
+            "How often an idle worker looks for queued jobs, in seconds."),
+    Setting("ROSTER_MAX_BYTES", 64 * 1024 * 1024, parse_int,
+            "Largest staff register file accepted on the register page, in bytes."),
     Setting("LOG_LEVEL", "INFO", parse_log_level,
             "Logging level of the service: DEBUG, INFO, WARNING, ERROR or CRITICAL."),
 )
@@ -232,6 +245,10 @@ _AT_LEAST_ONE = (
     "AUTH_LOCK_SECONDS",
     "SUBMISSION_MAX_DEPTH",
     "SUBMISSION_MAX_ELEMENTS",
+    "FORMS_MAX_UPLOAD_BYTES",
+    "JOBS_LEASE_SECONDS",
+    "JOBS_POLL_SECONDS",
+    "ROSTER_MAX_BYTES",
 )
 
 

@@ -12,7 +12,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from server import cli, database, web
+from server import cli, database, web, worker
 from server.extensions import db, migrate
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -55,4 +55,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     web.register_blueprints(app)
     web.register_error_handlers(app)
     cli.register(app)
+    worker.install(app)
     return app

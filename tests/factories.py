@@ -39,6 +39,9 @@ def make_config(database_url: str, storage_dir: Path, **overrides) -> dict:
         DATABASE_URL=database_url,
         STORAGE_DIR=str(storage_dir),
         TESTING=True,
+        # No job thread outliving the test's database: tests run jobs with worker.work_once
+        # (or switch the thread on and stop it themselves).
+        JOBS_WORKER=False,
     )
     values.update(overrides)
     return values

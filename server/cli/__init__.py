@@ -15,6 +15,7 @@ from server.cli import (
 from server.cli.accounts import devices_cli, users_cli
 from server.cli.export import export_command
 from server.cli.forms import forms_cli
+from server.cli.jobs import jobs_cli
 from server.cli.report_out import report_cli
 from server.cli.reports import needs_cli, settings_cli, targets_cli
 from server.cli.roster import roster_cli
@@ -35,6 +36,7 @@ GROUPS = (
     targets_cli,
     settings_cli,
     report_cli,
+    jobs_cli,
 )
 COMMANDS = (export_command,)
 

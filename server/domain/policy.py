@@ -66,6 +66,7 @@ class Action(StrEnum):
     COMMENT_CODE = "reports.comment_code"
     REPORT_PROGRAMME = "reports.programme"
     DEVICE_MANAGE = "devices.manage"
+    JOB_READ = "jobs.read"
 
 
 ADMIN, TRAINER, PLANNER, COLLECTOR, DEVICE = "admin", "trainer", "planner", "collector", "device"
@@ -111,6 +112,8 @@ GRANTS: dict[Action, dict[str, Scope]] = {
     Action.REPORT_COURSE_ROWS: {ADMIN: A, TRAINER: OWN},
     Action.COMMENT_CODE: {ADMIN: A, TRAINER: OWN},
     Action.REPORT_PROGRAMME: {ADMIN: A, PLANNER: U},
+    # A background job's progress and result: the user who started it, and administrators.
+    Action.JOB_READ: {ADMIN: A, TRAINER: OWN, PLANNER: OWN},
 }
 
 

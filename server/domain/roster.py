@@ -14,7 +14,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from server.domain import catalogue
@@ -48,6 +48,8 @@ _PHONE = re.compile(r"^\+?[0-9 .]{8,15}$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_PROBLEMS = 500
+#: Rows between two calls of ``read_roster``'s ``on_row``.
+REPORT_EVERY = 5000
 
 
 @dataclass(frozen=True)
@@ -89,11 +91,15 @@ class RosterFile:
     problems: list[dict]
 
 
-def read_roster(filename: str, content: bytes) -> RosterFile:
+def read_roster(
+    filename: str, content: bytes, *, on_row: Callable[[int], None] | None = None
+) -> RosterFile:
     """Read a register file completely.
 
     :param filename: its name (``.xlsx`` or ``.csv``).
     :param content: its bytes.
+    :param on_row: called every :data:`REPORT_EVERY` rows with the number read so far (a
+        background job's progress).
     :return: rows and problems.
     :raises EmptyFile: no content or no data rows.
     :raises UnsupportedFileType: neither a workbook nor UTF-8 CSV.
@@ -115,6 +121,8 @@ def read_roster(filename: str, content: bytes) -> RosterFile:
     problems: list[dict] = []
     seen: dict[str, int] = {}
     for number, cells in enumerate(lines, start=2):
+        if on_row is not None and number % REPORT_EVERY == 0:
+            on_row(number - 1)
         values = {key: cells[i] if i < len(cells) else None for key, i in columns.items()}
         if all(v is None or str(v).strip() == "" for v in values.values()):
             continue
@@ -340,3 +348,51 @@ def _row(number: int, values: dict) -> RosterRow:
         in_post_from=start,
         in_post_to=end,
     )
+
+
+#: The personal details one person's page edits (positions change through a register file).
+PERSON_FIELDS = ("full_name", "sex", "birth_year", "phone", "education_level", "education_field")
+
+
+def person_details(values: dict) -> tuple[dict, dict[str, list[str]]]:
+    """One person's details as typed in a form, checked as an import row's are.
+
+    :param values: text by field name (:data:`PERSON_FIELDS`); codes or Vietnamese labels.
+    :return: (details by field, problems by field); the details are usable only without problems.
+    """
+    details: dict = {}
+    problems: dict[str, list[str]] = {}
+    checks = {
+        "full_name": lambda v: _text(v) or _fail("họ và tên trống / full name is empty"),
+        "sex": lambda v: _code(catalogue.SEXES, v, "sex", required=True),
+        "birth_year": _birth_year,
+        "phone": _phone,
+        "education_level": lambda v: _code(catalogue.EDUCATION, v, "education_level"),
+        "education_field": lambda v: _code(catalogue.EDUCATION_FIELDS, v, "education_field"),
+    }
+    for name, check in checks.items():
+        try:
+            details[name] = check(values.get(name))
+        except ValueError as exc:
+            problems[name] = [str(exc)]
+    if len(details.get("full_name") or "") > 255:
+        problems["full_name"] = ["họ và tên dài quá 255 ký tự / full name too long"]
+    return details, problems
+
+
+def _fail(message: str):
+    raise ValueError(message)
+
+
+def _birth_year(value) -> int | None:
+    birth = _text(value)
+    if birth and (not birth.isdigit() or not 1930 <= int(birth) <= 2015):
+        raise ValueError(f"năm sinh «{birth}» không hợp lệ / birth year must be 1930-2015")
+    return int(birth) if birth else None
+
+
+def _phone(value) -> str | None:
+    phone = _text(value) or None
+    if phone and not _PHONE.match(phone):
+        raise ValueError(f"điện thoại «{phone}» không hợp lệ / invalid phone number")
+    return phone

@@ -34,18 +34,19 @@ titles and a ``template``; document its details in the docstring; list it below.
   * NotFound               404.x       FormNotFound 404.1 · SubmissionNotFound 404.2 ·
                                        FormVersionNotFound 404.3 · UserNotFound 404.4 ·
                                        CourseNotFound 404.5 · PersonNotFound 404.6 ·
-                                       BankNotFound 404.7                        (not_found)
+                                       BankNotFound 404.7 · JobNotFound 404.8      (not_found)
   * Conflict               409.x       SubmissionConflict 409.1 · FormVersionExists 409.2 ·
                                        FormClosed 409.3 · SubmissionOutdated 409.4 ·
                                        SubmissionExists 409.5 · SubmissionDeleted 409.6 ·
                                        UserExists 409.7 · CourseExists 409.8 ·
                                        LastAdministrator 409.9                    (conflict)
-  * PayloadTooLarge        413.x       FileTooLarge 413.1 · BodyTooLarge 413.2    (too_large)
+  * PayloadTooLarge        413.x       FileTooLarge 413.1 · BodyTooLarge 413.2 ·
+                                       UploadTooLarge 413.3                       (too_large)
   * Unprocessable          422.x       InvalidRequest 422.1 · InvalidCursor 422.2 ·
                                        DecryptionFailed 422.3                 (unprocessable)
   * TooManyAttempts        429.1                                                   (access)
   * Unavailable            503.x       ValidatorUnavailable 503.1 ·
-                                       DatabaseUnavailable 503.2                (unavailable)
+                                       DatabaseUnavailable 503.2 · JobAbandoned 503.3 (unavailable)
 
 Database constraint violations become these errors in one place:
 ``server.models.integrity.conflict_for``.
@@ -102,13 +103,19 @@ from server.errors.not_found import (
     CourseNotFound,
     FormNotFound,
     FormVersionNotFound,
+    JobNotFound,
     NotFound,
     PersonNotFound,
     SubmissionNotFound,
     UserNotFound,
 )
-from server.errors.too_large import BodyTooLarge, FileTooLarge, PayloadTooLarge
-from server.errors.unavailable import DatabaseUnavailable, Unavailable, ValidatorUnavailable
+from server.errors.too_large import BodyTooLarge, FileTooLarge, PayloadTooLarge, UploadTooLarge
+from server.errors.unavailable import (
+    DatabaseUnavailable,
+    JobAbandoned,
+    Unavailable,
+    ValidatorUnavailable,
+)
 from server.errors.unprocessable import (
     DecryptionFailed,
     InvalidCursor,
@@ -151,6 +158,8 @@ __all__ = [
     "InvalidUnitsFile",
     "InvalidXForm",
     "InvalidXLSForm",
+    "JobAbandoned",
+    "JobNotFound",
     "LastAdministrator",
     "MalformedSubmission",
     "MissingSubmissionFile",
@@ -174,6 +183,7 @@ __all__ = [
     "UnknownXLSFormColumn",
     "Unprocessable",
     "UnsupportedFileType",
+    "UploadTooLarge",
     "UserExists",
     "UserNotFound",
     "ValidatorUnavailable",

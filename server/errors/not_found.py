@@ -173,3 +173,15 @@ class BankNotFound(NotFound):
         en="no scored attempt of bank {bank_id} version {version}",
         vi="Chưa có bài làm nào của đề {bank_id} phiên bản {version}.",
     )
+
+
+class JobNotFound(NotFound):
+    """No background job with that number (or it is someone else's)."""
+
+    code = "404.8"
+    title_vi = "Không tìm thấy công việc"
+    title_en = "Job not found"
+    template = Template(
+        en="no job {job_id}",
+        vi="Không có công việc số {job_id}.",
+    )

@@ -41,3 +41,18 @@ class BodyTooLarge(PayloadTooLarge):
         en="the submission is larger than {limit:,} bytes",
         vi="Bài nộp lớn hơn giới hạn {limit:,} byte của máy chủ.",
     )
+
+
+class UploadTooLarge(PayloadTooLarge):
+    """An upload to a page or the API is larger than its limit (refused before it is read).
+
+    Details: ``size`` (the Content-Length), ``limit`` and ``setting`` (the variable that sets it).
+    """
+
+    code = "413.3"
+    title_vi = "Tệp tải lên quá lớn"
+    title_en = "Upload too large"
+    template = Template(
+        en="the upload is {size:,} bytes, larger than the limit of {limit:,} bytes ({setting})",
+        vi="Dữ liệu tải lên {size:,} byte, lớn hơn giới hạn {limit:,} byte ({setting}).",
+    )

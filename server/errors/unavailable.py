@@ -53,3 +53,17 @@ class DatabaseUnavailable(Unavailable):
         vi="Cơ sở dữ liệu đang bận hoặc không kết nối được; chưa có gì được lưu, "
         "hãy thử lại sau {retry_after} giây.",
     )
+
+
+class JobAbandoned(Unavailable):
+    """A background job's worker stopped answering (its process ended) too many times."""
+
+    code = "503.3"
+    title_vi = "Công việc bị dừng giữa chừng"
+    title_en = "Job abandoned"
+    template = Template(
+        en="the job stopped {attempts} time(s) without finishing (its server process ended); "
+        "nothing of it was stored; start it again",
+        vi="Công việc đã dừng {attempts} lần mà chưa xong (tiến trình máy chủ bị tắt); "
+        "chưa có gì được lưu, hãy chạy lại.",
+    )

@@ -40,6 +40,18 @@ class InvalidRequest(Unprocessable):
                 en="multipart field '{field}' is required",
                 vi="Thiếu trường '{field}' trong dữ liệu gửi lên (multipart).",
             ),
+            "person_details": Template(
+                en="check these details: {fields:keys}",
+                vi="Hãy kiểm tra lại: {fields:keys}",
+            ),
+            "check_not_done": Template(
+                en="the check of this file (job {job_id}) has not ended well; nothing to apply",
+                vi="Tệp này chưa kiểm tra xong hoặc có lỗi (công việc {job_id}); chưa thể nhập.",
+            ),
+            "register_date": Template(
+                en="{field}: not a date (dd/mm/yyyy)",
+                vi="{field}: không phải ngày (dd/mm/yyyy).",
+            ),
             "tablet_name_and_forms": Template(
                 en="name the tablet and pick at least one form",
                 vi="Hãy đặt tên máy và chọn ít nhất một biểu mẫu.",

@@ -6,6 +6,7 @@ from server.models.base import Base
 from server.models.evaluation import AnswerKeyChange, CommentCode, IdentityLink, ItemMark
 from server.models.first_run import FirstRunCode
 from server.models.forms import Form, FormMedia, FormVersion
+from server.models.jobs import Job
 from server.models.needs import KpiTarget, NeedsChoice, NeedsRating, NeedsResponse, ReportSetting
 from server.models.projection_failures import ProjectionFailure
 from server.models.roster import Person, PersonCertificate, Posting
@@ -35,6 +36,7 @@ __all__ = [
     "FormVersion",
     "IdentityLink",
     "ItemMark",
+    "Job",
     "KpiTarget",
     "NeedsChoice",
     "NeedsRating",

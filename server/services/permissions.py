@@ -12,7 +12,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.domain.policy import Action, Subject, decide, form_scope, unit_scope
+from server.domain.policy import Action, Subject, decide, form_scope, owner_scope, unit_scope
 from server.errors import FormNotAssigned, FormNotReadable, RoleNotAllowed
 from server.models import AdminUnit, Course, Device, Form, User
 from server.services.setup_cache import DeviceFacts
@@ -69,6 +69,11 @@ def allowed(who: User | Device | None, action: Action, **target) -> bool:
 def readable_forms(who: User | Device | None, action: Action) -> frozenset[int] | None:
     """Primary keys of the forms a listing may show; None = every form."""
     return form_scope(subject_of(who), action)
+
+
+def own_only(who: User | Device | None, action: Action) -> int | None:
+    """For an ``OWN`` grant, the user whose things are meant; None when not limited so."""
+    return owner_scope(subject_of(who), action)
 
 
 def units_of(who: User | Device | None, action: Action) -> tuple[str, ...] | None:

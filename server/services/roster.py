@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from exports import Column, Table
 from server.domain import catalogue
-from server.domain.roster import COLUMNS, RosterRow, read_roster
-from server.errors import InvalidRosterFile
+from server.domain.roster import COLUMNS, RosterRow, person_details, read_roster
+from server.errors import InvalidRequest, InvalidRosterFile, PersonNotFound
 from server.models import AdminUnit, Person, PersonCertificate, Posting, UnitSuccessor
+from server.services.submission_queries import unit_ids_under
 
 #: Which unit levels a staff level may be attached to, most specific first.
 UNIT_LEVELS = {
@@ -34,6 +35,17 @@ UNIT_LEVELS = {
 _POSTING_FIELDS = ("unit_id", "level", "employment_type", "job_category", "leadership", "ctv_roles")
 _PERSON_FIELDS = ("full_name", "sex", "birth_year", "phone", "education_level", "education_field")
 BATCH = 5000
+#: ``progress(done, total, message)``: how a long import tells a background job where it is.
+ProgressFn = Callable[[int, int, str], None]
+#: Rows between two progress reports.
+PROGRESS_EVERY = 2000
+
+
+_COMPARING = "So sánh với danh sách / Comparing with the register"
+
+
+def _quiet(done: int, total: int, message: str) -> None:
+    """No progress to report (the CLI and the API wait for the end)."""
 
 
 @dataclass
@@ -49,6 +61,9 @@ class RosterChanges:
     dry_run: bool = False
     #: The first changes, for people to check: {"row", "person_code", "change"}.
     samples: list[dict] = field(default_factory=list)
+    #: Every change (the dry run's diff): {"row", "person_code", "full_name", "change",
+    #: "detail"}; unchanged rows are not listed.
+    entries: list[dict] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -57,11 +72,22 @@ class RosterChanges:
             self.added or self.updated or self.moved or self.closed or self.certificates_added
         )
 
-    def note(self, row: RosterRow, change: str) -> None:
-        """Count a change and keep a few examples."""
+    def note(self, row: RosterRow, change: str, detail: str = "") -> None:
+        """Count a change, keep a few examples and list it in the diff."""
         setattr(self, change, getattr(self, change) + 1)
-        if change != "unchanged" and len(self.samples) < 50:
+        if change == "unchanged":
+            return
+        if len(self.samples) < 50:
             self.samples.append({"row": row.row, "person_code": row.person_code, "change": change})
+        self.entries.append(
+            {
+                "row": row.row,
+                "person_code": row.person_code,
+                "full_name": row.full_name,
+                "change": change,
+                "detail": detail,
+            }
+        )
 
 
 def _units_by_code(session: Session) -> dict[str, list[tuple]]:
@@ -133,6 +159,7 @@ def import_roster(
     now: dt.datetime,
     as_of: dt.date | None = None,
     dry_run: bool = False,
+    progress: ProgressFn = _quiet,
 ) -> RosterChanges:
     """Import a register file (flushes unless ``dry_run``).
 
@@ -145,17 +172,27 @@ def import_roster(
     :param now: the time of the import.
     :param as_of: the start date of positions whose row gives none (default: today).
     :param dry_run: compute and report the changes, store nothing.
+    :param progress: called now and then with (done, total, message): reading the file (total
+        not known yet), then checking, comparing and writing, each row once (total 3 × rows).
     :return: the changes.
     :raises InvalidRosterFile: every bad row (unknown unit, bad date, duplicate code…).
     """
     today = now.date()
     as_of = as_of or today
-    parsed = read_roster(filename, content)
+    progress(0, 0, "Đang đọc tệp / Reading the file")
+    parsed = read_roster(
+        filename,
+        content,
+        on_row=lambda n: progress(0, 0, f"Đã đọc {n:,} dòng / {n:,} rows read".replace(",", ".")),
+    )
     problems = list(parsed.problems)
     units = _units_by_code(session)
     replacing = _replacing_units(session)
     unit_of: dict[int, int] = {}
-    for row in parsed.rows:
+    total = 3 * len(parsed.rows)
+    for index, row in enumerate(parsed.rows):
+        if index % PROGRESS_EVERY == 0:
+            progress(index, total, "Kiểm tra mã đơn vị / Checking unit codes")
         try:
             unit_of[row.row] = _resolve_unit(
                 row, units, start=row.in_post_from or as_of, today=today, replacing=replacing
@@ -164,6 +201,7 @@ def import_roster(
             problems.append({"row": row.row, "error": str(exc)})
     if problems:
         raise _bad_rows(filename, problems)
+    unit_codes = {unit_id: code for code, found in units.items() for unit_id, *_ in found}
     return _apply(
         parsed.rows,
         unit_of,
@@ -172,6 +210,8 @@ def import_roster(
         as_of=as_of,
         dry_run=dry_run,
         filename=filename,
+        progress=progress,
+        unit_codes=unit_codes,
     )
 
 
@@ -184,7 +224,11 @@ def _apply(
     as_of: dt.date,
     dry_run: bool,
     filename: str,
+    progress: ProgressFn,
+    unit_codes: dict[int, str],
 ) -> RosterChanges:
+    total = 3 * len(rows)
+    progress(len(rows), total, _COMPARING)
     persons = {
         r.code: r
         for r in session.execute(
@@ -215,7 +259,9 @@ def _apply(
     changes = RosterChanges(dry_run=dry_run)
     new_people, person_updates, posting_inserts, posting_updates, new_certs = [], [], [], [], []
     problems: list[dict] = []
-    for row in rows:
+    for index, row in enumerate(rows):
+        if index % PROGRESS_EVERY == 0:
+            progress(len(rows) + index, total, _COMPARING)
         start = row.in_post_from or as_of
         wanted = {
             "unit_id": unit_of[row.row],
@@ -235,10 +281,11 @@ def _apply(
                 (row.person_code, {**wanted, "valid_from": start, "valid_to": row.in_post_to})
             )
             new_certs.extend((row.person_code, c.code, c.issued_on) for c in row.certificates)
-            changes.note(row, "added")
+            changes.note(row, "added", unit_codes.get(wanted["unit_id"], ""))
             continue
         change = "unchanged"
-        if any(getattr(existing, f) != v for f, v in details.items()):
+        notes = [f for f, v in details.items() if getattr(existing, f) != v]
+        if notes:
             person_updates.append({"b_id": existing.id, **details, "updated_at": now})
             change = "updated"
         try:
@@ -252,18 +299,54 @@ def _apply(
             if insert is not None:
                 posting_inserts.append((row.person_code, insert))
             change = kind if kind != "updated" or change == "unchanged" else change
-        new_certs.extend(
+            notes.append(_step_note(kind, postings[existing.id], wanted, row, unit_codes))
+        fresh = [
             (row.person_code, c.code, c.issued_on)
             for c in row.certificates
             if (existing.id, c.code) not in certificates
-        )
-        changes.note(row, change)
+        ]
+        new_certs.extend(fresh)
+        notes.extend(f"+{code}" for _, code, _ in fresh)
+        changes.note(row, change, "; ".join(n for n in notes if n))
+        if change == "unchanged" and fresh:  # counted in certificates_added, listed here
+            changes.entries.append(
+                {
+                    "row": row.row,
+                    "person_code": row.person_code,
+                    "full_name": row.full_name,
+                    "change": "certificates",
+                    "detail": "; ".join(notes),
+                }
+            )
     if problems:
         raise _bad_rows(filename, problems)
     changes.certificates_added = len(new_certs)
     if not dry_run:
-        _write(session, new_people, person_updates, posting_inserts, posting_updates, new_certs)
+        _write(
+            session,
+            new_people,
+            person_updates,
+            posting_inserts,
+            posting_updates,
+            new_certs,
+            progress=lambda done: progress(2 * len(rows) + done, total, "Đang ghi / Writing"),
+            rows=len(rows),
+        )
+    progress(total, total, "Xong / Done")
     return changes
+
+
+def _step_note(kind: str, history: list, wanted: dict, row: RosterRow, units: dict) -> str:
+    """A few words on how a row changes a person's position, for the diff."""
+    latest = history[-1] if history else None
+    if kind == "closed" and row.in_post_to is not None:
+        return f"đến / until {row.in_post_to:%d/%m/%Y}"
+    if latest is None:
+        return units.get(wanted["unit_id"], "")
+    if latest.unit_id != wanted["unit_id"]:
+        return f"{units.get(latest.unit_id, '?')} → {units.get(wanted['unit_id'], '?')}"
+    changed = [f for f in _POSTING_FIELDS if getattr(latest, f) != wanted[f]]
+    return ", ".join(changed)
 
 
 def _same(posting, wanted: dict) -> bool:
@@ -334,34 +417,58 @@ def _batches(items: list) -> Iterator[list]:
 
 
 def _write(
-    session: Session, new_people, person_updates, posting_inserts, posting_updates, new_certs
+    session: Session,
+    new_people,
+    person_updates,
+    posting_inserts,
+    posting_updates,
+    new_certs,
+    *,
+    progress: Callable[[int], None],
+    rows: int,
 ) -> None:
+    """Write the changes in batches, reporting progress from 0 to ``rows``."""
+    steps = max(1, len(new_people) + len(person_updates) + len(posting_updates)
+                + 2 * len(posting_inserts) + len(new_certs))  # fmt: skip
+    written = 0
+
+    def wrote(count: int) -> None:
+        nonlocal written
+        written += count
+        progress(min(rows, rows * written // steps))
+
     for batch in _batches(new_people):
         session.execute(sa.insert(Person), batch)
+        wrote(len(batch))
     if person_updates:
         statement = sa.update(Person.__table__).where(Person.__table__.c.id == sa.bindparam("b_id"))
         for batch in _batches(person_updates):
             session.execute(statement, batch)
+            wrote(len(batch))
     if posting_updates:  # before the inserts: a closed position makes room for the next one
         statement = sa.update(Posting.__table__).where(
             Posting.__table__.c.id == sa.bindparam("b_id")
         )
         for batch in _batches(posting_updates):
             session.execute(statement, batch)
+            wrote(len(batch))
     codes = {code for code, _ in posting_inserts} | {code for code, _, _ in new_certs}
     ids = {}
     for batch in _batches(sorted(codes)):
         ids.update(
             session.execute(sa.select(Person.code, Person.id).where(Person.code.in_(batch))).all()
         )
+        wrote(len(batch))
     for batch in _batches([{"person_id": ids[code], **values} for code, values in posting_inserts]):
         session.execute(sa.insert(Posting), batch)
-    rows = [
+        wrote(len(batch))
+    certificate_rows = [
         {"person_id": ids[code], "code": cert, "issued_on": issued}
         for code, cert, issued in new_certs
     ]
-    for batch in _batches(rows):
+    for batch in _batches(certificate_rows):
         session.execute(sa.insert(PersonCertificate), batch)
+        wrote(len(batch))
     session.flush()
 
 
@@ -495,3 +602,151 @@ def template_tables() -> list[Table]:
         rows,
     )
     return [Table("danh_sach_can_bo", headers, []), choices]
+
+
+def count_in_post(session: Session, *, on: dt.date) -> int:
+    """How many positions are held on a day (the rows of the register as of that day)."""
+    return session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Posting)
+        .where(Posting.valid_from <= on, sa.or_(Posting.valid_to.is_(None), Posting.valid_to >= on))
+    )
+
+
+@dataclass
+class PeoplePage:
+    """One page of people in post: rows, how many match in all, the page and the page count."""
+
+    rows: list[dict]
+    total: int
+    page: int
+    pages: int
+
+
+def search_people(
+    session: Session,
+    *,
+    on: dt.date,
+    unit_ids: set[int] | None,
+    q: str | None,
+    page: int = 1,
+    per_page: int = 50,
+) -> PeoplePage:
+    """People in post on a day, by person code, one page at a time, with their certificates.
+
+    :param session: the database session.
+    :param on: the day.
+    :param unit_ids: allowed units (expanded to sub-units and former units); None = all.
+    :param q: part of the name or person code.
+    :param page: the page, from 1.
+    :param per_page: rows per page.
+    :return: the page (three statements: count, rows, their certificates).
+    """
+    where = [Posting.valid_from <= on, sa.or_(Posting.valid_to.is_(None), Posting.valid_to >= on)]
+    if unit_ids is not None:
+        where.append(Posting.unit_id.in_(sorted(unit_ids)))
+    if q:
+        pattern = f"%{q.strip().replace('%', '').replace('_', '')}%"
+        where.append(sa.or_(Person.full_name.ilike(pattern), Person.code.ilike(pattern)))
+    total = session.scalar(
+        sa.select(sa.func.count()).select_from(Person).join(Posting).where(*where)
+    )
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    query = (
+        sa.select(
+            Person.id,
+            Person.code,
+            Person.full_name,
+            Person.sex,
+            Person.birth_year,
+            AdminUnit.code.label("unit_code"),
+            AdminUnit.name.label("unit_name"),
+            Posting.level,
+            Posting.job_category,
+            Posting.employment_type,
+            Posting.valid_from,
+            Posting.valid_to,
+        )
+        .join(Posting, Posting.person_id == Person.id)
+        .join(AdminUnit, AdminUnit.id == Posting.unit_id)
+        .where(*where)
+        .order_by(Person.code, Posting.valid_from)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    rows = [dict(r._mapping) for r in session.execute(query)]
+    certificates: dict[int, list[str]] = defaultdict(list)
+    if rows:
+        for person_id, code in session.execute(
+            sa.select(PersonCertificate.person_id, PersonCertificate.code)
+            .where(PersonCertificate.person_id.in_([r["id"] for r in rows]))
+            .order_by(PersonCertificate.code)
+        ):
+            certificates[person_id].append(code)
+    for row in rows:
+        row["certificates"] = certificates.get(row["id"], [])
+    return PeoplePage(rows, total, page, pages)
+
+
+def get_person(session: Session, code: str) -> Person:
+    """A person by code, with postings (and their units) and certificates.
+
+    :raises PersonNotFound: no such person.
+    """
+    person = session.scalar(
+        sa.select(Person)
+        .where(Person.code == code)
+        .options(
+            sa.orm.selectinload(Person.postings).joinedload(Posting.unit),
+            sa.orm.selectinload(Person.certificates),
+        )
+    )
+    if person is None:
+        raise PersonNotFound(person_code=code)
+    return person
+
+
+def posted_within(person: Person, unit_ids: set[int] | None, on: dt.date) -> bool:
+    """Whether a person holds (or last held) a position in these units (None: no limit)."""
+    if unit_ids is None:
+        return True
+    current = [p for p in person.postings if p.valid_from <= on <= (p.valid_to or on)]
+    return any(p.unit_id in unit_ids for p in current or person.postings[-1:])
+
+
+def update_person(session: Session, code: str, values: dict, *, now: dt.datetime) -> Person:
+    """Change one person's details, checked as an import checks them (flushes).
+
+    :param session: the database session.
+    :param code: the person's code (never changes).
+    :param values: text by field (``domain.roster.PERSON_FIELDS``), codes or labels.
+    :param now: the time of the change.
+    :return: the person.
+    :raises PersonNotFound: no such person.
+    :raises InvalidRequest: a field is wrong (``fields`` says which and why); nothing changes.
+    """
+    person = get_person(session, code)
+    details, problems = person_details(values)
+    if problems:
+        raise InvalidRequest(reason="person_details", fields=problems)
+    for name, value in details.items():
+        setattr(person, name, value)
+    person.updated_at = now
+    session.flush()
+    return person
+
+
+def units_within(session: Session, codes: tuple[str, ...] | None, on: dt.date) -> set[int] | None:
+    """Unit ids under a reader's unit codes on a day (sub-units, former units); None = no limit.
+
+    :param session: the database session.
+    :param codes: the reader's unit codes (``permissions.units_of``), or None.
+    :param on: the day.
+    """
+    if codes is None:
+        return None
+    ids: set[int] = set()
+    for code in codes:
+        ids |= unit_ids_under(session, code, on)
+    return ids

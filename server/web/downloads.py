@@ -56,6 +56,20 @@ def download(output: Output, fmt: Format, filename: str, *, inline: bool = False
     return response
 
 
+def file_download(content: bytes, filename: str, content_type: str) -> Response:
+    """A stored file as it was kept (a form's source, its XForm, a media file), to be saved.
+
+    :param content: the bytes.
+    :param filename: the file's name (non-ASCII names travel as RFC 6266 ``filename*``).
+    :param content_type: the media type; the browser is told not to guess another.
+    :return: the response.
+    """
+    response = Response(content, content_type=content_type)
+    response.headers["Content-Disposition"] = _disposition(filename, inline=False)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def _disposition(filename: str, inline: bool) -> str:
     fallback = _UNSAFE.sub("_", filename)
     if inline:

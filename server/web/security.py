@@ -23,6 +23,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from server.errors import RequestForgery
 from server.services.throttle import ThrottlePolicy
+from server.web.uploads import bound_upload
 
 csrf = CSRFProtect()
 
@@ -64,6 +65,7 @@ def install(app: Flask) -> None:
     )
     app.session_interface = HttpsAwareSessionInterface()
     app.before_request(_same_origin)
+    app.before_request(bound_upload)  # before the CSRF check reads a form's body
     csrf.init_app(app)
     app.after_request(_headers)
 

@@ -65,7 +65,9 @@ class NavItem:
 #: The header's links, in order. A page of a later issue adds its line here.
 NAV = (
     NavItem("admin.index", "Tổng quan", "Overview"),
+    NavItem("admin.forms_page", "Biểu mẫu", "Forms", "forms.read"),
     NavItem("admin.courses", "Khóa học", "Courses", "courses.manage"),
+    NavItem("admin.register", "Danh sách cán bộ", "Staff register", "roster.read"),
     NavItem("/reports/needs", "Báo cáo nhu cầu", "Needs report", "reports.needs"),
     NavItem("/reports/courses", "Đánh giá khóa học", "Course evaluation", "reports.course"),
     NavItem("/reports/programme", "Tổng hợp chương trình", "Programme", "reports.programme"),

@@ -11,6 +11,7 @@ from tests.factories import make_config
 
 TABLES = {
     "admin_units",
+    "jobs",
     "unit_successors",
     "forms",
     "form_versions",

@@ -40,7 +40,7 @@ def test_index_lists_published_forms_and_units(signed_in, client, runner, tmp_pa
     assert "http://localhost/" in html
     detail = client.get("/admin/forms/mini").get_data(as_text=True)
     assert "2026010101" in detail
-    assert "/data/age" in detail
+    assert "<code>age</code>" in detail
     assert "integer" in detail
 
 

@@ -113,6 +113,7 @@ from server.web.api import (  # noqa: E402,F401  (routes attach to bp)
     evaluation,
     exports,
     forms,
+    jobs,
     programme,
     registry,
     report_targets,

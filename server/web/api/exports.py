@@ -11,6 +11,7 @@ from flask import current_app, g, request
 from exports import formats
 from exports.formats import Format
 from server.extensions import db
+from server.models import Form
 from server.services.attachment_store import AttachmentStore
 from server.services.decryption import SubmissionDecryptor
 from server.services.exports import build_export
@@ -24,11 +25,22 @@ from server.web.downloads import download
 def _export(form_id: str, fmt: Format):
     form = readable_form(form_id)
     args = parse(ExportQuery(), request.args)
+    return export_download(form, args, fmt, private_key=_private_key())
+
+
+def export_download(form: Form, args: dict, fmt: Format, *, private_key: bytes | None = None):
+    """A form's submissions as a file of the format, filtered as the reader may see them.
+
+    :param form: the form (the caller checked it may be read).
+    :param args: parsed :class:`ExportQuery` values.
+    :param fmt: the format (CSV, XLSX or ZIP).
+    :param private_key: the PEM key of an encrypted form, if given.
+    :return: the download response.
+    """
     storage = current_app.config["STORAGE_DIR"]
-    key = _private_key()
     decryptor = None
-    if key is not None:
-        decryptor = SubmissionDecryptor(db.session, AttachmentStore(storage), key)
+    if private_key is not None:
+        decryptor = SubmissionDecryptor(db.session, AttachmentStore(storage), private_key)
     plan = build_export(
         db.session,
         form,

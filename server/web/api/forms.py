@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app, g, jsonify, request
+from werkzeug.datastructures import FileStorage
 
 from server.domain.policy import Action
 from server.errors import FormNotFound, InvalidRequest
@@ -23,6 +24,7 @@ from server.web.api.schemas import (
     VersionDetailSchema,
     VersionSchema,
 )
+from server.web.uploads import upload_limit
 
 
 def readable_form(form_id: str):
@@ -36,6 +38,31 @@ def visible_counts() -> dict[int, int]:
     """Submission counts per form as the current user may see them (a planner: their units)."""
     units = units_of(g.user, Action.SUBMISSION_READ)
     return forms_service.submission_counts(db.session, within=scope_clause(db.session, units))
+
+
+def publish_upload(upload: FileStorage, media: list[FileStorage]) -> forms_service.PublishResult:
+    """Publish an uploaded form with its media files, as the API and the forms page do.
+
+    :param upload: the XLSForm or XForm.
+    :param media: files offered as its media.
+    :return: what publishing did (flushed, not committed).
+    :raises ServiceError: every error of ``services.forms.publish_form``.
+    """
+    config = current_app.config
+    settings = forms_service.ValidationSettings(
+        max_bytes=config["FORMS_MAX_BYTES"],
+        java=config["FORMS_JAVA"],
+        timeout=config["FORMS_VALIDATE_TIMEOUT"],
+    )
+    return forms_service.publish_form(
+        upload.filename or "form",
+        upload.read(),
+        session=db.session,
+        settings=settings,
+        media=[forms_service.MediaFile(f.filename or "", f.read()) for f in media],
+        generated_media=registry_media(db.session),
+        now=dt.datetime.now(dt.UTC),
+    )
 
 
 @bp.get("/forms")
@@ -67,6 +94,7 @@ def get_form(form_id: str):
 
 
 @bp.post("/forms")
+@upload_limit("FORMS_MAX_UPLOAD_BYTES")
 @operation(
     "Publish an XLSForm or XForm (multipart: file, and media files as media)",
     tags=("forms",),
@@ -79,24 +107,7 @@ def publish_form():
     upload = request.files.get("file")
     if upload is None:
         raise InvalidRequest(reason="multipart_field", field="file", fields={"file": ["required"]})
-    config = current_app.config
-    settings = forms_service.ValidationSettings(
-        max_bytes=config["FORMS_MAX_BYTES"],
-        java=config["FORMS_JAVA"],
-        timeout=config["FORMS_VALIDATE_TIMEOUT"],
-    )
-    media = [
-        forms_service.MediaFile(f.filename or "", f.read()) for f in request.files.getlist("media")
-    ]
-    result = forms_service.publish_form(
-        upload.filename or "form",
-        upload.read(),
-        session=db.session,
-        settings=settings,
-        media=media,
-        generated_media=registry_media(db.session),
-        now=dt.datetime.now(dt.UTC),
-    )
+    result = publish_upload(upload, request.files.getlist("media"))
     db.session.commit()
     form = result.form_version.form
     body = FormDetailSchema().dump(form_data(form, {}, detail=True))

@@ -186,9 +186,20 @@ def audit_log():
 def attachment(submission_id: int, name: str):
     """Serve an attachment's bytes."""
     row = review.get_submission(db.session, g.user, submission_id)
+    return attachment_response(row, name)
+
+
+def attachment_response(row, name: str) -> Response:
+    """An attachment's bytes (the caller checked the reader may read the submission).
+
+    :param row: the submission.
+    :param name: the file name the submission uses.
+    :return: the response (conditional on its ETag).
+    :raises SubmissionNotFound: no such attachment, or its file never arrived.
+    """
     found = next((a for a in row.attachments if a.name == name and a.sha256), None)
     if found is None:
-        raise SubmissionNotFound(reason="no_attachment", submission_id=submission_id, name=name)
+        raise SubmissionNotFound(reason="no_attachment", submission_id=row.id, name=name)
     store = AttachmentStore(current_app.config["STORAGE_DIR"])
     # The stored type is what the client declared; serve only an allow-listed media type (or
     # a download), always as an attachment, so no upload runs as a page of this origin.
