@@ -8,6 +8,7 @@ unchanged when a job runner takes long work off the request.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -156,17 +157,33 @@ def course_scores(session: Session, course: Course) -> CourseScores:
     return CourseScores(by_person=by_person, unlinked=unlinked)
 
 
-def rescore_course(session: Session, course: Course, *, now: dt.datetime) -> int:
+def rescore_course(
+    session: Session,
+    course: Course,
+    *,
+    now: dt.datetime,
+    progress: Callable[..., None] | None = None,
+) -> int:
     """Re-link and re-score every submission of the course's test forms (flushes).
 
     A full re-score from the raw submissions (``projections.rebuild`` per test form, as
     ``scores rebuild FORM_ID`` does, its kept projection failures cleared): what an
     answer key fixed after a course, a roster corrected after the tests or an identity linked
-    by hand needs to show everywhere. Completions a passed post-test earns are recorded.
+    by hand needs to show everywhere. Completions a passed post-test earns are recorded. The
+    pages run it as a background job (``courses.rescore``).
 
     :param session: the database session.
     :param course: the course.
     :param now: the time of the re-score.
+    :param progress: ``progress(done, total, message, force=…)``, called per test form.
     :return: the number of submissions projected.
     """
-    return sum(rebuild(session, now=now, form=form)[0] for form in scored_forms(session, course))
+    forms = scored_forms(session, course)
+    count = 0
+    for done, form in enumerate(forms):
+        if progress is not None:
+            progress(done, len(forms), f"Đang chấm {form.form_id} / Scoring {form.form_id}")
+        count += rebuild(session, now=now, form=form)[0]
+    if progress is not None:
+        progress(len(forms), len(forms), "Xong / Done", force=True)
+    return count

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from harness import ROOT
+from server import worker
 from server.extensions import db
 from server.models import AnswerKey, Course, Enrolment, ExamScore
 from tests.factories import (
@@ -258,7 +259,7 @@ def test_closing_and_reopening(desk):
     assert _course().status == "open"
 
 
-def test_keys_with_problems_then_a_good_key_then_scores_and_a_rescore(desk, runner):
+def test_keys_with_problems_then_a_good_key_then_scores_and_a_rescore(app, desk, runner):
     client, _ = desk
     for form in ("kt_dscoban_pre", "kt_dscoban_post"):
         cli_output(runner.invoke(args=["forms", "publish", str(ROOT / "forms" / f"{form}.xlsx")]))
@@ -309,9 +310,16 @@ def test_keys_with_problems_then_a_good_key_then_scores_and_a_rescore(desk, runn
     db.session.commit()
     rescored = post_form(client, "/admin/courses/TH-2026-01/rescore", {},
                          page="/admin/courses/TH-2026-01")  # fmt: skip
-    assert rescored.status_code == 302
+    assert rescored.status_code == 303  # a background job, with its progress page
+    job_page = rescored.headers["Location"]
+    assert "/admin/jobs/" in job_page
+    while worker.work_once(app) is not None:
+        pass
+    done = client.get(job_page).get_data(as_text=True)
+    assert "Đã chấm lại 2 bài làm của kt_dscoban_pre, kt_dscoban_post" in done
+    assert 'href="/admin/courses/TH-2026-01"' in done
     page = client.get("/admin/courses/TH-2026-01").get_data(as_text=True)
-    assert "Đã chấm lại 2 bài làm của kt_dscoban_pre, kt_dscoban_post" in page and "80,0 %" in page
+    assert "80,0 %" in page
     assert 'href="/reports/courses/TH-2026-01"' in page
 
 

@@ -169,7 +169,7 @@ PAGES = [
      (302, 302, 403, 403, 302)),
     ("POST", "/admin/courses/<code>/key", "/admin/courses/C-OWN/key", (302, 302, 403, 422, 422)),
     ("POST", "/admin/courses/<code>/rescore", "/admin/courses/C-OTHER/rescore",
-     (302, 302, 403, 403, 302)),
+     (302, 302, 403, 403, 303)),
     ("POST", "/admin/courses/<code>/status", "/admin/courses/C-OTHER/status",
      (302, 302, 403, 403, 400)),
     ("GET", "/admin/people", "/admin/people", (302, 302, 403, 403, 200)),

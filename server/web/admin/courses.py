@@ -1,7 +1,8 @@
 """Courses: a trainer runs their own courses (an administrator every course) from the browser.
 
 The list, creating and editing a course, enrolling people (a register search or a CSV list),
-attendance and completion, the answer keys of the course's tests, a full re-score, closing,
+attendance and completion, the answer keys of the course's tests, a full re-score (a
+background job, ``courses.rescore``), closing,
 and the link to the evaluation report. Every action asks the permission policy
 (``courses.create``, ``courses.manage`` on the course's owner, ``keys.upload`` on the owners
 of the courses using the test form) and calls the same services as the API and the CLI
@@ -15,14 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 
+from server import worker
 from server.domain import catalogue
 from server.domain.policy import Action
 from server.errors import InvalidRequest, ServiceError
 from server.extensions import db
 from server.models import Course
-from server.services import course_tests, scoring
+from server.services import course_tests, jobs, scoring
 from server.services import courses as courses_service
 from server.services.forms import get_form, list_forms
 from server.services.permissions import (
@@ -337,16 +339,19 @@ def upload_key(code: str):
 
 @bp.post("/admin/courses/<code>/rescore")
 def rescore(code: str):
-    """Re-score every test of the course from the raw submissions (one service call)."""
+    """Re-score every test of the course from the raw submissions, as a background job."""
     course = _course(code)
-    count = course_tests.rescore_course(db.session, course, now=_now())
-    db.session.commit()
-    forms = ", ".join(f.form_id for f in course_tests.scored_forms(db.session, course))
-    flash(
-        t(f"Đã chấm lại {count} bài làm của {forms}.", f"{count} test(s) of {forms} re-scored."),
-        "ok",
+    job = jobs.enqueue(
+        db.session,
+        "courses.rescore",
+        owner_id=g.user.id,
+        params={"course": course.code},
+        now=_now(),
+        message="Đang chờ chấm lại / Waiting to re-score",
     )
-    return redirect(url_for("admin.course", code=code) + "#scores")
+    db.session.commit()
+    worker.wake(current_app)
+    return redirect(url_for("admin.job_page", job_id=job.id), 303)
 
 
 @bp.post("/admin/courses/<code>/status")
