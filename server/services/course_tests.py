@@ -119,21 +119,15 @@ class TraineeScores:
     post: ExamScore | None = None
 
 
-@dataclass
-class CourseScores:
-    """Scores of a course's tests: per enrolled person, and how many wait for a person."""
-
-    by_person: dict[int, TraineeScores]
-    #: Scored tests of the course sent under a name not on the roster (linked on the report).
-    unlinked: int
-
-
-def course_scores(session: Session, course: Course) -> CourseScores:
+def course_scores(session: Session, course: Course) -> dict[int, TraineeScores]:
     """Each trainee's latest pre- and post-test score on the course (one query).
+
+    Tests sent under a name not on the roster have no person yet (``reconciliation.waiting``
+    lists them).
 
     :param session: the database session.
     :param course: the course.
-    :return: scores by person id, and the count of tests waiting for a person.
+    :return: scores by person id.
     """
     rows = session.execute(
         sa.select(SubmissionLink.person_id, ExamScore)
@@ -141,20 +135,17 @@ def course_scores(session: Session, course: Course) -> CourseScores:
         .join(Submission, Submission.id == SubmissionLink.submission_id)
         .where(
             SubmissionLink.course_id == course.id,
+            SubmissionLink.person_id.is_not(None),
             Submission.is_current.is_(True),
             Submission.deleted_at.is_(None),
         )
         .order_by(Submission.id)
     )
     by_person: dict[int, TraineeScores] = {}
-    unlinked = 0
     for person_id, score in rows:
-        if person_id is None:
-            unlinked += 1
-            continue
         if score.phase in ("pre", "post"):
             setattr(by_person.setdefault(person_id, TraineeScores()), score.phase, score)
-    return CourseScores(by_person=by_person, unlinked=unlinked)
+    return by_person
 
 
 def rescore_course(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -306,6 +307,28 @@ def test_keys_with_problems_then_a_good_key_then_scores_and_a_rescore(app, desk,
     page = client.get("/admin/courses/TH-2026-01").get_data(as_text=True)
     assert "50,0 %" in page and "80,0 %" in page
     assert _enrolled()["GL001"].completion == "completed"
+    # a trainee missing from the tablet's list typed a name: the trainer says who it was
+    unlisted = attempt_xml(
+        "kt_dscoban_post",
+        form_version(client, device["token"], "kt_dscoban_post"),
+        phase="post",
+        course="TH-2026-01",
+        trainee="_notlisted",
+        correct_items=15,
+        key=STANDARD_KEY,
+        instance="uuid:post-unlisted",
+    ).replace(b"<meta>", b"<fb_name>Nam Tran</fb_name><fb_birth_year>1990</fb_birth_year><meta>")
+    post_submission(client, device["token"], unlisted)
+    page = client.get("/admin/courses/TH-2026-01").get_data(as_text=True)
+    assert "Nam Tran" in page and "1990" in page
+    waiting = re.search(r"/admin/courses/TH-2026-01/identities/(\d+)", page)[1]
+    link = f"/admin/courses/TH-2026-01/identities/{waiting}"
+    stranger = post_form(client, link, {"person_code": "GL003"}, page="/admin/courses/TH-2026-01")
+    assert stranger.status_code == 422  # not enrolled on the course
+    linked = post_form(client, link, {"person_code": "GL002"}, page="/admin/courses/TH-2026-01")
+    assert linked.status_code == 302
+    page = client.get("/admin/courses/TH-2026-01").get_data(as_text=True)
+    assert "Nam Tran" not in page and "75,0 %" in page
     db.session.execute(sa.delete(ExamScore))
     db.session.commit()
     rescored = post_form(client, "/admin/courses/TH-2026-01/rescore", {},
@@ -316,7 +339,7 @@ def test_keys_with_problems_then_a_good_key_then_scores_and_a_rescore(app, desk,
     while worker.work_once(app) is not None:
         pass
     done = client.get(job_page).get_data(as_text=True)
-    assert "Đã chấm lại 2 bài làm của kt_dscoban_pre, kt_dscoban_post" in done
+    assert "Đã chấm lại 3 bài làm của kt_dscoban_pre, kt_dscoban_post" in done
     assert 'href="/admin/courses/TH-2026-01"' in done
     page = client.get("/admin/courses/TH-2026-01").get_data(as_text=True)
     assert "80,0 %" in page

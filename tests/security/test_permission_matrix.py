@@ -172,6 +172,8 @@ PAGES = [
      (302, 302, 403, 403, 303)),
     ("POST", "/admin/courses/<code>/status", "/admin/courses/C-OTHER/status",
      (302, 302, 403, 403, 400)),
+    ("POST", "/admin/courses/<code>/identities/<int:submission_id>",
+     "/admin/courses/C-OTHER/identities/1", (302, 302, 403, 403, 404)),
     ("GET", "/admin/people", "/admin/people", (302, 302, 403, 403, 200)),
     ("POST", "/admin/people", "/admin/people", (302, 302, 403, 403, 400)),
     ("GET", "/admin/people/<int:user_id>", "/admin/people/999", (302, 302, 403, 403, 404)),

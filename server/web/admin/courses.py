@@ -24,7 +24,7 @@ from server.domain.policy import Action
 from server.errors import InvalidRequest, ServiceError
 from server.extensions import db
 from server.models import Course
-from server.services import course_tests, jobs, scoring
+from server.services import course_tests, jobs, reconciliation, scoring
 from server.services import courses as courses_service
 from server.services.forms import get_form, list_forms
 from server.services.permissions import (
@@ -201,6 +201,7 @@ def _course_page(course: Course, *, error: ServiceError | None = None, where: st
         course=course,
         enrolments=sorted(course.enrolments, key=lambda e: e.person.code),
         scores=course_tests.course_scores(db.session, course),
+        waiting=reconciliation.waiting(db.session, course),
         keys=keys,
         key_forms=key_forms,
         q=q,
@@ -352,6 +353,26 @@ def rescore(code: str):
     db.session.commit()
     worker.wake(current_app)
     return redirect(url_for("admin.job_page", job_id=job.id), 303)
+
+
+@bp.post("/admin/courses/<code>/identities/<int:submission_id>")
+def link_identity(code: str, submission_id: int):
+    """Say which enrolled trainee sent a test under a name not on the roster (re-scores it)."""
+    course = _course(code)
+    try:
+        reconciliation.link_identity(
+            db.session,
+            course,
+            submission_id,
+            request.form.get("person_code", ""),
+            user=g.user,
+            now=_now(),
+        )
+        db.session.commit()
+    except ServiceError as error:
+        return _failed(course, error, "identities")
+    flash(t("Đã ghép bài làm với học viên.", "The test is linked to the trainee."), "ok")
+    return redirect(url_for("admin.course", code=code) + "#scores")
 
 
 @bp.post("/admin/courses/<code>/status")
