@@ -292,6 +292,20 @@ def test_keys_with_problems_then_a_good_key_then_scores_and_a_rescore(app, desk,
         assert upload(form_id, key).status_code == 302
     page = client.get("/admin/courses/TH-2026-01").get_data(as_text=True)
     assert "Đáp án kt_dscoban_post: 20 câu" in page and "Chưa có đáp án" not in page
+    # key review: drop an item (a reason is required), then restore it
+    review, on = "/admin/courses/TH-2026-01/key-items", "/admin/courses/TH-2026-01"
+    item = {"form_id": "kt_dscoban_post", "item": "q01", "change": "dropped"}
+    no_reason = post_form(client, review, item, page=on)
+    assert no_reason.status_code == 422 and "422.1" in no_reason.get_data(as_text=True)
+    unknown = post_form(client, review, {**item, "item": "q99", "reason": "x"}, page=on)
+    assert unknown.status_code == 400 and "400.16" in unknown.get_data(as_text=True)
+    dropped = post_form(client, review, {**item, "reason": "Hai đáp án đúng"}, page=on)
+    assert dropped.status_code == 302
+    assert "đã bỏ q01" in client.get(on).get_data(as_text=True)
+    restore = {**item, "change": "restored", "reason": "Đã sửa đề"}
+    assert post_form(client, review, restore, page=on).status_code == 302
+    statuses = set(db.session.scalars(sa.select(AnswerKey.status).where(AnswerKey.item == "q01")))
+    assert statuses == {"active"}
     # two tests arrive over OpenRosa; the page shows the scores
     device = json.loads(cli_output(runner.invoke(
         args=["devices", "create", "lop", "--form", "kt_dscoban_pre", "--form", "kt_dscoban_post",

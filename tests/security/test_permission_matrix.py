@@ -168,6 +168,8 @@ PAGES = [
     ("POST", "/admin/courses/<code>/attendance", "/admin/courses/C-OTHER/attendance",
      (302, 302, 403, 403, 302)),
     ("POST", "/admin/courses/<code>/key", "/admin/courses/C-OWN/key", (302, 302, 403, 422, 422)),
+    ("POST", "/admin/courses/<code>/key-items", "/admin/courses/C-OWN/key-items",
+     (302, 302, 403, 422, 422)),
     ("POST", "/admin/courses/<code>/rescore", "/admin/courses/C-OTHER/rescore",
      (302, 302, 403, 403, 303)),
     ("POST", "/admin/courses/<code>/status", "/admin/courses/C-OTHER/status",

@@ -24,7 +24,7 @@ from server.domain.policy import Action
 from server.errors import InvalidRequest, ServiceError
 from server.extensions import db
 from server.models import Course
-from server.services import course_tests, jobs, reconciliation, scoring
+from server.services import course_tests, jobs, key_review, reconciliation, scoring
 from server.services import courses as courses_service
 from server.services.forms import get_form, list_forms
 from server.services.permissions import (
@@ -305,20 +305,10 @@ def attendance(code: str):
 def upload_key(code: str):
     """Replace the answer key of one of the course's tests and re-score its submissions."""
     course = _course(code)
-    form_id = request.form.get("form_id", "")
-    if form_id not in {course.pre_form_id, course.post_form_id} - {None}:
-        return _failed(
-            course,
-            InvalidRequest(
-                reason="not_a_choice",
-                field="form_id",
-                choices=[f for f in (course.pre_form_id, course.post_form_id) if f],
-                fields={"form_id": ["not a test of this course"]},
-            ),
-            "key",
-        )
-    form = get_form(db.session, form_id)
-    require(g.user, Action.KEY_UPLOAD, owner_ids=course_owners_of_form(db.session, form))
+    try:
+        form = _course_test_form(course)
+    except InvalidRequest as error:
+        return _failed(course, error, "key")
     upload = request.files.get("file")
     try:
         _require_file(upload)
@@ -330,8 +320,57 @@ def upload_key(code: str):
         return _failed(course, error, "key")
     flash(
         t(
-            f"Đáp án {form_id}: {result.items} câu; đã chấm lại {result.rescored} bài.",
-            f"Key of {form_id}: {result.items} items; {result.rescored} test(s) re-scored.",
+            f"Đáp án {form.form_id}: {result.items} câu; đã chấm lại {result.rescored} bài.",
+            f"Key of {form.form_id}: {result.items} items; {result.rescored} test(s) re-scored.",
+        ),
+        "ok",
+    )
+    return redirect(url_for("admin.course", code=code) + "#keys")
+
+
+def _course_test_form(course: Course):
+    """The pre- or post-test form the request names, if the user may change its key."""
+    form_id = request.form.get("form_id", "")
+    if form_id not in {course.pre_form_id, course.post_form_id} - {None}:
+        raise InvalidRequest(
+            reason="not_a_choice",
+            field="form_id",
+            choices=[f for f in (course.pre_form_id, course.post_form_id) if f],
+            fields={"form_id": ["not a test of this course"]},
+        )
+    form = get_form(db.session, form_id)
+    require(g.user, Action.KEY_UPLOAD, owner_ids=course_owners_of_form(db.session, form))
+    return form
+
+
+@bp.post("/admin/courses/<code>/key-items")
+def change_key_item(code: str):
+    """Drop an item from a test's key after review, or restore it; every attempt is re-scored."""
+    course = _course(code)
+    try:
+        form = _course_test_form(course)
+    except InvalidRequest as error:
+        return _failed(course, error, "key")
+    try:
+        result = key_review.change_item(
+            db.session,
+            form,
+            request.form.get("item", ""),
+            change=request.form.get("change", ""),
+            reason=request.form.get("reason", ""),
+            user=g.user,
+            now=_now(),
+        )
+        db.session.commit()
+    except ServiceError as error:
+        return _failed(course, error, "key")
+    flash(
+        t(
+            f"Câu {result.item} của {result.form_id}: "
+            f"{'đã bỏ' if result.change == 'dropped' else 'đã khôi phục'}; "
+            f"đã chấm lại {result.rescored} bài.",
+            f"Item {result.item} of {result.form_id} {result.change}; "
+            f"{result.rescored} test(s) re-scored.",
         ),
         "ok",
     )
