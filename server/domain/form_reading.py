@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Kinds that are not questions a person answers (shown in the preview, not in answers).
+#: Kinds that are not questions a person answers.
 HIDDEN_KINDS = frozenset({"meta"})
 #: Kinds whose answer is a file sent with the submission.
 FILE_KINDS = frozenset({"image", "audio", "video", "file", "binary"})
@@ -79,9 +79,7 @@ def question_rows(schema: Mapping[str, Any], lang: str) -> list[QuestionRow]:
     language = language_key(schema, lang)
     root_depth = 2  # "/data/x" → ["", "data", "x"]
     rows = []
-    for spec in schema.get("fields") or []:
-        if spec.get("kind") in HIDDEN_KINDS:
-            continue
+    for spec in _questions(schema):
         choices = tuple(
             (str(c.get("name")), label_in(c.get("labels"), language, str(c.get("name"))))
             for c in spec.get("choices") or []
@@ -100,6 +98,18 @@ def question_rows(schema: Mapping[str, Any], lang: str) -> list[QuestionRow]:
             )
         )
     return rows
+
+
+def _questions(schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The fields a person answers: the ``meta`` block (instanceID, instanceName…) left out."""
+    meta = f"/{schema.get('root') or 'data'}/meta"
+    return [
+        spec
+        for spec in schema.get("fields") or []
+        if spec.get("kind") not in HIDDEN_KINDS
+        and spec["path"] != meta
+        and not spec["path"].startswith(meta + "/")
+    ]
 
 
 @dataclass
@@ -133,9 +143,8 @@ def labelled_answers(
     :return: the answers of the top level.
     """
     language = language_key(schema, lang)
-    fields = [f for f in schema.get("fields") or [] if f.get("kind") not in HIDDEN_KINDS]
     by_parent: dict[str, list[Mapping[str, Any]]] = {}
-    for spec in fields:
+    for spec in _questions(schema):
         by_parent.setdefault(spec["path"].rsplit("/", 1)[0], []).append(spec)
     root = "/" + str(schema.get("root") or "data")
     return _answers(data or {}, root, by_parent, language)
@@ -213,6 +222,8 @@ class ProblemLine:
 
     row: int | None
     text: str
+    #: A line that introduces the lines after it ("ODK Validate reported:"), not a problem.
+    heading: bool = False
 
 
 def problem_lines(messages: Sequence[str]) -> list[ProblemLine]:
@@ -226,10 +237,15 @@ def problem_lines(messages: Sequence[str]) -> list[ProblemLine]:
     """
     lines = []
     for message in messages:
-        for line in message.splitlines():
-            text = line.strip().removeprefix("- ").removeprefix("• ").strip()
-            if not text:
-                continue
+        texts = [
+            line.strip().removeprefix("- ").removeprefix("• ").strip()
+            for line in message.splitlines()
+        ]
+        texts = [text for text in texts if text]
+        for index, text in enumerate(texts):
             found = _ROW.search(text)
+            if found is None and text.endswith(":") and index + 1 < len(texts):
+                lines.append(ProblemLine(None, text, heading=True))
+                continue
             lines.append(ProblemLine(int(found.group(1)) if found else None, text))
     return lines

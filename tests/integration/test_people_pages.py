@@ -87,7 +87,7 @@ def test_an_account_is_created_with_a_one_time_link_the_person_uses(
     assert again.status_code == 403 and "403.8" not in again.get_data(as_text=True)
     assert "không còn hiệu lực" in again.get_data(as_text=True)
     actions = db.session.execute(sa.select(AuditEvent.action).order_by(AuditEvent.id)).scalars()
-    assert list(actions) == ["user.create", "user.password_set"]
+    assert list(actions) == ["units.import", "user.create", "user.password_set"]
 
 
 def test_bad_new_accounts_show_the_catalogue_message_and_store_nothing(client, admin):

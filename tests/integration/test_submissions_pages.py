@@ -153,6 +153,12 @@ def test_review_with_a_comment_is_kept_with_its_history(app, client, make_user, 
     assert bad.status_code == 422 and "422.1" in bad.get_data(as_text=True)
     db.session.refresh(row)
     assert row.review_state == "has_issues"
+    too_long = post_form(
+        client, f"{page}/review", {"review_state": "approved", "comment": "x" * 2001}, page=page
+    )
+    assert too_long.status_code == 422 and "comment" in too_long.get_data(as_text=True)
+    db.session.refresh(row)
+    assert (row.review_state, row.review_comment) == ("has_issues", "Ảnh mờ, chụp lại")
     # a trainer may not delete
     refused = post_form(client, f"{page}/delete", {}, page=page)
     assert refused.status_code == 403
@@ -229,3 +235,17 @@ def test_downloads_csv_xlsx_zip(app, client, make_user, publish, submit):
     names = zipfile.ZipFile(io.BytesIO(archive.data)).namelist()
     assert any(name.endswith("anh.jpg") for name in names)
     assert client.get("/admin/forms/khao_sat/submissions.pdf").status_code == 302
+
+
+def test_an_edited_submission_shows_its_edit_history(app, client, make_user, publish, submit):
+    first, _ = setup(publish, submit)
+    edited = survey_xml(3, "Hộ Lan (sửa)").replace(
+        "</instanceID>", "</instanceID><deprecatedID>uuid:00000000-0000-4000-8000-000000000001"
+        "</deprecatedID>",
+    )  # fmt: skip
+    latest = submit(edited, files={"anh.jpg": photo()})
+    signed_in(client, make_user)
+    html = client.get(f"/admin/submissions/{latest.id}").get_data(as_text=True)
+    assert "Các lần sửa" in html and f'href="/admin/submissions/{first.id}"' in html
+    listing = client.get("/admin/forms/khao_sat/submissions").get_data(as_text=True)
+    assert "Hộ Lan (sửa)" in listing and ">Hộ Lan<" not in listing

@@ -3,6 +3,7 @@
 import shutil
 
 import pytest
+import sqlalchemy as sa
 
 from server.extensions import db
 from server.services.accounts import create_user
@@ -40,7 +41,7 @@ def test_index_lists_published_forms_and_units(signed_in, client, runner, tmp_pa
     assert "http://localhost/" in html
     detail = client.get("/admin/forms/mini").get_data(as_text=True)
     assert "2026010101" in detail
-    assert "<code>age</code>" in detail
+    assert "/data/age" in detail
     assert "integer" in detail
 
 
@@ -127,3 +128,24 @@ def test_sign_in_goes_back_only_to_local_pages_and_sign_out_ends_it(client, app)
 
 def test_collectors_do_not_use_the_pages(client, app):
     assert sign_in(client, app, "thu", role="collector").status_code == 401
+
+
+def test_a_form_sent_after_the_session_ended_returns_to_its_page_after_signing_in(
+    signed_in, client, app
+):
+    from server.models import User
+
+    token = pages.form_token(client, "/admin/tablets")
+    # the session ends elsewhere (sign out everywhere, a password change …)
+    db.session.execute(sa.update(User).values(session_version=User.session_version + 1))
+    db.session.commit()
+    sent = client.post(
+        "/admin/tablets",
+        data={"csrf_token": token, "label": "x", "form": "simple"},
+        headers={"Referer": "http://localhost/admin/tablets?tab=1"},
+    )
+    assert sent.status_code == 302
+    assert sent.headers["Location"].endswith("/login?next=/admin/tablets?tab%3D1")
+    # without a page to go back to, the overview
+    other = client.post("/admin/tablets/1/revoke", data={"csrf_token": token})
+    assert other.headers["Location"].endswith("/login?next=/")

@@ -148,6 +148,39 @@ PAGES = [
     ("GET", "/admin/forms/<form_id>", "/admin/forms/probe", (302, 302, 200, 200, 200)),
     ("GET", "/admin/forms/<form_id>", "/admin/forms/other", (302, 302, 403, 200, 200)),
     ("GET", "/login", "/login", (200, 200, 200, 200, 200)),
+    ("POST", "/admin/forms", "/admin/forms", (302, 302, 403, 403, 422)),
+    ("POST", "/admin/forms/<form_id>/state", "/admin/forms/probe/state",
+     (302, 302, 403, 403, 422)),
+    ("GET", "/admin/forms/<form_id>/versions/<version>/source",
+     "/admin/forms/probe/versions/1/source", (302, 302, 200, 200, 200)),
+    ("GET", "/admin/forms/<form_id>/versions/<version>/xform",
+     "/admin/forms/other/versions/1/xform", (302, 302, 403, 200, 200)),
+    ("GET", "/admin/forms/<form_id>/versions/<version>/media/<filename>",
+     "/admin/forms/probe/versions/1/media/none.csv", (302, 302, 404, 404, 404)),
+    ("GET", "/admin/forms/<form_id>/submissions", "/admin/forms/probe/submissions",
+     (302, 302, 200, 200, 200)),
+    ("GET", "/admin/forms/<form_id>/submissions", "/admin/forms/other/submissions",
+     (302, 302, 403, 200, 200)),
+    ("GET", "/admin/forms/<form_id>/submissions.<suffix>", "/admin/forms/probe/submissions.csv",
+     (302, 302, 200, 200, 200)),
+    ("GET", "/admin/forms/<form_id>/submissions.<suffix>", "/admin/forms/other/submissions.xlsx",
+     (302, 302, 403, 200, 200)),
+    ("GET", "/admin/submissions/<int:submission_id>", "/admin/submissions/{in}",
+     (302, 302, 200, 200, 200)),
+    ("GET", "/admin/submissions/<int:submission_id>", "/admin/submissions/{out}",
+     (302, 302, 403, 200, 200)),
+    ("GET", "/admin/submissions/<int:submission_id>", "/admin/submissions/{elsewhere}",
+     (302, 302, 403, 200, 200)),
+    ("GET", "/admin/submissions/<int:submission_id>/attachments/<name>",
+     "/admin/submissions/{in}/attachments/a.jpg", (302, 302, 404, 404, 404)),
+    ("GET", "/admin/submissions/<int:submission_id>/attachments/<name>",
+     "/admin/submissions/{out}/attachments/a.jpg", (302, 302, 403, 404, 404)),
+    ("POST", "/admin/submissions/<int:submission_id>/review", "/admin/submissions/{in}/review",
+     (302, 302, 403, 422, 422)),
+    ("POST", "/admin/submissions/<int:submission_id>/delete", "/admin/submissions/{spare}/delete",
+     (302, 302, 403, 403, 302)),
+    ("POST", "/admin/submissions/<int:submission_id>/restore",
+     "/admin/submissions/{spare}/restore", (302, 302, 403, 403, 302)),
     ("GET", "/admin/tablets", "/admin/tablets", (302, 302, 403, 403, 200)),
     ("POST", "/admin/tablets", "/admin/tablets", (302, 302, 403, 403, 400)),
     ("POST", "/admin/tablets/<int:device_id>/revoke", "/admin/tablets/999/revoke",
@@ -370,6 +403,7 @@ def test_api_answers_as_the_matrix_says(client, world):
 
 
 def test_pages_answer_as_the_matrix_says(app, world):
+    ids, _ = world
     wrong = []
     for role in ROLES:
         client = app.test_client()
@@ -377,7 +411,8 @@ def test_pages_answer_as_the_matrix_says(app, world):
             assert pages.sign_in(client, NAMES[role], PASSWORD).status_code == 302
         elif role == "collector":
             assert pages.sign_in(client, "thu", PASSWORD).status_code == 401
-        for method, _, url, statuses in PAGES:
+        for method, _, template, statuses in PAGES:
+            url = template.format(**ids)
             want = statuses[ROLES.index(role)]
             if method == "POST":
                 response = pages.post_form(client, url, {}, page="/login")

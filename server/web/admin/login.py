@@ -46,8 +46,22 @@ def require_login():
         return None
     if user is None:
         session.pop("sid", None)
-        return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("admin.login", next=_return_path()))
     return None
+
+
+def _return_path() -> str:
+    """Where to come back after signing in: this page, or the page a form was sent from.
+
+    A form sent after the session ended goes back to the page it was on (same site only): a
+    POST-only address cannot be opened again.
+    """
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    came_from = urlsplit(request.referrer or "")
+    if came_from.netloc == request.host and came_from.path:
+        return came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    return url_for("admin.index")
 
 
 def safe_next(target: str | None) -> str:

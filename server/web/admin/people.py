@@ -270,7 +270,6 @@ def set_password_page(code: str):
             error = exc
         else:
             # No redirect: the link is spent, so a reload can only say so (nothing is re-done).
-            session.clear()
             return _no_store(render_template("admin/set_password.html", person=user, done=True))
     html = render_template("admin/set_password.html", person=link.user, error=error)
     return _no_store(html), 400 if error else 200

@@ -31,7 +31,7 @@ from server.web.admin import bp
 from server.web.api import parse
 from server.web.api.exports import export_download
 from server.web.api.presenters import submission_detail
-from server.web.api.schemas import ExportQuery, SubmissionQuery
+from server.web.api.schemas import ExportQuery, ReviewInput, SubmissionQuery
 from server.web.api.submissions import attachment_response, filters_from
 
 #: Rows on one page of the listing.
@@ -161,11 +161,18 @@ def review_submission(submission_id: int):
     """Set the review state and comment (administrators and trainers)."""
     require(g.user, Action.SUBMISSION_REVIEW)
     row = review.get_submission(db.session, g.user, submission_id)
-    comment = request.form.get("comment", "").strip()[:2000] or None
     try:
+        # The API's input schema: the same states, the same 2,000-character comment.
+        values = parse(
+            ReviewInput(),
+            {
+                "review_state": request.form.get("review_state", ""),
+                "comment": request.form.get("comment", "").strip() or None,
+            },
+        )
         review.review_submission(
-            db.session, g.user, row, state=request.form.get("review_state", ""),
-            comment=comment, now=_now(),
+            db.session, g.user, row, state=values["review_state"],
+            comment=values["comment"], now=_now(),
         )  # fmt: skip
         db.session.commit()
     except ServiceError as exc:
