@@ -8,6 +8,7 @@ unchanged when a job runner takes long work off the request.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -118,21 +119,15 @@ class TraineeScores:
     post: ExamScore | None = None
 
 
-@dataclass
-class CourseScores:
-    """Scores of a course's tests: per enrolled person, and how many wait for a person."""
-
-    by_person: dict[int, TraineeScores]
-    #: Scored tests of the course sent under a name not on the roster (linked on the report).
-    unlinked: int
-
-
-def course_scores(session: Session, course: Course) -> CourseScores:
+def course_scores(session: Session, course: Course) -> dict[int, TraineeScores]:
     """Each trainee's latest pre- and post-test score on the course (one query).
+
+    Tests sent under a name not on the roster have no person yet (``reconciliation.waiting``
+    lists them).
 
     :param session: the database session.
     :param course: the course.
-    :return: scores by person id, and the count of tests waiting for a person.
+    :return: scores by person id.
     """
     rows = session.execute(
         sa.select(SubmissionLink.person_id, ExamScore)
@@ -140,33 +135,46 @@ def course_scores(session: Session, course: Course) -> CourseScores:
         .join(Submission, Submission.id == SubmissionLink.submission_id)
         .where(
             SubmissionLink.course_id == course.id,
+            SubmissionLink.person_id.is_not(None),
             Submission.is_current.is_(True),
             Submission.deleted_at.is_(None),
         )
         .order_by(Submission.id)
     )
     by_person: dict[int, TraineeScores] = {}
-    unlinked = 0
     for person_id, score in rows:
-        if person_id is None:
-            unlinked += 1
-            continue
         if score.phase in ("pre", "post"):
             setattr(by_person.setdefault(person_id, TraineeScores()), score.phase, score)
-    return CourseScores(by_person=by_person, unlinked=unlinked)
+    return by_person
 
 
-def rescore_course(session: Session, course: Course, *, now: dt.datetime) -> int:
+def rescore_course(
+    session: Session,
+    course: Course,
+    *,
+    now: dt.datetime,
+    progress: Callable[..., None] | None = None,
+) -> int:
     """Re-link and re-score every submission of the course's test forms (flushes).
 
     A full re-score from the raw submissions (``projections.rebuild`` per test form, as
     ``scores rebuild FORM_ID`` does, its kept projection failures cleared): what an
     answer key fixed after a course, a roster corrected after the tests or an identity linked
-    by hand needs to show everywhere. Completions a passed post-test earns are recorded.
+    by hand needs to show everywhere. Completions a passed post-test earns are recorded. The
+    pages run it as a background job (``courses.rescore``).
 
     :param session: the database session.
     :param course: the course.
     :param now: the time of the re-score.
+    :param progress: ``progress(done, total, message, force=…)``, called per test form.
     :return: the number of submissions projected.
     """
-    return sum(rebuild(session, now=now, form=form)[0] for form in scored_forms(session, course))
+    forms = scored_forms(session, course)
+    count = 0
+    for done, form in enumerate(forms):
+        if progress is not None:
+            progress(done, len(forms), f"Đang chấm {form.form_id} / Scoring {form.form_id}")
+        count += rebuild(session, now=now, form=form)[0]
+    if progress is not None:
+        progress(len(forms), len(forms), "Xong / Done", force=True)
+    return count

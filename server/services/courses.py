@@ -65,7 +65,7 @@ class EnrolResult:
 #: English messages are the API's ``details['fields']``; the Vietnamese ones its
 #: ``details['fields_vi']`` (the pages show each beside its field).
 _FIELD_PROBLEMS = {
-    "required": ("code and title are required", "Cần có mã và tên khóa học"),
+    "required": ("required", "Bắt buộc nhập"),
     "code_fixed": ("a course's code never changes", "Mã khóa học không đổi được"),
     "too_long": ("at most {limit} characters", "Tối đa {limit} ký tự"),
     "reversed": (
@@ -115,8 +115,9 @@ class _Problems(dict):
 
 def _check(session: Session, values: CourseInput, status: str = "open") -> _Problems:
     problems = _Problems()
-    if not values.code.strip() or not values.title.strip():
-        problems.add("code" if not values.code.strip() else "title", "required")
+    for name in ("code", "title"):
+        if not getattr(values, name).strip():
+            problems.add(name, "required")
     for name, limit in _LIMITS.items():
         if len(getattr(values, name) or "") > limit:
             problems.add(name, "too_long", limit=limit)

@@ -10,6 +10,7 @@ context, flushes, and returns an :class:`~server.services.jobs.Outcome`. It comm
   catalogue's 400.15 and every row in its details.
 * ``roster.import``: the same file applied (all or nothing).
 * ``roster.export``: the register as of a day, in a format of the registry.
+* ``courses.rescore``: a full re-score of a course's test forms (``course_tests``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from exports import Column, Output, Table, formats
-from server.services import roster
+from server.services import course_tests, courses, roster
 from server.services.attachment_store import AttachmentStore
 from server.services.jobs import Outcome
 from server.services.pickers import refresh_pickers
@@ -143,9 +144,18 @@ def _counted(rows, total: int, progress) -> Iterator[list]:
     progress(total, total, "Xong / Done", force=True)
 
 
+def rescore_course(ctx: JobContext) -> Outcome:
+    """Re-score every test of a course's test forms from the raw submissions."""
+    course = courses.get_course(ctx.session, ctx.params["course"])
+    count = course_tests.rescore_course(ctx.session, course, now=ctx.now, progress=ctx.progress)
+    forms = [f.form_id for f in course_tests.scored_forms(ctx.session, course)]
+    return Outcome({"course": course.code, "rescored": count, "forms": forms})
+
+
 #: Every kind of job, by the name stored in ``jobs.kind``.
 KINDS: dict[str, Callable[[JobContext], Outcome]] = {
     "roster.check": check_register,
     "roster.import": import_register,
     "roster.export": export_register,
+    "courses.rescore": rescore_course,
 }

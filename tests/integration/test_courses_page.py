@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 import sqlalchemy as sa
 
 from harness import ROOT
+from server import worker
 from server.extensions import db
 from server.models import AnswerKey, Course, Enrolment, ExamScore
 from tests.factories import (
@@ -258,7 +260,7 @@ def test_closing_and_reopening(desk):
     assert _course().status == "open"
 
 
-def test_keys_with_problems_then_a_good_key_then_scores_and_a_rescore(desk, runner):
+def test_keys_with_problems_then_a_good_key_then_scores_and_a_rescore(app, desk, runner):
     client, _ = desk
     for form in ("kt_dscoban_pre", "kt_dscoban_post"):
         cli_output(runner.invoke(args=["forms", "publish", str(ROOT / "forms" / f"{form}.xlsx")]))
@@ -290,6 +292,20 @@ def test_keys_with_problems_then_a_good_key_then_scores_and_a_rescore(desk, runn
         assert upload(form_id, key).status_code == 302
     page = client.get("/admin/courses/TH-2026-01").get_data(as_text=True)
     assert "Đáp án kt_dscoban_post: 20 câu" in page and "Chưa có đáp án" not in page
+    # key review: drop an item (a reason is required), then restore it
+    review, on = "/admin/courses/TH-2026-01/key-items", "/admin/courses/TH-2026-01"
+    item = {"form_id": "kt_dscoban_post", "item": "q01", "change": "dropped"}
+    no_reason = post_form(client, review, item, page=on)
+    assert no_reason.status_code == 422 and "422.1" in no_reason.get_data(as_text=True)
+    unknown = post_form(client, review, {**item, "item": "q99", "reason": "x"}, page=on)
+    assert unknown.status_code == 400 and "400.16" in unknown.get_data(as_text=True)
+    dropped = post_form(client, review, {**item, "reason": "Hai đáp án đúng"}, page=on)
+    assert dropped.status_code == 302
+    assert "đã bỏ q01" in client.get(on).get_data(as_text=True)
+    restore = {**item, "change": "restored", "reason": "Đã sửa đề"}
+    assert post_form(client, review, restore, page=on).status_code == 302
+    statuses = set(db.session.scalars(sa.select(AnswerKey.status).where(AnswerKey.item == "q01")))
+    assert statuses == {"active"}
     # two tests arrive over OpenRosa; the page shows the scores
     device = json.loads(cli_output(runner.invoke(
         args=["devices", "create", "lop", "--form", "kt_dscoban_pre", "--form", "kt_dscoban_post",
@@ -305,13 +321,42 @@ def test_keys_with_problems_then_a_good_key_then_scores_and_a_rescore(desk, runn
     page = client.get("/admin/courses/TH-2026-01").get_data(as_text=True)
     assert "50,0 %" in page and "80,0 %" in page
     assert _enrolled()["GL001"].completion == "completed"
+    # a trainee missing from the tablet's list typed a name: the trainer says who it was
+    unlisted = attempt_xml(
+        "kt_dscoban_post",
+        form_version(client, device["token"], "kt_dscoban_post"),
+        phase="post",
+        course="TH-2026-01",
+        trainee="_notlisted",
+        correct_items=15,
+        key=STANDARD_KEY,
+        instance="uuid:post-unlisted",
+    ).replace(b"<meta>", b"<fb_name>Nam Tran</fb_name><fb_birth_year>1990</fb_birth_year><meta>")
+    post_submission(client, device["token"], unlisted)
+    page = client.get("/admin/courses/TH-2026-01").get_data(as_text=True)
+    assert "Nam Tran" in page and "1990" in page
+    waiting = re.search(r"/admin/courses/TH-2026-01/identities/(\d+)", page)[1]
+    link = f"/admin/courses/TH-2026-01/identities/{waiting}"
+    stranger = post_form(client, link, {"person_code": "GL003"}, page="/admin/courses/TH-2026-01")
+    assert stranger.status_code == 422  # not enrolled on the course
+    linked = post_form(client, link, {"person_code": "GL002"}, page="/admin/courses/TH-2026-01")
+    assert linked.status_code == 302
+    page = client.get("/admin/courses/TH-2026-01").get_data(as_text=True)
+    assert "Nam Tran" not in page and "75,0 %" in page
     db.session.execute(sa.delete(ExamScore))
     db.session.commit()
     rescored = post_form(client, "/admin/courses/TH-2026-01/rescore", {},
                          page="/admin/courses/TH-2026-01")  # fmt: skip
-    assert rescored.status_code == 302
+    assert rescored.status_code == 303  # a background job, with its progress page
+    job_page = rescored.headers["Location"]
+    assert "/admin/jobs/" in job_page
+    while worker.work_once(app) is not None:
+        pass
+    done = client.get(job_page).get_data(as_text=True)
+    assert "Đã chấm lại 3 bài làm của kt_dscoban_pre, kt_dscoban_post" in done
+    assert 'href="/admin/courses/TH-2026-01"' in done
     page = client.get("/admin/courses/TH-2026-01").get_data(as_text=True)
-    assert "Đã chấm lại 2 bài làm của kt_dscoban_pre, kt_dscoban_post" in page and "80,0 %" in page
+    assert "80,0 %" in page
     assert 'href="/reports/courses/TH-2026-01"' in page
 
 

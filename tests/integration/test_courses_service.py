@@ -76,6 +76,13 @@ def test_page_form_values_that_do_not_parse_are_named(register):
     with pytest.raises(InvalidCourse) as caught:
         courses.course_input({"code": "C", "start_date": "07/09/2026", "pass_mark": "bảy"})
     assert set(caught.value.details["fields_vi"]) == {"start_date", "end_date", "pass_mark"}
+    empty = courses.CourseInput(**{**VALUES.__dict__, "code": " ", "title": ""})
+    with pytest.raises(InvalidCourse) as caught:
+        courses.create_course(db.session, empty)
+    assert caught.value.details["fields_vi"] == {
+        "code": ["Bắt buộc nhập"],
+        "title": ["Bắt buộc nhập"],
+    }
 
 
 def test_a_course_list_may_leave_out_the_course_code_but_not_name_another(register):

@@ -1,7 +1,8 @@
 """Courses: a trainer runs their own courses (an administrator every course) from the browser.
 
 The list, creating and editing a course, enrolling people (a register search or a CSV list),
-attendance and completion, the answer keys of the course's tests, a full re-score, closing,
+attendance and completion, the answer keys of the course's tests, a full re-score (a
+background job, ``courses.rescore``), closing,
 and the link to the evaluation report. Every action asks the permission policy
 (``courses.create``, ``courses.manage`` on the course's owner, ``keys.upload`` on the owners
 of the courses using the test form) and calls the same services as the API and the CLI
@@ -15,14 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 
+from server import worker
 from server.domain import catalogue
 from server.domain.policy import Action
 from server.errors import InvalidRequest, ServiceError
 from server.extensions import db
 from server.models import Course
-from server.services import course_tests, scoring
+from server.services import course_tests, jobs, key_review, reconciliation, scoring
 from server.services import courses as courses_service
 from server.services.forms import get_form, list_forms
 from server.services.permissions import (
@@ -199,6 +201,7 @@ def _course_page(course: Course, *, error: ServiceError | None = None, where: st
         course=course,
         enrolments=sorted(course.enrolments, key=lambda e: e.person.code),
         scores=course_tests.course_scores(db.session, course),
+        waiting=reconciliation.waiting(db.session, course),
         keys=keys,
         key_forms=key_forms,
         q=q,
@@ -302,20 +305,10 @@ def attendance(code: str):
 def upload_key(code: str):
     """Replace the answer key of one of the course's tests and re-score its submissions."""
     course = _course(code)
-    form_id = request.form.get("form_id", "")
-    if form_id not in {course.pre_form_id, course.post_form_id} - {None}:
-        return _failed(
-            course,
-            InvalidRequest(
-                reason="not_a_choice",
-                field="form_id",
-                choices=[f for f in (course.pre_form_id, course.post_form_id) if f],
-                fields={"form_id": ["not a test of this course"]},
-            ),
-            "key",
-        )
-    form = get_form(db.session, form_id)
-    require(g.user, Action.KEY_UPLOAD, owner_ids=course_owners_of_form(db.session, form))
+    try:
+        form = _course_test_form(course)
+    except InvalidRequest as error:
+        return _failed(course, error, "key")
     upload = request.files.get("file")
     try:
         _require_file(upload)
@@ -327,8 +320,57 @@ def upload_key(code: str):
         return _failed(course, error, "key")
     flash(
         t(
-            f"Đáp án {form_id}: {result.items} câu; đã chấm lại {result.rescored} bài.",
-            f"Key of {form_id}: {result.items} items; {result.rescored} test(s) re-scored.",
+            f"Đáp án {form.form_id}: {result.items} câu; đã chấm lại {result.rescored} bài.",
+            f"Key of {form.form_id}: {result.items} items; {result.rescored} test(s) re-scored.",
+        ),
+        "ok",
+    )
+    return redirect(url_for("admin.course", code=code) + "#keys")
+
+
+def _course_test_form(course: Course):
+    """The pre- or post-test form the request names, if the user may change its key."""
+    form_id = request.form.get("form_id", "")
+    if form_id not in {course.pre_form_id, course.post_form_id} - {None}:
+        raise InvalidRequest(
+            reason="not_a_choice",
+            field="form_id",
+            choices=[f for f in (course.pre_form_id, course.post_form_id) if f],
+            fields={"form_id": ["not a test of this course"]},
+        )
+    form = get_form(db.session, form_id)
+    require(g.user, Action.KEY_UPLOAD, owner_ids=course_owners_of_form(db.session, form))
+    return form
+
+
+@bp.post("/admin/courses/<code>/key-items")
+def change_key_item(code: str):
+    """Drop an item from a test's key after review, or restore it; every attempt is re-scored."""
+    course = _course(code)
+    try:
+        form = _course_test_form(course)
+    except InvalidRequest as error:
+        return _failed(course, error, "key")
+    try:
+        result = key_review.change_item(
+            db.session,
+            form,
+            request.form.get("item", ""),
+            change=request.form.get("change", ""),
+            reason=request.form.get("reason", ""),
+            user=g.user,
+            now=_now(),
+        )
+        db.session.commit()
+    except ServiceError as error:
+        return _failed(course, error, "key")
+    flash(
+        t(
+            f"Câu {result.item} của {result.form_id}: "
+            f"{'đã bỏ' if result.change == 'dropped' else 'đã khôi phục'}; "
+            f"đã chấm lại {result.rescored} bài.",
+            f"Item {result.item} of {result.form_id} {result.change}; "
+            f"{result.rescored} test(s) re-scored.",
         ),
         "ok",
     )
@@ -337,15 +379,38 @@ def upload_key(code: str):
 
 @bp.post("/admin/courses/<code>/rescore")
 def rescore(code: str):
-    """Re-score every test of the course from the raw submissions (one service call)."""
+    """Re-score every test of the course from the raw submissions, as a background job."""
     course = _course(code)
-    count = course_tests.rescore_course(db.session, course, now=_now())
-    db.session.commit()
-    forms = ", ".join(f.form_id for f in course_tests.scored_forms(db.session, course))
-    flash(
-        t(f"Đã chấm lại {count} bài làm của {forms}.", f"{count} test(s) of {forms} re-scored."),
-        "ok",
+    job = jobs.enqueue(
+        db.session,
+        "courses.rescore",
+        owner_id=g.user.id,
+        params={"course": course.code},
+        now=_now(),
+        message="Đang chờ chấm lại / Waiting to re-score",
     )
+    db.session.commit()
+    worker.wake(current_app)
+    return redirect(url_for("admin.job_page", job_id=job.id), 303)
+
+
+@bp.post("/admin/courses/<code>/identities/<int:submission_id>")
+def link_identity(code: str, submission_id: int):
+    """Say which enrolled trainee sent a test under a name not on the roster (re-scores it)."""
+    course = _course(code)
+    try:
+        reconciliation.link_identity(
+            db.session,
+            course,
+            submission_id,
+            request.form.get("person_code", ""),
+            user=g.user,
+            now=_now(),
+        )
+        db.session.commit()
+    except ServiceError as error:
+        return _failed(course, error, "identities")
+    flash(t("Đã ghép bài làm với học viên.", "The test is linked to the trainee."), "ok")
     return redirect(url_for("admin.course", code=code) + "#scores")
 
 

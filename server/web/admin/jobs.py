@@ -26,6 +26,7 @@ TITLES = {
     "roster.check": ("Kiểm tra danh sách cán bộ", "Checking a staff register"),
     "roster.import": ("Nhập danh sách cán bộ", "Importing a staff register"),
     "roster.export": ("Xuất danh sách cán bộ", "Exporting the staff register"),
+    "courses.rescore": ("Chấm lại bài kiểm tra của khóa học", "Re-scoring a course's tests"),
 }
 
 
