@@ -136,6 +136,9 @@ SETTINGS: tuple[Setting, ...] = (
             "below; deeper is refused as 400.1)."),
     Setting("SUBMISSION_MAX_ELEMENTS", 1_000_000, parse_int,
             "Most XML elements accepted in one submission (refused as 400.1 beyond)."),
+    Setting("PAGE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, parse_int,
+            "Largest file a page accepts where no other limit is set (units lists, enrolment "
+            "lists, answer keys); a larger upload is refused (413) before it is read."),
     Setting("QUIET_DEVICE_DAYS", 7, parse_int,
             "The overview lists a tablet as quiet after this many days without a submission."),
     Setting("JOBS_WORKER", True, parse_bool,
@@ -249,6 +252,8 @@ _AT_LEAST_ONE = (
     "JOBS_LEASE_SECONDS",
     "JOBS_POLL_SECONDS",
     "ROSTER_MAX_BYTES",
+    "PAGE_UPLOAD_MAX_BYTES",
+    "QUIET_DEVICE_DAYS",
 )
 
 

@@ -174,11 +174,12 @@ def test_a_units_file_with_bad_rows_lists_them_and_imports_nothing(client, admin
 
 
 def test_a_units_file_over_the_limit_is_refused_unread(app, client, admin):
-    app.config["FORMS_MAX_BYTES"] = 100
+    app.config["PAGE_UPLOAD_MAX_BYTES"] = 100
     signed_in(client)
     big = post(client, "/admin/units/import", {"file": (io.BytesIO(b"x" * 500), "big.csv")},
                content_type="multipart/form-data")  # fmt: skip
-    assert big.status_code == 413 and "413.1" in big.get_data(as_text=True)
+    assert big.status_code == 413 and "413.3" in big.get_data(as_text=True)
+    assert "TAPHUAN_PAGE_UPLOAD_MAX_BYTES" in big.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role", ["trainer", "planner"])

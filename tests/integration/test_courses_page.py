@@ -393,3 +393,15 @@ def test_an_administrator_lists_and_manages_every_course(app, desk):
     path, page = "/admin/courses/TH-2026-01/status", "/admin/courses/TH-2026-01"
     assert post_form(admin, path, {"status": "closed"}, page=page).status_code == 302
     assert _course().status == "closed"
+
+
+def test_lists_and_keys_over_the_limit_are_refused_before_they_are_read(app, desk):
+    client, _ = desk
+    _create(client)
+    app.config["PAGE_UPLOAD_MAX_BYTES"] = 200
+    big = "Mã cán bộ\n" + "GL001\n" * 100
+    for path in ("enrolments/upload", "key"):
+        response = _upload(client, f"/admin/courses/TH-2026-01/{path}", big)
+        assert response.status_code == 413, path
+        assert "413.3" in response.get_data(as_text=True)
+    assert _enrolled() == {}

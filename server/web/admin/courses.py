@@ -38,6 +38,7 @@ from server.services.pickers import refresh_pickers
 from server.services.submission_queries import unit_ids_under
 from server.web.admin import bp
 from server.web.shell import t
+from server.web.uploads import upload_limit
 
 #: The fields of the course form, as the page posts them.
 _LIST_FIELDS = ("topics", "trainers", "objectives")
@@ -266,6 +267,7 @@ def _require_file(upload) -> None:
 
 
 @bp.post("/admin/courses/<code>/enrolments/upload")
+@upload_limit("PAGE_UPLOAD_MAX_BYTES")
 def upload_enrolments(code: str):
     """Enrol a list (CSV: Mã cán bộ, optional Điểm danh, Hoàn thành); a bad row applies nothing."""
     course = _course(code)
@@ -302,6 +304,7 @@ def attendance(code: str):
 
 
 @bp.post("/admin/courses/<code>/key")
+@upload_limit("PAGE_UPLOAD_MAX_BYTES")
 def upload_key(code: str):
     """Replace the answer key of one of the course's tests and re-score its submissions."""
     course = _course(code)

@@ -19,6 +19,7 @@ from server.services import unit_tree
 from server.services.permissions import allowed, require
 from server.services.units import count_units
 from server.web.admin import bp
+from server.web.uploads import upload_limit
 
 LEVEL_NAMES = {
     "province": ("Tỉnh, thành phố", "province"),
@@ -68,10 +69,11 @@ def _imported(raw: str) -> dict | None:
 
 
 @bp.post("/admin/units/import")
+@upload_limit("PAGE_UPLOAD_MAX_BYTES")
 def units_import():
     """Import a CSV of local or historical units; every bad row is listed, nothing applied."""
     require(g.user, Action.UNITS_IMPORT)
-    limit = current_app.config["FORMS_MAX_BYTES"]
+    limit = current_app.config["PAGE_UPLOAD_MAX_BYTES"]
     upload = request.files.get("file") if (request.content_length or 0) <= limit else None
     filename = (upload.filename or "units.csv") if upload else ""
     try:
