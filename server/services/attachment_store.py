@@ -14,7 +14,9 @@ import hashlib
 import mimetypes
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 
 class AttachmentStore:
@@ -51,6 +53,34 @@ class AttachmentStore:
                 handle.write(content)
                 handle.flush()
                 os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(target.parent)
+        return digest
+
+    def put_written(self, write: Callable[[BinaryIO], None]) -> str:
+        """Store what ``write`` writes to a file, never holding it all in memory (durable).
+
+        For a job's result (an export of a million rows): written to a temporary file beside
+        the store (seekable, as XLSX and ZIP writers need), hashed by reading it back in
+        chunks, then moved to its digest's place.
+
+        :param write: called with a binary file to write into.
+        :return: the content's sha256.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "w+b") as handle:
+                write(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+                handle.seek(0)
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            target = self.path(digest)
+            target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

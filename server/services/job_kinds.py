@@ -26,8 +26,11 @@ from sqlalchemy.orm import Session
 from exports import Column, Output, Table, formats
 from server.services import course_tests, courses, roster
 from server.services.attachment_store import AttachmentStore
+from server.services.exports import build_export
+from server.services.forms import get_form
 from server.services.jobs import Outcome
 from server.services.pickers import refresh_pickers
+from server.services.submission_queries import count_submissions, filters_from_params
 
 #: Changes of a dry run kept in the job's summary (the page lists them; the CSV has them all).
 LISTED = 1000
@@ -152,10 +155,42 @@ def rescore_course(ctx: JobContext) -> Outcome:
     return Outcome({"course": course.code, "rescored": count, "forms": forms})
 
 
+#: The formats a form's export job writes.
+EXPORT_FORMATS = (formats.CSV, formats.XLSX, formats.ZIP)
+
+
+def export_form(ctx: JobContext) -> Outcome:
+    """A form's submissions as CSV, XLSX or ZIP, as the reader could see them when asking.
+
+    The file is written straight to the store (``put_written``), never held in memory whole;
+    progress counts the main table's rows.
+    """
+    form = get_form(ctx.session, ctx.params["form_id"])
+    fmt = formats.named(ctx.params["format"], EXPORT_FORMATS) or formats.CSV
+    filters = filters_from_params(ctx.params["filters"])
+    total = count_submissions(ctx.session, form, filters)
+    ctx.progress(0, total, "Đang ghi tệp / Writing the file", force=True)
+    media_root = str(ctx.store.root) if fmt.with_media else None
+    plan = build_export(
+        ctx.session, form, filters, lang=ctx.params.get("lang", "vi"), storage_dir=media_root
+    )
+    main = plan.tables[0]
+    main.rows = _counted(main.rows, total, ctx.progress)
+
+    def write(out) -> None:
+        fmt.write(plan.output(), out)
+
+    summary = {"form_id": form.form_id, "rows": total, "format": fmt.name}
+    if plan.warnings:
+        summary["warnings"] = list(plan.warnings)
+    return Outcome(summary, name=form.form_id + fmt.suffix, media_type=fmt.media_type, writer=write)
+
+
 #: Every kind of job, by the name stored in ``jobs.kind``.
 KINDS: dict[str, Callable[[JobContext], Outcome]] = {
     "roster.check": check_register,
     "roster.import": import_register,
     "roster.export": export_register,
     "courses.rescore": rescore_course,
+    "forms.export": export_form,
 }

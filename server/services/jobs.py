@@ -37,7 +37,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -67,6 +67,9 @@ class Outcome:
     content: bytes | None = None
     name: str | None = None
     media_type: str | None = None
+    #: Instead of ``content``: writes the file to a binary stream (a large export, never
+    #: held in memory whole).
+    writer: Callable[[BinaryIO], None] | None = None
 
 
 @dataclass
@@ -299,9 +302,10 @@ def finish(session: Session, claim: Claim, outcome: Outcome, *, store: Attachmen
         "message": "Xong / Done",
         "done": _jobs.c.total,
     }
-    if outcome.content is not None:
+    if outcome.content is not None or outcome.writer is not None:
+        stored = store.put(outcome.content) if outcome.writer is None else None
         values.update(
-            result_sha256=store.put(outcome.content),
+            result_sha256=stored or store.put_written(outcome.writer),
             result_name=outcome.name,
             result_type=outcome.media_type,
         )

@@ -62,6 +62,35 @@ LISTED = (
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
 
 
+def filters_to_params(filters: SubmissionFilters) -> dict:
+    """The filters as plain JSON values (a background job's parameters)."""
+    out = {}
+    for name, value in vars(filters).items():
+        if isinstance(value, dt.datetime):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[name] = value
+    return out
+
+
+def filters_from_params(params: dict) -> SubmissionFilters:
+    """Filters back from :func:`filters_to_params`."""
+    values = dict(params)
+    for name in ("received_from", "received_to", "submitted_from", "submitted_to"):
+        if values.get(name) is not None:
+            values[name] = dt.datetime.fromisoformat(values[name])
+    if values.get("within_units") is not None:
+        values["within_units"] = tuple(values["within_units"])
+    return SubmissionFilters(**values)
+
+
+def count_submissions(session: Session, form: Form, filters: SubmissionFilters) -> int:
+    """How many current submissions of a form match the filters."""
+    query = submission_query(session, form, filters).with_only_columns(Submission.id)
+    return session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+
+
 def unit_clause(session: Session, code: str) -> sa.ColumnElement[bool]:
     """The condition "this submission's unit falls under the unit code", across the reform.
 

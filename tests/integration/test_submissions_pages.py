@@ -249,3 +249,54 @@ def test_an_edited_submission_shows_its_edit_history(app, client, make_user, pub
     assert "Các lần sửa" in html and f'href="/admin/submissions/{first.id}"' in html
     listing = client.get("/admin/forms/khao_sat/submissions").get_data(as_text=True)
     assert "Hộ Lan (sửa)" in listing and ">Hộ Lan<" not in listing
+
+
+def _export_job(client, data: dict):
+    page = "/admin/forms/khao_sat/submissions"
+    response = post_form(client, f"{page}/export", data, page=page)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response.headers["Location"]
+
+
+def test_a_large_download_is_made_in_the_background_with_its_file_kept(
+    app, client, make_user, publish, submit
+):
+    from server import worker
+
+    setup(publish, submit)
+    signed_in(client, make_user)
+    job_page = _export_job(client, {"format": "zip", "lang": "vi"})
+    assert "Đang chờ xuất dữ liệu" in client.get(job_page).get_data(as_text=True)
+    assert worker.work_once(app) is not None
+    done = client.get(job_page).get_data(as_text=True)
+    assert "khao_sat.zip" in done
+    archive = client.get(f"{job_page}/result")
+    assert archive.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(archive.data)).namelist()
+    assert any(name.endswith("anh.jpg") for name in names)
+    # the filters the listing had go with it, in CSV too
+    job_page = _export_job(client, {"format": "csv", "lang": "vi", "unit": "21583"})
+    worker.work_once(app)
+    text = client.get(f"{job_page}/result").get_data(as_text=True)
+    assert "Hộ Lan" in text and "Hộ Minh" not in text
+
+
+def test_a_planners_background_export_holds_their_units_only(
+    app, client, make_user, publish, submit
+):
+    from server import worker
+
+    setup(publish, submit)
+    signed_in(client, make_user, role="planner", forms=("khao_sat",), units=("21583",))
+    job_page = _export_job(client, {"format": "csv", "lang": "codes"})
+    worker.work_once(app)
+    text = client.get(f"{job_page}/result").get_data(as_text=True)
+    assert "Hộ Lan" in text and "Hộ Minh" not in text
+
+
+def test_a_background_export_needs_a_known_format(app, client, make_user, publish, submit):
+    setup(publish, submit)
+    signed_in(client, make_user)
+    page = "/admin/forms/khao_sat/submissions"
+    refused = post_form(client, f"{page}/export", {"format": "pdf"}, page=page)
+    assert refused.status_code == 422 and "422.1" in refused.get_data(as_text=True)

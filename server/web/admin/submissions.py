@@ -15,18 +15,19 @@ import datetime as dt
 from flask import current_app, g, redirect, render_template, request, url_for
 
 from exports import formats
+from server import worker
 from server.domain.cursors import decode_cursor, encode_cursor
 from server.domain.form_reading import labelled_answers
 from server.domain.policy import Action
-from server.errors import ServiceError
+from server.errors import InvalidRequest, ServiceError
 from server.extensions import db
 from server.models.submissions import REVIEW_STATES
-from server.services import accounts, review
+from server.services import accounts, jobs, review
 from server.services.attachment_store import safe_content_type
 from server.services.forms import get_form
 from server.services.permissions import allowed, require
 from server.services.review import REVIEW_CHOICES
-from server.services.submission_queries import history, list_submissions
+from server.services.submission_queries import filters_to_params, history, list_submissions
 from server.web.admin import bp
 from server.web.api import parse
 from server.web.api.exports import export_download
@@ -113,6 +114,45 @@ def download_submissions(form_id: str, suffix: str):
         asked["lang"] = request.args["lang"]
     args = parse(ExportQuery(), asked)
     return export_download(form, args, fmt)
+
+
+@bp.post("/admin/forms/<form_id>/submissions/export")
+def export_in_background(form_id: str):
+    """Make a large download in the background: a job with a progress bar, its file kept.
+
+    The filters come from the form as the listing's do, narrowed to what the reader may see
+    now (a planner's units); the job writes the file with the same export as the downloads.
+    """
+    form = _readable_form(form_id)
+    fmt = formats.named(request.form.get("format"), DOWNLOADS)
+    asked = {
+        name: request.form[name].strip() for name in FILTERS if request.form.get(name, "").strip()
+    }
+    if request.form.get("include_deleted") and allowed(g.user, Action.SUBMISSION_READ_DELETED):
+        asked["include_deleted"] = "true"
+    if fmt is None:
+        choices = [f.name for f in DOWNLOADS]
+        raise InvalidRequest(
+            reason="not_a_choice", field="format", choices=choices, fields={"format": choices}
+        )
+    lang = request.form.get("lang") if request.form.get("lang") in ("codes", "vi", "en") else "vi"
+    filters = filters_from(parse(ExportQuery(), {**asked, "lang": lang}))
+    job = jobs.enqueue(
+        db.session,
+        "forms.export",
+        owner_id=g.user.id,
+        params={
+            "form_id": form.form_id,
+            "format": fmt.name,
+            "lang": lang,
+            "filters": filters_to_params(filters),
+        },
+        now=_now(),
+        message="Đang chờ xuất dữ liệu / Waiting to export",
+    )
+    db.session.commit()
+    worker.wake(current_app)
+    return redirect(url_for("admin.job_page", job_id=job.id), 303)
 
 
 def _detail(submission_id: int, *, error: ServiceError | None = None, status: int = 200):
