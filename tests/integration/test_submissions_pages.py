@@ -269,7 +269,8 @@ def test_a_large_download_is_made_in_the_background_with_its_file_kept(
     assert "Đang chờ xuất dữ liệu" in client.get(job_page).get_data(as_text=True)
     assert worker.work_once(app) is not None
     done = client.get(job_page).get_data(as_text=True)
-    assert "khao_sat.zip" in done
+    assert "khao_sat.zip" in done and "Xuất dữ liệu biểu mẫu" in done
+    assert "2 dòng" in done and "/admin/forms/khao_sat/submissions" in done
     archive = client.get(f"{job_page}/result")
     assert archive.status_code == 200
     names = zipfile.ZipFile(io.BytesIO(archive.data)).namelist()

@@ -27,6 +27,7 @@ TITLES = {
     "roster.import": ("Nhập danh sách cán bộ", "Importing a staff register"),
     "roster.export": ("Xuất danh sách cán bộ", "Exporting the staff register"),
     "courses.rescore": ("Chấm lại bài kiểm tra của khóa học", "Re-scoring a course's tests"),
+    "forms.export": ("Xuất dữ liệu biểu mẫu", "Exporting a form's submissions"),
 }
 
 
