@@ -899,11 +899,18 @@ def verify_xlsx(run: Run, loaded: Loaded, path: Path, openpyxl_max: int) -> None
     with zipfile.ZipFile(path) as archive:
         sheets = xlsx_sheets(archive)
         names = [s[0] for s in sheets]
-        if len(sheets) < 2 or names[0] != FORM_ID or names[1] != REPEAT_TABLE[:31]:
+        if len(sheets) < 2 or names[0] != FORM_ID or REPEAT_TABLE[:31] not in names:
             run.errors.append(f"XLSX sheets {names}, expected {FORM_ID}, {REPEAT_TABLE[:31]}")
             return
-        counts = [count_sheet_rows(archive, part) - 1 for _, part in sheets[:2]]
-    run.rows, run.repeat_rows = counts
+        # a table past Excel's last row continues on sheets "<name>~2", … (header repeated)
+        run.rows, run.repeat_rows = (
+            sum(
+                count_sheet_rows(archive, part) - 1
+                for sheet, part in sheets
+                if sheet == table or re.fullmatch(re.escape(table) + r"~\d+", sheet)
+            )
+            for table in (FORM_ID, REPEAT_TABLE[:31])
+        )
     if loaded.size > openpyxl_max:
         run.notes.append(
             "XLSX rows counted from the sheet XML (no openpyxl above "

@@ -68,9 +68,15 @@ _NATIVE = frozenset({int, float, type(None)})
 _TIME_KINDS = ("date", "datetime")
 #: A row of only these may be written by joining its cells (None as an empty cell).
 _JOINABLE = _NATIVE | {str}
-#: After a comma: a character a dangerous cell may start with (a formula sign, a tab or line
-#: break, or a blank that may hide one). Joined lines with none, and a safe first cell, need no
-#: cell-by-cell look; a false alarm (a negative number, ", " inside a text) only costs that look.
+#: What a row's cells are joined with when a text holds a comma: a character no cell holds (a
+#: row where one does goes the careful way), so that where each cell starts is still known.
+_SEP = "\x00"
+#: After a separator: a character a dangerous cell may start with (a formula sign, a tab or line
+#: break, or any whitespace (``\s`` is ``str.isspace``) that may hide one). Joined cells with
+#: none, and a safe first cell, need no guard; a false alarm (a negative number, a text
+#: starting with a blank) only costs the cell-by-cell look.
+_CELL_FORMULA = re.compile("\x00[=+\\-@\\s]")
+#: The same after a comma, for lines joined by commas (a comma inside a text is a false alarm).
 _MAYBE_FORMULA = re.compile(r",[=+\-@\s]")
 
 
@@ -117,8 +123,12 @@ def iter_csv(table: Table, *, chunk_rows: int = 2000) -> Iterator[bytes]:
     date and time columns rendered, its cells (text and numbers, once those are rendered)
     joined by commas in one call. That line is exactly what the csv module writes when no cell
     holds a comma, a quote or a line break (one comma fewer than cells, no quote, no line
-    break), and it is safe when no cell can start a formula (:data:`_MAYBE_FORMULA`). Any
-    other row goes through :func:`cell` and the csv module, cell by cell: the same bytes.
+    break), and it is safe when no cell can start a formula (:data:`_MAYBE_FORMULA`). A row
+    where a text holds a comma (a third of the benchmark's rows: free-text answers) is joined
+    once more by :data:`_SEP` to see where each cell starts; when none can start a formula
+    (:data:`_CELL_FORMULA`) the cells go to the csv module as they are, which quotes the ones
+    that need it. Any other row goes through :func:`cell` and the csv module, cell by cell: the
+    same bytes.
 
     :param table: the table.
     :param chunk_rows: rows per yielded chunk.
@@ -129,25 +139,34 @@ def iter_csv(table: Table, *, chunk_rows: int = 2000) -> Iterator[bytes]:
     writerow = csv.writer(SimpleNamespace(write=add), lineterminator="\r\n").writerow
     writerow([cell(h) for h in table.headers])
     times = [i for i, column in enumerate(table.columns) if column.kind in _TIME_KINDS]
-    maybe_formula, joinable = _MAYBE_FORMULA.search, _JOINABLE
+    maybe_formula, no_formula, joinable = _MAYBE_FORMULA.search, _CELL_FORMULA.search, _JOINABLE
     pending = 0
     for row in table.rows:
         cells = list(row)
         for i in times:
             cells[i] = _time(cells[i])
         if set(map(type, cells)) <= joinable:
-            line = ",".join(map(str, ["" if v is None else v for v in cells]))
+            texts = ["" if v is None else str(v) for v in cells]
+            line = ",".join(texts)
             first = line[:1]
-            if (
-                line.count(",") == len(cells) - 1
-                and '"' not in line
-                and "\n" not in line
-                and "\r" not in line
-                and maybe_formula(line) is None
-                and first not in _DANGEROUS_FIRST
-                and not first.isspace()
-            ):
-                add(line + "\r\n")
+            safe_first = first not in _DANGEROUS_FIRST and not first.isspace()
+            if line.count(",") == len(cells) - 1:
+                if (
+                    '"' not in line
+                    and "\n" not in line
+                    and "\r" not in line
+                    and maybe_formula(line) is None
+                    and safe_first
+                ):
+                    add(line + "\r\n")
+                else:
+                    writerow(_cells(cells))
+            elif (
+                safe_first
+                and no_formula(cells_joined := _SEP.join(texts)) is None
+                and (cells_joined.count(_SEP) == len(cells) - 1)
+            ):  # a text holds a comma, and no cell can start a formula: the csv module quotes
+                writerow(cells)
             else:
                 writerow(_cells(cells))
         else:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from exports import Column, Table, iter_csv
 from exports.csv import BOM, cell
 
-TRICKY = st.sampled_from(list(",\"'\r\n\t =+-@ \u00a0\u3000aĐ1;"))
+TRICKY = st.sampled_from(list(",\"'\r\n\t =+-@ \u00a0\u3000\x00aĐ1;"))
 TEXT = st.one_of(st.text(max_size=12), st.lists(TRICKY, max_size=6).map("".join))
 ZONES = [dt.UTC, dt.timezone(dt.timedelta(hours=7)), dt.timezone(dt.timedelta(hours=-5.5))]
 AWARE = st.datetimes(
