@@ -103,6 +103,22 @@ def read_without_transaction(session: Session | scoped_session) -> None:
     session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
+def standalone_reads(view):
+    """Mark a GET view whose statements each stand alone (see :func:`read_without_transaction`).
+
+    Its request, authentication included, then runs without BEGIN/ROLLBACK on PostgreSQL
+    (the surface's ``before_request`` calls :func:`read_standalone_if_marked` first).
+    """
+    view.standalone_reads = True
+    return view
+
+
+def read_standalone_if_marked(view, method: str, session) -> None:
+    """Call :func:`read_without_transaction` for a GET or HEAD of a marked view."""
+    if method in ("GET", "HEAD") and getattr(view, "standalone_reads", False):
+        read_without_transaction(session)
+
+
 #: A pooled PostgreSQL connection idle for longer than this is pinged before use.
 IDLE_PING_SECONDS = 10.0
 

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, request
 from marshmallow import Schema, ValidationError
 
-from server.database import read_without_transaction
+from server.database import read_standalone_if_marked
 from server.domain.policy import Action
 from server.errors import AuthenticationRequired, InvalidRequest
 from server.extensions import db
@@ -27,15 +27,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 #: Endpoints anyone may read: the API's own description.
 PUBLIC = {"api.openapi_json", "api.docs"}
-
-
-def standalone_reads(view: Callable) -> Callable:
-    """Mark a GET view whose statements each stand alone (see ``read_without_transaction``).
-
-    Its request, authentication included, then runs without BEGIN/ROLLBACK on PostgreSQL.
-    """
-    view.standalone_reads = True
-    return view
 
 
 def operation(summary: str, *, tags: tuple[str, ...] = (), query: type[Schema] | None = None,
@@ -98,8 +89,7 @@ def authenticate() -> None:
     if request.endpoint in PUBLIC:
         return
     view = current_app.view_functions.get(request.endpoint)
-    if request.method in ("GET", "HEAD") and getattr(view, "standalone_reads", False):
-        read_without_transaction(db.session)
+    read_standalone_if_marked(view, request.method, db.session)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     user = user_for_api_token(db.session, token.strip()) if scheme.lower() == "bearer" else None
     if user is None:

@@ -8,6 +8,7 @@ from urllib.parse import quote
 import orjson
 from flask import Response, current_app, g, jsonify, request
 
+from server.database import standalone_reads
 from server.domain.cursors import decode_cursor, encode_cursor
 from server.domain.policy import Action
 from server.errors import SubmissionNotFound
@@ -16,7 +17,7 @@ from server.services import review
 from server.services.attachment_store import AttachmentStore, safe_content_type
 from server.services.permissions import require, units_of
 from server.services.submission_queries import SubmissionFilters, history, list_submissions
-from server.web.api import bp, json_body, operation, parse, standalone_reads
+from server.web.api import bp, json_body, operation, parse
 from server.web.api.forms import readable_form
 from server.web.api.presenters import audit_data, listed_items, submission_detail
 from server.web.api.schemas import (

@@ -10,7 +10,9 @@ from email.utils import formatdate
 
 from flask import Blueprint, Response, current_app, g, request
 
+from server.database import read_standalone_if_marked
 from server.errors import InvalidHeader
+from server.extensions import db
 from server.web.openrosa import auth
 
 bp = Blueprint("openrosa", __name__)
@@ -32,6 +34,8 @@ def check_protocol_and_authenticate() -> None:
     request.max_content_length = limit
     # Collect may send the XML as a plain field (no filename); allow it to be large.
     request.max_form_memory_size = limit
+    view = current_app.view_functions.get(request.endpoint or "")
+    read_standalone_if_marked(view, request.method, db.session)
     g.actor = auth.authenticate(request.view_args or {})
 
 

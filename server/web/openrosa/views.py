@@ -14,6 +14,7 @@ from urllib.parse import quote
 from flask import Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from server.database import standalone_reads
 from server.domain.instances import XmlLimits
 from server.errors import BodyTooLarge, MalformedSubmission, MissingSubmissionFile
 from server.extensions import db
@@ -43,6 +44,7 @@ def _base(token: str | None) -> str:
 
 
 @bp.get("/formList", endpoint="form_list")
+@standalone_reads
 def form_list_view(token: str | None = None):
     """List the forms this user or device may fill (OpenRosa Form List API).
 
