@@ -173,3 +173,22 @@ def test_a_plain_survey_runs_no_projection(client, token, monkeypatch):
         tuple(Projection(p.name, p.applies, never) for p in projections.PROJECTIONS),
     )
     assert post(client, token, 1).status_code == 201
+
+
+def test_the_form_list_runs_without_a_transaction_on_postgresql(client, token):
+    """Its reads stand alone (the set-up generation, then the cached document)."""
+    url = f"/key/{token}/formList"
+    assert client.get(url, headers=OR).status_code == 200
+    autocommit: list[bool] = []
+
+    def seen(conn, *_args):
+        autocommit.append(getattr(conn.connection.dbapi_connection, "autocommit", False))
+
+    db.session.rollback()  # a served request starts with a fresh session
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert client.get(url, headers=OR).status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+        db.session.rollback()
+    assert autocommit and set(autocommit) == {db.engine.dialect.name == "postgresql"}
