@@ -36,7 +36,8 @@ PUBLISHED = {
 }
 
 
-def _index(error: ServiceError | None = None, status: int = 200):
+def _forms_list(error: ServiceError | None = None, status: int = 200):
+    """The forms page: the list the user may read, and for publishers the upload with its errors."""
     allowed_forms = readable_forms(g.user, Action.FORM_READ)
     units = units_of(g.user, Action.SUBMISSION_READ)
     return render_template(
@@ -54,7 +55,7 @@ def _index(error: ServiceError | None = None, status: int = 200):
 def forms_page():
     """The forms the user may read, with their state and submissions; the upload to publish."""
     require(g.user, Action.FORM_READ)
-    return _index()
+    return _forms_list()
 
 
 @bp.post("/admin/forms")
@@ -73,7 +74,7 @@ def publish_form():
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()  # nothing of a form with errors is kept
-        return _index(exc, exc.http_status)
+        return _forms_list(exc, exc.http_status)
     form_id = result.form_version.form.form_id
     return redirect(url_for("admin.form_detail", form_id=form_id, done=result.status))
 
