@@ -53,6 +53,16 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(dt.UTC)
 
 
+def aware_utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """Tag a naive UTC value as UTC (an aware one is returned as it is).
+
+    An aggregate (``max``) skips the column type's conversion on SQLite, so it comes back naive.
+    """
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.UTC)
+
+
 def utcnow() -> dt.datetime:
     """Return the current time as an aware UTC datetime (the default of every ``*_at`` column)."""
     return dt.datetime.now(dt.UTC)

@@ -25,6 +25,7 @@ from server.domain.policy import Action, form_scope
 from server.errors import FormNotFound, InvalidAccount, UserExists, UserNotFound
 from server.models import ApiToken, Device, Form, Submission, User
 from server.models.accounts import ROLES
+from server.models.base import aware_utc
 from server.models.integrity import conflict_for
 from server.services.permissions import require, subject_of
 
@@ -295,14 +296,7 @@ def device_activity(session: Session) -> dict[int, DeviceActivity]:
         .where(Submission.submitter_device_id.is_not(None))
         .group_by(Submission.submitter_device_id)
     )
-    return {device_id: DeviceActivity(count, _aware(last)) for device_id, count, last in rows}
-
-
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    """max() skips the column type's conversion on SQLite: tag a naive UTC value as UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=dt.UTC)
+    return {device_id: DeviceActivity(count, aware_utc(last)) for device_id, count, last in rows}
 
 
 def list_users(session: Session) -> list[User]:

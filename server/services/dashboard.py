@@ -24,11 +24,11 @@ from server.models import (
     Submission,
     SubmissionLink,
 )
+from server.models.base import aware_utc
 from server.services.accounts import device_activity
 from server.services.needs_report import NeedsParams, build_needs_report
+from server.services.submission_queries import VIETNAM
 
-#: Vietnam time (UTC+7, no daylight saving): the day a planner means by "today".
-VIETNAM = dt.timezone(dt.timedelta(hours=7))
 #: A tablet that has not sent for this many days is listed as quiet (TAPHUAN_QUIET_DEVICE_DAYS).
 QUIET_DAYS = 7
 
@@ -71,13 +71,6 @@ def day_starts(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     return today.astimezone(dt.UTC), week.astimezone(dt.UTC)
 
 
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    """max() skips the column type's conversion on SQLite: tag a naive UTC value as UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=dt.UTC)
-
-
 def form_activity(
     session: Session,
     *,
@@ -106,7 +99,7 @@ def form_activity(
     if within is not None:
         query = query.where(within)
     return {
-        pk: FormActivity(today_n, week_n, total, _aware(last))
+        pk: FormActivity(today_n, week_n, total, aware_utc(last))
         for pk, today_n, week_n, total, last in session.execute(query)
     }
 
@@ -170,7 +163,7 @@ def problems(session: Session, *, form_pks: frozenset[int] | None = None) -> lis
         if form_pks is not None:
             query = query.where(Submission.form_pk.in_(sorted(form_pks)))
         found += [
-            Problem(kind, form_id, count, _aware(latest))
+            Problem(kind, form_id, count, aware_utc(latest))
             for form_id, count, latest in session.execute(query)
         ]
     return sorted(found, key=lambda p: (-p.count, p.kind, p.form_id))
