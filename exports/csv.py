@@ -18,11 +18,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from types import SimpleNamespace
 from typing import IO, Any
 
-from exports.table import CLOCK, Table
+from exports.table import CLOCK, CsvText, Table
 
 BOM = "\ufeff"
 _FORMULA_START = frozenset("=+-@")
@@ -116,8 +116,8 @@ def _cells(row) -> list:
     return out
 
 
-def iter_csv(table: Table, *, chunk_rows: int = 2000) -> Iterator[bytes]:
-    """Yield the CSV file in chunks, for streaming responses.
+class LineRenderer:
+    """Renders rows of one table's shape as CSV lines, each the bytes the csv module writes.
 
     Every row of a million-row export passes here, so the common row takes a short way: its
     date and time columns rendered, its cells (text and numbers, once those are rendered)
@@ -130,22 +130,26 @@ def iter_csv(table: Table, *, chunk_rows: int = 2000) -> Iterator[bytes]:
     that need it. Any other row goes through :func:`cell` and the csv module, cell by cell: the
     same bytes.
 
-    :param table: the table.
-    :param chunk_rows: rows per yielded chunk.
-    :return: byte chunks; the first starts with the BOM and the header row.
+    Each cell is written on its own (the csv module's minimal quoting looks at one field at a
+    time), so the lines of two runs of cells joined by a comma are the line of both runs: the
+    export lines stored at intake (:meth:`exports.FormTables.line`) rely on it.
+
+    :param times: positions of the date and time columns.
     """
-    lines: list[str] = [BOM]
-    add = lines.append
-    writerow = csv.writer(SimpleNamespace(write=add), lineterminator="\r\n").writerow
-    writerow([cell(h) for h in table.headers])
-    times = [i for i, column in enumerate(table.columns) if column.kind in _TIME_KINDS]
-    maybe_formula, no_formula, joinable = _MAYBE_FORMULA.search, _CELL_FORMULA.search, _JOINABLE
-    pending = 0
-    for row in table.rows:
+
+    def __init__(self, times: Sequence[int] = ()) -> None:
+        self.times = tuple(times)
+        self._scratch: list[str] = []
+        self._writerow = csv.writer(
+            SimpleNamespace(write=self._scratch.append), lineterminator="\r\n"
+        ).writerow
+
+    def __call__(self, row: Iterable[Any]) -> str:
+        """The row's line, ending in CRLF."""
         cells = list(row)
-        for i in times:
+        for i in self.times:
             cells[i] = _time(cells[i])
-        if set(map(type, cells)) <= joinable:
+        if set(map(type, cells)) <= _JOINABLE:
             texts = ["" if v is None else str(v) for v in cells]
             line = ",".join(texts)
             first = line[:1]
@@ -155,22 +159,74 @@ def iter_csv(table: Table, *, chunk_rows: int = 2000) -> Iterator[bytes]:
                     '"' not in line
                     and "\n" not in line
                     and "\r" not in line
-                    and maybe_formula(line) is None
+                    and _MAYBE_FORMULA.search(line) is None
                     and safe_first
                 ):
-                    add(line + "\r\n")
-                else:
-                    writerow(_cells(cells))
+                    return line + "\r\n"
             elif (
                 safe_first
-                and no_formula(cells_joined := _SEP.join(texts)) is None
+                and _CELL_FORMULA.search(cells_joined := _SEP.join(texts)) is None
                 and (cells_joined.count(_SEP) == len(cells) - 1)
             ):  # a text holds a comma, and no cell can start a formula: the csv module quotes
-                writerow(cells)
+                return self._written(cells)
+        return self._written(_cells(cells))
+
+    def _written(self, cells: list) -> str:
+        self._writerow(cells)
+        return self._scratch.pop()
+
+
+def cells_text(cells: Sequence[Any], times: Sequence[int] = ()) -> str:
+    """A run of cells as the CSV text they take inside a line (no line end).
+
+    :param cells: the cells.
+    :param times: positions of the date and time cells among them.
+    :return: the text; "" for no cells at all.
+    """
+    if not cells:
+        return ""
+    # A trailing empty cell keeps a lone empty cell from being written as "" (the csv module
+    # quotes the only field of a row when it is empty, never a field among others).
+    return LineRenderer(times)([*cells, None])[:-3]
+
+
+def iter_csv(table: Table, *, chunk_rows: int = 2000) -> Iterator[bytes]:
+    """Yield the CSV file in chunks, for streaming responses.
+
+    Rows go through one :class:`LineRenderer`; a table's :attr:`~exports.Table.text_rows`, when
+    it has them, are read instead of its rows: their :class:`~exports.table.CsvText` rows are
+    already text but for their tail (the server's metadata), which is rendered here.
+
+    :param table: the table.
+    :param chunk_rows: rows per yielded chunk.
+    :return: byte chunks; the first starts with the BOM and the header row.
+    """
+    lines: list[str] = [BOM]
+    add = lines.append
+    add(LineRenderer()([cell(h) for h in table.headers]))
+    times = [i for i, column in enumerate(table.columns) if column.kind in _TIME_KINDS]
+    line_of = LineRenderer(times)
+    tail_of: LineRenderer | None = None
+    start = 0
+    rows = table.rows if table.text_rows is None else table.text_rows
+    pending = 0
+    for row in rows:
+        if row.__class__ is CsvText:
+            text, tail = row
+            if tail is None:
+                add(text)
             else:
-                writerow(_cells(cells))
+                if tail_of is None:
+                    start = len(table.columns) - len(tail)  # cells already rendered
+                    tail_of = LineRenderer([i - start for i in times if i >= start])
+                if not start:
+                    add(tail_of(tail))
+                elif len(tail) > 1:
+                    add(f"{text},{tail_of(tail)}")
+                else:  # a lone cell is written alone as "" when empty; not after others
+                    add(f"{text},{tail_of([*tail, None])[:-3]}\r\n")
         else:
-            writerow(_cells(cells))
+            add(line_of(row))
         pending += 1
         if pending >= chunk_rows:
             yield "".join(lines).encode("utf-8")

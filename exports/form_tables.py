@@ -22,11 +22,13 @@ so a writer streams one table at a time and memory stays flat whatever the numbe
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-from exports.table import Column, Table, clock_header, unique_keys
+from exports.csv import LineRenderer, cells_text
+from exports.table import Column, CsvText, Table, clock_header, unique_keys
 
 __all__ = [
     "FormTables",
@@ -48,6 +50,12 @@ _SELECTS = ("select_one", "select_multiple")
 #: by spaces, as ODK writes them: every writer shows them so, and text is cheaper to write.
 _LISTED_KINDS = {"rank"}
 _LISTED_TYPES = {"geopoint", "geotrace", "geoshape"}
+#: Separates the parts of an export line (main table, then each repeat table): a control
+#: character XML 1.0 does not allow, so no answer holds it.
+PART = "\x1e"
+#: The version of the export lines' layout; bump it when :meth:`FormTables.line` or the CSV
+#: cell rendering changes, so lines stored before are not used.
+LINE_FORMAT = 1
 #: What a missing group reads as (never written to).
 _NOTHING: Mapping[str, Any] = {}
 
@@ -62,15 +70,19 @@ class Labels(Protocol):
 class Record(NamedTuple):
     """One submission as the tables need it.
 
-    ``data`` holds the typed answers (at least the subtree a pass asked for); ``day`` is the
-    submission's day, needed only to name list codes (:attr:`FormTables.labelled`); ``tail``
-    are the cells of the caller's own columns, appended to the main row.
+    ``data`` holds the typed answers (at least the subtree a pass asked for; it may be None
+    when ``line`` is given); ``day`` is the submission's day, needed only to name list codes
+    (:attr:`FormTables.labelled`); ``tail`` are the cells of the caller's own columns, appended
+    to the main row; ``line`` is the submission's stored export line
+    (:meth:`FormTables.line`) when a CSV pass asked for lines and one of the plan's
+    signature exists.
     """
 
-    data: Mapping[str, Any]
+    data: Mapping[str, Any] | None
     instance_id: str
     day: dt.date | None
     tail: Sequence[Any]
+    line: str | None = None
 
 
 #: One pass over the submissions, in export order. The argument is the path (below the form's
@@ -193,27 +205,90 @@ class FormTables:
         """Whether list codes get name columns (labels asked and the form picks from lists)."""
         return bool(self.list_files)
 
-    def tables(self, source: RecordSource, labels: Labels | None = None) -> list[Table]:
+    def tables(
+        self,
+        source: RecordSource,
+        labels: Labels | None = None,
+        *,
+        lines: RecordSource | None = None,
+    ) -> list[Table]:
         """The main table, then one table per repeat group, rows read lazily from ``source``.
 
         :param source: the submissions; called once per table, when its rows are read.
         :param labels: names of list codes; needed when :attr:`labelled`.
+        :param lines: the submissions again, with their stored export lines
+            (:attr:`Record.line`, of this plan's :attr:`signature`, or None where there is
+            none): the tables then also get ``text_rows`` for CSV writers. Ignored when the
+            plan shows labels (lines hold codes).
         :return: the tables.
         :raises ValueError: when the plan shows list names and no labels were given.
         """
         if self.labelled and labels is None:
             raise ValueError(f"form '{self.form_id}': labels are needed for {self.list_files}")
+        if self.signature is None:
+            lines = None
         main = _Flattener(self._leaves, self.language, labels if self.labelled else None)
         tables = [Table(self.form_id, self.main_columns, _main_rows(source, main))]
-        for repeat in self._repeats:
+        if lines is not None:
+            tables[0].text_rows = _main_text_rows(lines, main)
+        for part, repeat in enumerate(self._repeats, start=1):
             cells = _Flattener(repeat.leaves, self.language, labels if self.labelled else None)
             columns = [
                 Column("PARENT_KEY", "PARENT_KEY"),
                 Column("KEY", "KEY"),
                 *_columns(repeat.leaves, self.labelled),
             ]
-            tables.append(Table(repeat.name, columns, _repeat_rows(source, repeat, cells)))
+            table = Table(repeat.name, columns, _repeat_rows(source, repeat, cells))
+            if lines is not None:
+                table.text_rows = _repeat_text_rows(lines, repeat, cells, part)
+            tables.append(table)
         return tables
+
+    @property
+    def signature(self) -> str | None:
+        """What the stored export lines of this plan depend on, as a short hash.
+
+        The columns of every table, their kinds and choices: a new version that changes any
+        of them changes the signature, and lines stored under the old one are not used. None
+        when the plan shows labels (lines hold the codes only).
+        """
+        if self.language is not None:
+            return None
+        shape = (
+            LINE_FORMAT,
+            [(leaf.path, leaf.kind, leaf.select_multiple, leaf.joined,
+              [name for name, _ in leaf.choices]) for leaf in self._leaves],
+            [(r.name, r.chain, [(leaf.path, leaf.kind, leaf.select_multiple, leaf.joined,
+              [name for name, _ in leaf.choices]) for leaf in r.leaves]) for r in self._repeats],
+        )  # fmt: skip
+        return hashlib.sha256(repr(shape).encode()).hexdigest()[:16]
+
+    def line(self, data: Mapping[str, Any], instance_id: str) -> str | None:
+        """A submission's export line: the CSV text of its answer cells in every table.
+
+        The main table's answer cells (without the caller's tail: review state and scores
+        change after the submission arrives), then, after :data:`PART`, each repeat table's
+        whole lines for this submission, in table order. A CSV export joins the stored text
+        to the tail it renders instead of reading, typing and flattening the answers again.
+
+        :param data: the typed answers.
+        :param instance_id: the submission's instanceID (repeat tables' keys start with it).
+        :return: the text, or None when the plan shows labels or a cell holds :data:`PART`
+            (the character is not allowed in XML, so no form answer holds it; then the export
+            renders the submission as it always did).
+        """
+        if self.language is not None:
+            return None
+        main = _Flattener(self._leaves, None, None)
+        parts = [cells_text(main.cells(data, None), _time_positions(self._leaves))]
+        for repeat in self._repeats:
+            cells = _Flattener(repeat.leaves, None, None)
+            render = LineRenderer([2 + i for i in _time_positions(repeat.leaves)])
+            items = _repeat_items(repeat, cells, data, instance_id, None)
+            parts.append("".join(render(row) for row in items))
+        if any(PART in part for part in parts):
+            return None
+        return PART.join(parts)
 
     def _leaves_of(self, repeat: str | None) -> Iterator[_Leaf]:
         """The questions directly in ``repeat`` (None: outside any repeat), in form order."""
@@ -399,32 +474,65 @@ def _picked_labels(labels: Labels, file: str, value: Any, on: dt.date | None) ->
     return labels.label(file, str(value), on)
 
 
+def _time_positions(leaves: Sequence[_Leaf]) -> list[int]:
+    """Positions of the date and time columns among the codes columns of ``leaves``."""
+    return [i for i, c in enumerate(_columns(leaves, False)) if c.kind in ("date", "datetime")]
+
+
 def _main_rows(source: RecordSource, cells: _Flattener) -> Iterator[list[Any]]:
     flatten = cells.cells
-    for data, _instance_id, day, tail in source(None):
+    for data, _instance_id, day, tail, _line in source(None):
         row = flatten(data, day)
         row.extend(tail)
         yield row
 
 
-def _repeat_rows(source: RecordSource, repeat: _Repeat, cells: _Flattener) -> Iterator[list]:
+def _main_text_rows(source: RecordSource, cells: _Flattener) -> Iterator[list[Any] | CsvText]:
+    flatten = cells.cells
+    for data, _instance_id, day, tail, line in source(None):
+        if line is None:
+            row = flatten(data, day)
+            row.extend(tail)
+            yield row
+        else:
+            yield CsvText(line.partition(PART)[0], tail)
+
+
+def _repeat_items(repeat: _Repeat, cells: _Flattener, data: Mapping[str, Any], instance_id: str,
+                  day: dt.date | None) -> Iterator[list[Any]]:  # fmt: skip
+    """The rows one submission gives a repeat table (PARENT_KEY, KEY, then the answers)."""
     flatten = cells.cells
     last = len(repeat.chain) - 1
-    for data, instance_id, day, _tail in source(repeat.subtree):
-        level = [(instance_id, data)]
-        for depth, (path, name) in enumerate(repeat.chain):
-            below = []
-            for parent_key, container in level:
-                items = container
-                for part in path:
-                    items = items.get(part) if isinstance(items, dict) else None
-                if not isinstance(items, list):
-                    continue
-                for i, item in enumerate(items, start=1):
-                    key = f"{parent_key}/{name}[{i}]"
-                    item = item if isinstance(item, dict) else _NOTHING
-                    if depth == last:
-                        yield [parent_key, key, *flatten(item, day)]
-                    else:
-                        below.append((key, item))
-            level = below
+    level = [(instance_id, data)]
+    for depth, (path, name) in enumerate(repeat.chain):
+        below = []
+        for parent_key, container in level:
+            items = container
+            for part in path:
+                items = items.get(part) if isinstance(items, dict) else None
+            if not isinstance(items, list):
+                continue
+            for i, item in enumerate(items, start=1):
+                key = f"{parent_key}/{name}[{i}]"
+                item = item if isinstance(item, dict) else _NOTHING
+                if depth == last:
+                    yield [parent_key, key, *flatten(item, day)]
+                else:
+                    below.append((key, item))
+        level = below
+
+
+def _repeat_rows(source: RecordSource, repeat: _Repeat, cells: _Flattener) -> Iterator[list]:
+    for data, instance_id, day, _tail, _line in source(repeat.subtree):
+        yield from _repeat_items(repeat, cells, data, instance_id, day)
+
+
+def _repeat_text_rows(source: RecordSource, repeat: _Repeat, cells: _Flattener,
+                      part: int) -> Iterator[list | CsvText]:  # fmt: skip
+    for data, instance_id, day, _tail, line in source(repeat.subtree):
+        if line is None:
+            yield from _repeat_items(repeat, cells, data, instance_id, day)
+        else:
+            text = line.split(PART)[part]
+            if text:
+                yield CsvText(text, None)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 KINDS = ("text", "integer", "decimal", "date", "datetime")
 #: The clock of every exported time: Vietnam (Asia/Ho_Chi_Minh) has kept UTC+7 without daylight
@@ -44,13 +44,31 @@ class Column:
             raise ValueError(f"column {self.key}: unknown kind {self.kind!r}")
 
 
+class CsvText(NamedTuple):
+    """A row whose leading cells are already CSV text (a submission's stored export line).
+
+    ``tail`` holds the cells still to render after ``text`` (joined by a comma, unless the
+    table's columns are the tail's alone); with ``tail`` None, ``text`` is whole lines
+    (each ending in CRLF, possibly none at all): every row one submission gives a repeat table.
+    """
+
+    text: str
+    tail: Sequence[Any] | None
+
+
 @dataclass
 class Table:
-    """A named table: columns and lazily produced rows."""
+    """A named table: columns and lazily produced rows.
+
+    ``text_rows``, when a table has it, gives the same rows for a CSV writer, some (or all) as
+    :class:`CsvText` whose cells were rendered when the submission arrived; other writers need
+    values and read ``rows``.
+    """
 
     name: str
     columns: list[Column]
     rows: Iterable[Sequence[Any]] = field(default_factory=list)
+    text_rows: Iterable[Sequence[Any] | CsvText] | None = None
 
     @property
     def headers(self) -> list[str]:
