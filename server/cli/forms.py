@@ -1,4 +1,4 @@
-"""``flask --app wsgi forms publish|check|list``: publishing XLSForms and XForms."""
+"""``flask --app wsgi forms publish|check|list|export-lines``: publishing XLSForms and XForms."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from server.cli.common import fail, now
+from server.cli.common import commit_or_fail, fail, now
 from server.errors import ServiceError
 from server.extensions import db
 from server.services import forms as forms_service
+from server.services.export_lines import render_missing
 from server.services.pickers import registry_media
 
 forms_cli = AppGroup("forms", help="Publish and check XLSForm/XForm forms.")
@@ -154,3 +155,21 @@ def list_command() -> None:
             f"{form.form_id:<24} {form.state:<8} {len(form.versions):>8}  "
             f"{latest.version:<12} {latest.md5:<32}  {form.title}"
         )
+
+
+@forms_cli.command("export-lines")
+@click.argument("form_ids", nargs=-1)
+def export_lines_command(form_ids: tuple[str, ...]) -> None:
+    """Render the export lines submissions lack (all forms, or those named).
+
+    A CSV download reads each submission's answer cells from its line; a new form version that
+    changes the columns, or submissions loaded around the intake, leave lines to render.
+    """
+    forms = (
+        [forms_service.get_form(db.session, form_id) for form_id in form_ids]
+        if form_ids
+        else forms_service.list_forms(db.session)
+    )
+    for form in forms:
+        count = commit_or_fail(lambda form=form: render_missing(db.session, form))
+        click.echo(f"{form.form_id}: {count} line(s) rendered")

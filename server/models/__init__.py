@@ -4,6 +4,7 @@ from server.models.accounts import Device, PasswordLink, User, device_forms, use
 from server.models.audit import ApiToken, AuditEvent
 from server.models.base import Base
 from server.models.evaluation import AnswerKeyChange, CommentCode, IdentityLink, ItemMark
+from server.models.export_lines import ExportLine
 from server.models.first_run import FirstRunCode
 from server.models.forms import Form, FormMedia, FormVersion
 from server.models.jobs import Job
@@ -30,6 +31,7 @@ __all__ = [
     "DigestNonceUse",
     "Enrolment",
     "ExamScore",
+    "ExportLine",
     "FirstRunCode",
     "Form",
     "FormMedia",

@@ -11,6 +11,10 @@ columns the tables need: the answers as the JSON text stored, decoded by orjson 
 own JSON decoding took a third of a CSV export), and, for a repeat table's pass, only the
 repeat's subtree, which the database extracts (``#>>`` / ``json_extract``) so Python never
 decodes the rest. Every table is its own pass, so memory stays flat whatever the size.
+
+A CSV pass (CSV, and the ZIP's tables) reads each submission's export line instead where one of
+the plan's signature is stored (``services/export_lines``): the answer cells already rendered
+as CSV text when the submission arrived, so only the metadata is rendered here.
 """
 
 from __future__ import annotations
@@ -29,7 +33,15 @@ from sqlalchemy.orm import Session
 from exports import CLOCK, Column, FormTables, Output, Record, Table, clock_header
 from exports.zip import MediaSource
 from server.errors import DecryptionFailed
-from server.models import AnswerKey, ExamScore, Form, Submission, SubmissionAttachment, User
+from server.models import (
+    AnswerKey,
+    ExamScore,
+    ExportLine,
+    Form,
+    Submission,
+    SubmissionAttachment,
+    User,
+)
 from server.services.decryption import SubmissionDecryptor
 from server.services.list_labels import load_list_labels
 from server.services.submission_queries import SubmissionFilters, submission_query
@@ -93,10 +105,24 @@ class _Reader:
 
     def records(self, subtree: tuple[str, ...] | None) -> Iterator[Record]:
         """One pass over the submissions (see :data:`exports.RecordSource`)."""
+        return self._records(subtree, None)
+
+    def lined(self, signature: str):
+        """A source whose records carry their export line of plan ``signature`` where stored.
+
+        The answers are only read for submissions without such a line.
+        """
+        return lambda subtree: self._records(subtree, signature)
+
+    def _records(self, subtree: tuple[str, ...] | None, signature: str | None) -> Iterator[Record]:
         if subtree is None:
             answers = sa.cast(Submission.data, sa.Text)
         else:  # the database extracts the subtree: a repeat's pass decodes only the repeat
             answers = Submission.data[subtree].as_string()
+        line = sa.null()
+        if signature is not None:
+            line = ExportLine.text
+            answers = sa.case((ExportLine.text.is_(None), answers))
         envelope = sa.null()
         if self.decryptor is not None:  # the envelope, only of rows it can open
             envelope = sa.case((Submission.is_encrypted.is_(True), Submission.xml))
@@ -104,8 +130,13 @@ class _Reader:
             Submission.id, Submission.instance_id, answers, Submission.form_version_id,
             Submission.submitter_user_id, Submission.submitter_device_id, Submission.device_id,
             Submission.received_at, Submission.submitted_at, Submission.review_state,
-            Submission.is_encrypted, envelope,
+            Submission.is_encrypted, envelope, line,
         )  # fmt: skip
+        if signature is not None:
+            query = query.outerjoin(
+                ExportLine,
+                sa.and_(ExportLine.submission_id == Submission.id, ExportLine.plan == signature),
+            )
         if self.scored:  # joined into the same pass: no query per row, still streamed
             query = query.add_columns(
                 ExamScore.raw, ExamScore.maximum, ExamScore.percent, ExamScore.passed
@@ -119,9 +150,11 @@ class _Reader:
         for batch in batches:
             for (
                 row_id, instance_id, text, version_id, user_id, device_pk, device_id,
-                received, submitted, review_state, encrypted, xml, *marks,
+                received, submitted, review_state, encrypted, xml, stored, *marks,
             ) in batch:  # fmt: skip
-                if encrypted and xml is not None:
+                if stored is not None:
+                    data = None
+                elif encrypted and xml is not None:
                     data = self.decryptor.data(row_id, version_id, xml)
                 elif subtree is None:
                     data = loads(text)
@@ -136,7 +169,7 @@ class _Reader:
                 if scored:
                     tail[:0] = _scores(marks, versions.get(version_id))
                 day = (submitted or received).astimezone(CLOCK).date() if dated else None
-                yield Record(data, instance_id, day, tail)
+                yield Record(data, instance_id, day, tail, stored)
 
     def encrypted(self) -> Iterator[tuple[int, bytes]]:
         """(id, envelope) of the encrypted submissions, in export order."""
@@ -219,7 +252,11 @@ def build_export(session: Session, form: Form, filters: SubmissionFilters, *,
     if plan.labelled:  # labels are for people reading; codes stay as the form has them
         labels = load_list_labels(session, form, plan.list_files, plan.language)
     reader = _Reader(session, form, filters, decryptor, scored=scored, dated=plan.labelled)
-    export = Export(form.form_id, plan.tables(reader.records, labels), warnings=plan.warnings)
+    lines = None
+    if decryptor is None and plan.signature is not None:  # CSV passes read stored lines
+        lines = reader.lined(plan.signature)
+    tables = plan.tables(reader.records, labels, lines=lines)
+    export = Export(form.form_id, tables, warnings=plan.warnings)
     if storage_dir is not None:
         export.media = _media(session, form, filters, Path(storage_dir))
         if decryptor is not None:

@@ -9,7 +9,8 @@ projections. :meth:`Intake.receive` owns the unit of work:
 2. **authorise** against the cached set-up (``setup_cache``): the form exists, the actor may
    use it, it is not closed, the version exists;
 3. **store** by the instanceID rules (``submissions.store_submission``): a new instance is one
-   INSERT, a retry or an edit loads what it must;
+   INSERT, a retry or an edit loads what it must; a new row's export line (its answer cells as
+   CSV text, ``export_lines``) is one INSERT more;
 4. **commit**, retried once when two requests raced on the same record (the unique constraint
    refused the loser, which then sees the winner's row as an ordinary resubmission). Only now
    may the surface answer 201;
@@ -21,7 +22,7 @@ projections. :meth:`Intake.receive` owns the unit of work:
    projection does not hold back the others.
 
 The hot path costs, for a new submission from a device token: one read of the set-up
-generation, one INSERT and the commit, plus the projections that apply (none for a plain
+generation, two INSERTs and the commit, plus the projections that apply (none for a plain
 survey). Everything else comes from the per-process caches.
 """
 
@@ -41,6 +42,7 @@ from server.errors import FormClosed, FormNotAssigned, FormNotFound, FormVersion
 from server.models.integrity import conflict_for
 from server.services.attachment_store import AttachmentStore
 from server.services.courses import complete_enrolment
+from server.services.export_lines import keep_line
 from server.services.projections import (
     Projection,
     StoredSubmission,
@@ -155,7 +157,7 @@ class Intake:
         self._facts = self.cache.version(self.session, version_id, version_md5)
         md5 = hashlib.md5(xml).hexdigest()  # noqa: S324 (identity of bytes, not security)
         self._parsed = parse_instance(envelope, md5, self._facts.fields)
-        return store_submission(
+        receipt = store_submission(
             self._parsed,
             xml,
             files,
@@ -166,6 +168,31 @@ class Intake:
             store=self.attachments,
             now=now,
         )
+        self._keep_export_line(receipt)
+        return receipt
+
+    def _keep_export_line(self, receipt: Receipt) -> None:
+        """The new row's export line, in the same unit of work (``services/export_lines``).
+
+        Only a new row gets one (an edit is a new row too); a retry or added files change no
+        answers. Rendering never refuses a submission; an unreadable row simply has no line.
+        """
+        if receipt.status not in ("created", "edited"):
+            return
+        values = receipt.values
+        if values is not None:
+            form_pk, encrypted, data = values["form_pk"], values["is_encrypted"], values["data"]
+        else:
+            row = receipt.submission
+            form_pk, encrypted, data = row.form_pk, row.is_encrypted, row.data
+        if not encrypted:
+            keep_line(
+                self.session,
+                form_pk=form_pk,
+                submission_id=receipt.submission_id,
+                instance_id=self._parsed.instance_id,
+                data=data,
+            )
 
     def _project(self, receipt: Receipt, facts: VersionFacts, now: dt.datetime) -> None:
         """Run the projections that apply, then complete the enrolment (never raises).

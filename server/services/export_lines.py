@@ -1,0 +1,118 @@
+"""Keeping each submission's export line: rendered at intake, rendered again after a new plan.
+
+See ``server/models/export_lines.py`` for why the lines exist. The plan a line is rendered
+under is the form's codes plan over all its versions (``exports.FormTables``), built once per
+set-up generation and process (``setup_cache.derived``): publishing a version bumps the
+generation, so every process sees the new plan — and its new signature — at its next request.
+
+* :func:`keep_line` runs in the intake's unit of work, before the commit: one INSERT more per
+  new submission. Rendering is the same code the export runs; if it raises, the submission is
+  stored without a line (the export renders it from its answers), never refused.
+* :func:`render_missing` renders the lines a form lacks or holds under an older plan, in
+  batches: ``flask --app wsgi forms export-lines`` and the job a publish starts call it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from exports import FormTables
+from server.models import ExportLine, Form, FormVersion, Submission
+from server.services.setup_cache import setup_cache
+
+logger = logging.getLogger(__name__)
+
+#: Submissions rendered per statement by :func:`render_missing`.
+BATCH = 1000
+
+
+def plan_for(session: Session, form_pk: int) -> FormTables:
+    """The form's codes plan over all its versions (cached per set-up generation)."""
+    return setup_cache(session).derived(
+        session, ("export-lines plan", form_pk), lambda: _plan(session, form_pk)
+    )
+
+
+def _plan(session: Session, form_pk: int) -> FormTables:
+    form_id = session.scalar(sa.select(Form.form_id).where(Form.id == form_pk))
+    schemas = session.scalars(
+        sa.select(FormVersion.schema).where(FormVersion.form_pk == form_pk).order_by(FormVersion.id)
+    ).all()
+    return FormTables(form_id, list(schemas))
+
+
+def keep_line(
+    session: Session, *, form_pk: int, submission_id: int, instance_id: str, data: dict[str, Any]
+) -> bool:
+    """Add the export line of a submission just inserted (flushes nothing, commits nothing).
+
+    :return: whether a line was added.
+    """
+    try:
+        plan = plan_for(session, form_pk)
+        line = plan.line(data, instance_id)
+    except Exception:  # a cache: the export renders the answers instead
+        logger.exception("could not render the export line of submission %s", submission_id)
+        return False
+    if line is None:
+        return False
+    session.execute(
+        sa.insert(ExportLine).values(submission_id=submission_id, plan=plan.signature, text=line)
+    )
+    return True
+
+
+def render_missing(session: Session, form: Form, *, progress=None) -> int:
+    """Render the lines of a form's submissions that have none of its current plan (no commit).
+
+    Only current, unencrypted submissions are exported, so only theirs are rendered.
+
+    :param session: the database session.
+    :param form: the form.
+    :param progress: ``progress(done, total)`` after each batch, or None.
+    :return: how many lines were written.
+    """
+    plan = plan_for(session, form.id)
+    signature = plan.signature
+    stale = (
+        sa.select(Submission.id, Submission.instance_id, sa.cast(Submission.data, sa.Text))
+        .outerjoin(
+            ExportLine,
+            sa.and_(ExportLine.submission_id == Submission.id, ExportLine.plan == signature),
+        )
+        .where(
+            Submission.form_pk == form.id,
+            Submission.is_current.is_(True),
+            Submission.is_encrypted.is_(False),
+            ExportLine.submission_id.is_(None),
+        )
+    )
+    total = session.scalar(sa.select(sa.func.count()).select_from(stale.subquery()))
+    written = done = 0
+    after = 0
+    while True:
+        batch = session.execute(
+            stale.where(Submission.id > after).order_by(Submission.id).limit(BATCH)
+        ).all()
+        if not batch:
+            break
+        after = batch[-1][0]
+        rows = []
+        for submission_id, instance_id, text in batch:
+            line = plan.line(orjson.loads(text), instance_id)
+            if line is not None:
+                rows.append({"submission_id": submission_id, "plan": signature, "text": line})
+        ids = [row[0] for row in batch]
+        session.execute(sa.delete(ExportLine).where(ExportLine.submission_id.in_(ids)))
+        if rows:
+            session.execute(sa.insert(ExportLine), rows)
+        written += len(rows)
+        done += len(batch)
+        if progress is not None:
+            progress(done, total)
+    return written

@@ -1,0 +1,118 @@
+"""Export lines: kept at intake, read by CSV and ZIP downloads, never the cause of a difference.
+
+Every download here is compared with the same download after the lines are gone (the export
+then renders every row from its answers, as it did before lines existed): byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+import sqlalchemy as sa
+
+from exports import FormTables
+from server.models import ExportLine, Submission
+from tests.factories import NOW
+
+XML = (
+    '<data id="export_demo" version="{version}"><name>{name}</name><age>34</age>'
+    "<topics>tp01 tp05</topics><ok>yes</ok><dob>1990-05-01</dob><photo/>"
+    '<tr><tr_name>Trần, Văn "An"</tr_name><score>8</score></tr>'
+    "<tr><tr_name>=cmd|' /C calc'!A0</tr_name><score>9</score></tr>"
+    "<meta><instanceID>uuid:{n}</instanceID></meta></data>"
+)
+CSV = "/api/v1/forms/export_demo/submissions.csv"
+ZIP = "/api/v1/forms/export_demo/submissions.zip"
+
+
+def lines(session) -> dict[int, str]:
+    return dict(session.execute(sa.select(ExportLine.submission_id, ExportLine.plan)).all())
+
+
+def downloads(client, headers) -> tuple[bytes, dict[str, bytes]]:
+    csv = client.get(CSV, headers=headers).get_data()
+    archive = zipfile.ZipFile(io.BytesIO(client.get(ZIP, headers=headers).get_data()))
+    return csv, {name: archive.read(name) for name in archive.namelist()}
+
+
+def without_lines(session, client, headers):
+    session.execute(sa.delete(ExportLine))
+    session.commit()
+    return downloads(client, headers)
+
+
+def test_intake_keeps_a_line_and_downloads_read_it(client, publish, submit, session, token_for):
+    publish("export_demo.md")
+    for n, name in enumerate(["Nguyễn Thị Hoa", 'Lê, Văn "Bình"', "-1 + 1", ""]):
+        submit(XML.format(version=1, name=name, n=n), at=NOW + dt.timedelta(minutes=n))
+    kept = lines(session)
+    assert len(kept) == 4 and len(set(kept.values())) == 1
+    admin = token_for()
+    with_lines = downloads(client, admin)
+    assert with_lines == without_lines(session, client, admin)
+    assert "'=cmd|' /C calc'!A0" in with_lines[1]["export_demo-tr.csv"].decode()
+
+
+def test_a_retry_keeps_one_line_and_an_edit_gets_its_own(publish, submit, session):
+    publish("export_demo.md")
+    submit(XML.format(version=1, name="A", n=1))
+    submit(XML.format(version=1, name="A", n=1))  # Collect's retry: the same submission
+    edit = XML.format(version=1, name="A (sửa)", n="1b").replace(
+        "</instanceID>", "</instanceID><deprecatedID>uuid:1</deprecatedID>"
+    )
+    submit(edit)
+    texts = session.execute(sa.select(ExportLine.text)).scalars().all()
+    assert len(texts) == 2 and any(t.startswith("A (sửa),34,") for t in texts)
+
+
+def test_a_new_version_with_other_columns_leaves_lines_to_render(
+    client, publish, submit, session, token_for, runner
+):
+    publish("export_demo.md")
+    submit(XML.format(version=1, name="Cũ", n=1))
+    source = (publish.__globals__["DATA"] / "forms" / "export_demo.md").read_text()
+    wider = source.replace(
+        "|        | integer               | age    |",
+        "|        | text                  | nick   | Biệt danh | Nick | |\n"
+        "|        | integer               | age    |",
+    ).replace("| export_demo | 1       |", "| export_demo | 2       |")
+    publish("export_demo.md", content=wider.encode())
+    submit(XML.format(version=2, name="Mới", n=2).replace("<age>", "<nick>N</nick><age>"))
+    plans = lines(session)
+    assert len(set(plans.values())) == 2  # the old line is of the old plan: not read
+    admin = token_for()
+    mixed = downloads(client, admin)
+    assert mixed[0].decode("utf-8").splitlines()[1].startswith("Cũ,,34,")
+    result = runner.invoke(args=["forms", "export-lines", "export_demo"])
+    assert result.exit_code == 0 and "export_demo: 1 line(s) rendered" in result.output
+    assert len(set(lines(session).values())) == 1
+    assert downloads(client, admin) == mixed == without_lines(session, client, admin)
+    result = runner.invoke(args=["forms", "export-lines"])
+    assert "export_demo: 2 line(s) rendered" in result.output  # all were gone: both again
+
+
+def test_a_changed_answer_forgets_its_line(publish, submit, session):
+    publish("export_demo.md")
+    row = submit(XML.format(version=1, name="A", n=1))
+    assert lines(session)
+    session.execute(sa.update(Submission).where(Submission.id == row.id).values(data={}))
+    session.commit()
+    assert lines(session) == {}
+
+
+def test_a_line_that_cannot_be_rendered_never_refuses_a_submission(
+    publish, submit, session, monkeypatch, client, token_for
+):
+    publish("export_demo.md")
+
+    def broken(self, data, instance_id):
+        raise RuntimeError("a bug in rendering")
+
+    monkeypatch.setattr(FormTables, "line", broken)
+    row = submit(XML.format(version=1, name="A", n=1))
+    assert row.id and lines(session) == {}
+    monkeypatch.undo()
+    csv = client.get(CSV, headers=token_for()).get_data(as_text=True)
+    assert csv.splitlines()[1].startswith("A,34,tp01 tp05,1,1,yes,1990-05-01,,uuid:1,1,")
