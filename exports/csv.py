@@ -171,6 +171,14 @@ class LineRenderer:
                 return self._written(cells)
         return self._written(_cells(cells))
 
+    def text(self, cells: Sequence[Any]) -> str:
+        """The cells as the text they take inside a longer line (no line end; "" for none)."""
+        if not cells:
+            return ""
+        # A trailing empty cell keeps a lone empty cell from being written as "" (the csv
+        # module quotes the only field of a row when it is empty, never a field among others).
+        return self([*cells, None])[:-3]
+
     def _written(self, cells: list) -> str:
         self._writerow(cells)
         return self._scratch.pop()
@@ -183,11 +191,7 @@ def cells_text(cells: Sequence[Any], times: Sequence[int] = ()) -> str:
     :param times: positions of the date and time cells among them.
     :return: the text; "" for no cells at all.
     """
-    if not cells:
-        return ""
-    # A trailing empty cell keeps a lone empty cell from being written as "" (the csv module
-    # quotes the only field of a row when it is empty, never a field among others).
-    return LineRenderer(times)([*cells, None])[:-3]
+    return LineRenderer(times).text(cells)
 
 
 def iter_csv(table: Table, *, chunk_rows: int = 2000) -> Iterator[bytes]:

@@ -22,12 +22,13 @@ so a writer streams one table at a time and memory stays flat whatever the numbe
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-from exports.csv import LineRenderer, cells_text
+from exports.csv import LineRenderer
 from exports.table import Column, CsvText, Table, clock_header, unique_keys
 
 __all__ = [
@@ -279,16 +280,28 @@ class FormTables:
         """
         if self.language is not None:
             return None
-        main = _Flattener(self._leaves, None, None)
-        parts = [cells_text(main.cells(data, None), _time_positions(self._leaves))]
-        for repeat in self._repeats:
-            cells = _Flattener(repeat.leaves, None, None)
-            render = LineRenderer([2 + i for i in _time_positions(repeat.leaves)])
+        (flatten, times), repeats = self._line_parts
+        # Renderers are made per call (a few µs): a plan is shared by a process's threads.
+        parts = [LineRenderer(times).text(flatten(data, None))]
+        for repeat, cells, item_times in repeats:
             items = _repeat_items(repeat, cells, data, instance_id, None)
-            parts.append("".join(render(row) for row in items))
-        if any(PART in part for part in parts):
-            return None
-        return PART.join(parts)
+            parts.append("".join(map(LineRenderer(item_times), items)))
+        line = PART.join(parts)
+        return None if line.count(PART) != len(repeats) else line
+
+    @functools.cached_property
+    def _line_parts(self):
+        """What :meth:`line` renders with, compiled once per plan (the intake keeps a plan)."""
+        repeats = [
+            (
+                repeat,
+                _Flattener(repeat.leaves, None, None),
+                [2 + i for i in _time_positions(repeat.leaves)],
+            )
+            for repeat in self._repeats
+        ]
+        main = _Flattener(self._leaves, None, None)
+        return (main.cells, _time_positions(self._leaves)), repeats
 
     def _leaves_of(self, repeat: str | None) -> Iterator[_Leaf]:
         """The questions directly in ``repeat`` (None: outside any repeat), in form order."""

@@ -38,6 +38,7 @@ class Statements:
 
     def __init__(self):
         self.seen: list[str] = []
+        self.inserted: list[str] = []
 
     def __enter__(self):
         sa.event.listen(db.engine, "before_cursor_execute", self._record)
@@ -47,7 +48,10 @@ class Statements:
         sa.event.remove(db.engine, "before_cursor_execute", self._record)
 
     def _record(self, _conn, _cursor, statement, *_args):
-        self.seen.append(statement.split()[0].upper())
+        words = statement.split()
+        self.seen.append(words[0].upper())
+        if words[0].upper() == "INSERT":
+            self.inserted.append(words[2].strip('"'))
 
 
 def elsewhere(app, statement: str) -> None:
@@ -69,12 +73,13 @@ def generation() -> int:
     return db.session.execute(sa.select(SetupGeneration.value)).scalar_one()
 
 
-def test_a_new_submission_costs_the_generation_read_and_one_insert(client, token):
+def test_a_new_submission_costs_the_generation_read_and_two_inserts(client, token):
     assert post(client, token, 1).status_code == 201  # warms the caches
     db.session.remove()
     with Statements() as statements:
         assert post(client, token, 2).status_code == 201
-    assert statements.seen == ["SELECT", "INSERT"]
+    assert statements.seen == ["SELECT", "INSERT", "INSERT"]
+    assert statements.inserted == ["submissions", "export_lines"]  # the row, its CSV cells
 
 
 def test_a_revoked_token_is_refused_at_once_across_processes(app, client, token):
