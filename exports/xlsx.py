@@ -21,7 +21,7 @@ import zipfile
 from typing import IO, Any
 
 from exports.table import CLOCK, Table
-from exports.zip import DEFLATE_LEVEL
+from exports.zip import DEFLATE_LEVEL, WriteBehind
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 #: Excel's last row: a sheet holds the header and 1,048,575 data rows.
@@ -144,18 +144,26 @@ class _Book:
                                        compresslevel=DEFLATE_LEVEL, allowZip64=True)  # fmt: skip
         self.sheets: list[str] = []
         self.taken: set[str] = set()
+        self._open: WriteBehind | None = None
+
+    def _close_sheet(self) -> None:
+        if self._open is not None:
+            handle, self._open = self._open, None
+            handle.close()
 
     def sheet(self, name: str):
         """Open the next worksheet part for writing; returns its binary handle."""
         self.sheets.append(sheet_name(name, self.taken))
         part = f"xl/worksheets/sheet{len(self.sheets)}.xml"
-        handle = self.archive.open(part, "w", force_zip64=True)
+        self._close_sheet()
+        handle = self._open = WriteBehind(self.archive.open(part, "w", force_zip64=True))
         selected = 'tabSelected="1" ' if len(self.sheets) == 1 else ""
         handle.write(_SHEET_START.replace("{selected}", selected).encode())
         return handle
 
     def close(self) -> None:
         """Write the workbook, its relationships, styles and content types."""
+        self._close_sheet()
         n = len(self.sheets)
         sheets = "".join(
             f'<sheet name="{_xml(name)}" sheetId="{i}" r:id="rId{i}"/>'

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +16,7 @@ from exports import Column, FormTables, Record, Table, iter_csv
 from exports.csv import cells_text
 from exports.form_tables import PART
 from exports.table import CsvText
+from exports.zip import WriteBehind
 from tests.form_schemas import FIRST, SECOND, TAIL, V1, V2, field, schema
 
 TRICKY = {
@@ -137,3 +139,26 @@ def test_cells_rendered_before_and_their_tail_are_the_row_rendered_at_once(head,
     whole = csv_text(Table("t", columns, [head + rest]))
     text = CsvText(cells_text(head, times), rest)
     assert csv_text(Table("t", columns, [], text_rows=[text])) == whole
+
+
+class _Failing:
+    def __init__(self):
+        self.closed = False
+
+    def write(self, chunk):
+        raise OSError("disk full")
+
+    def close(self):
+        self.closed = True
+
+
+def test_a_member_written_behind_raises_what_its_thread_met_and_ends_it():
+    failing = _Failing()
+    handle = WriteBehind(failing)
+    handle.write(b"x")
+    with pytest.raises(OSError, match="disk full"):
+        handle.close()  # waits for the thread, which met the failure
+    assert not handle._thread.is_alive() and failing.closed
+    handle.close()  # closing again does nothing
+    with pytest.raises(OSError, match="disk full"):
+        handle.write(b"y")
