@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from types import SimpleNamespace
 from typing import IO, Any
 
-from exports.table import CLOCK, CsvText, Table
+from exports.table import CLOCK, Rendered, Table
 
 BOM = "\ufeff"
 _FORMULA_START = frozenset("=+-@")
@@ -197,8 +197,8 @@ def cells_text(cells: Sequence[Any], times: Sequence[int] = ()) -> str:
 def iter_csv(table: Table, *, chunk_rows: int = 2000) -> Iterator[bytes]:
     """Yield the CSV file in chunks, for streaming responses.
 
-    Rows go through one :class:`LineRenderer`; a table's :attr:`~exports.Table.text_rows`, when
-    it has them, are read instead of its rows: their :class:`~exports.table.CsvText` rows are
+    Rows go through one :class:`LineRenderer`; a table's :attr:`~exports.Table.csv_rows`, when
+    it has them, are read instead of its rows: their :class:`~exports.table.Rendered` rows are
     already text but for their tail (the server's metadata), which is rendered here.
 
     :param table: the table.
@@ -212,10 +212,10 @@ def iter_csv(table: Table, *, chunk_rows: int = 2000) -> Iterator[bytes]:
     line_of = LineRenderer(times)
     tail_of: LineRenderer | None = None
     start = 0
-    rows = table.rows if table.text_rows is None else table.text_rows
+    rows = table.rows if table.csv_rows is None else table.csv_rows
     pending = 0
     for row in rows:
-        if row.__class__ is CsvText:
+        if row.__class__ is Rendered:
             text, tail = row
             if tail is None:
                 add(text)

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 from exports.csv import LineRenderer
-from exports.table import Column, CsvText, Table, clock_header, unique_keys
+from exports.table import Column, Rendered, Table, clock_header, unique_keys
+from exports.xlsx import ITEM, sheet_cells
 
 __all__ = [
     "FormTables",
@@ -212,26 +213,29 @@ class FormTables:
         labels: Labels | None = None,
         *,
         lines: RecordSource | None = None,
+        sheets: RecordSource | None = None,
     ) -> list[Table]:
         """The main table, then one table per repeat group, rows read lazily from ``source``.
 
         :param source: the submissions; called once per table, when its rows are read.
         :param labels: names of list codes; needed when :attr:`labelled`.
-        :param lines: the submissions again, with their stored export lines
-            (:attr:`Record.line`, of this plan's :attr:`signature`, or None where there is
-            none): the tables then also get ``text_rows`` for CSV writers. Ignored when the
-            plan shows labels (lines hold codes).
+        :param lines: the submissions again, each :attr:`Record.line` its stored CSV line
+            (:meth:`line`, of this plan's :attr:`signature`) or None where there is none: the
+            tables then also get ``csv_rows``. Ignored when the plan shows labels.
+        :param sheets: the same with the stored sheet cells (:meth:`sheet`): ``xlsx_rows``.
         :return: the tables.
         :raises ValueError: when the plan shows list names and no labels were given.
         """
         if self.labelled and labels is None:
             raise ValueError(f"form '{self.form_id}': labels are needed for {self.list_files}")
-        if self.signature is None:
-            lines = None
+        if self.signature is None:  # lines hold codes
+            lines = sheets = None
         main = _Flattener(self._leaves, self.language, labels if self.labelled else None)
         tables = [Table(self.form_id, self.main_columns, _main_rows(source, main))]
         if lines is not None:
-            tables[0].text_rows = _main_text_rows(lines, main)
+            tables[0].csv_rows = _main_stored_rows(lines, main)
+        if sheets is not None:
+            tables[0].xlsx_rows = _main_stored_rows(sheets, main)
         for part, repeat in enumerate(self._repeats, start=1):
             cells = _Flattener(repeat.leaves, self.language, labels if self.labelled else None)
             columns = [
@@ -241,7 +245,9 @@ class FormTables:
             ]
             table = Table(repeat.name, columns, _repeat_rows(source, repeat, cells))
             if lines is not None:
-                table.text_rows = _repeat_text_rows(lines, repeat, cells, part)
+                table.csv_rows = _repeat_stored_rows(lines, repeat, cells, part)
+            if sheets is not None:
+                table.xlsx_rows = _repeat_stored_rows(sheets, repeat, cells, part)
             tables.append(table)
         return tables
 
@@ -288,6 +294,34 @@ class FormTables:
             parts.append("".join(map(LineRenderer(item_times), items)))
         line = PART.join(parts)
         return None if line.count(PART) != len(repeats) else line
+
+    def sheet(self, data: Mapping[str, Any], instance_id: str) -> str | None:
+        """A submission's sheet cells: :meth:`line`'s cells as XLSX rows render them.
+
+        The main table's answer cells, then, after :data:`PART`, each repeat table's rows for
+        this submission separated by ``exports.xlsx.ITEM``; the row number is left as
+        ``exports.xlsx.ROW`` (the writer numbers rows as it goes). Control characters in
+        answers are escaped in sheet XML, so neither separator can occur in a cell.
+
+        :return: the text, or None when the plan shows labels.
+        """
+        if self.language is not None:
+            return None
+        (flatten, _times), repeats = self._line_parts
+        main_kinds, repeat_kinds = self._sheet_kinds
+        parts = [sheet_cells(main_kinds, flatten(data, None))]
+        for (repeat, cells, _times), kinds in zip(repeats, repeat_kinds, strict=True):
+            items = _repeat_items(repeat, cells, data, instance_id, None)
+            parts.append(ITEM.join(sheet_cells(kinds, row) for row in items))
+        return PART.join(parts)
+
+    @functools.cached_property
+    def _sheet_kinds(self) -> tuple[list[str], list[list[str]]]:
+        main = [c.kind for c in _columns(self._leaves, False)]
+        repeats = [
+            ["text", "text", *(c.kind for c in _columns(r.leaves, False))] for r in self._repeats
+        ]
+        return main, repeats
 
     @functools.cached_property
     def _line_parts(self):
@@ -500,7 +534,7 @@ def _main_rows(source: RecordSource, cells: _Flattener) -> Iterator[list[Any]]:
         yield row
 
 
-def _main_text_rows(source: RecordSource, cells: _Flattener) -> Iterator[list[Any] | CsvText]:
+def _main_stored_rows(source: RecordSource, cells: _Flattener) -> Iterator[list[Any] | Rendered]:
     flatten = cells.cells
     for data, _instance_id, day, tail, line in source(None):
         if line is None:
@@ -508,7 +542,7 @@ def _main_text_rows(source: RecordSource, cells: _Flattener) -> Iterator[list[An
             row.extend(tail)
             yield row
         else:
-            yield CsvText(line.partition(PART)[0], tail)
+            yield Rendered(line.partition(PART)[0], tail)
 
 
 def _repeat_items(repeat: _Repeat, cells: _Flattener, data: Mapping[str, Any], instance_id: str,
@@ -540,12 +574,12 @@ def _repeat_rows(source: RecordSource, repeat: _Repeat, cells: _Flattener) -> It
         yield from _repeat_items(repeat, cells, data, instance_id, day)
 
 
-def _repeat_text_rows(source: RecordSource, repeat: _Repeat, cells: _Flattener,
-                      part: int) -> Iterator[list | CsvText]:  # fmt: skip
+def _repeat_stored_rows(source: RecordSource, repeat: _Repeat, cells: _Flattener,
+                      part: int) -> Iterator[list | Rendered]:  # fmt: skip
     for data, instance_id, day, _tail, line in source(repeat.subtree):
         if line is None:
             yield from _repeat_items(repeat, cells, data, instance_id, day)
         else:
             text = line.split(PART)[part]
             if text:
-                yield CsvText(text, None)
+                yield Rendered(text, None)

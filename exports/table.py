@@ -44,12 +44,13 @@ class Column:
             raise ValueError(f"column {self.key}: unknown kind {self.kind!r}")
 
 
-class CsvText(NamedTuple):
-    """A row whose leading cells are already CSV text (a submission's stored export line).
+class Rendered(NamedTuple):
+    """A row whose leading cells a writer rendered before (a submission's stored export line).
 
-    ``tail`` holds the cells still to render after ``text`` (joined by a comma, unless the
-    table's columns are the tail's alone); with ``tail`` None, ``text`` is whole lines
-    (each ending in CRLF, possibly none at all): every row one submission gives a repeat table.
+    ``text`` is in the writer's own form: CSV text, or a sheet's cells (``exports.xlsx``).
+    ``tail`` holds the cells still to render after it; with ``tail`` None, ``text`` is every
+    row one submission gives a repeat table (CSV lines ending in CRLF, possibly none; sheet
+    rows separated by ``exports.xlsx.ITEM``).
     """
 
     text: str
@@ -60,15 +61,16 @@ class CsvText(NamedTuple):
 class Table:
     """A named table: columns and lazily produced rows.
 
-    ``text_rows``, when a table has it, gives the same rows for a CSV writer, some (or all) as
-    :class:`CsvText` whose cells were rendered when the submission arrived; other writers need
-    values and read ``rows``.
+    ``csv_rows`` and ``xlsx_rows``, when a table has them, give the same rows for the CSV and
+    the XLSX writer, some (or all) as :class:`Rendered` whose cells were rendered when the
+    submission arrived; other writers need values and read ``rows``.
     """
 
     name: str
     columns: list[Column]
     rows: Iterable[Sequence[Any]] = field(default_factory=list)
-    text_rows: Iterable[Sequence[Any] | CsvText] | None = None
+    csv_rows: Iterable[Sequence[Any] | Rendered] | None = None
+    xlsx_rows: Iterable[Sequence[Any] | Rendered] | None = None
 
     @property
     def headers(self) -> list[str]:

@@ -18,9 +18,10 @@ import datetime as dt
 import math
 import re
 import zipfile
+from collections.abc import Sequence
 from typing import IO, Any
 
-from exports.table import CLOCK, Table
+from exports.table import CLOCK, Rendered, Table
 from exports.zip import DEFLATE_LEVEL, WriteBehind
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -36,6 +37,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPED_LITERAL = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _STYLE_BOLD, _STYLE_DATE, _STYLE_DATETIME = 1, 2, 3
 _FLUSH_ROWS = 500
+#: Where stored sheet cells take their row number (a control character text escapes).
+ROW = "\x1f"
+#: Separates a submission's stored repeat rows.
+ITEM = "\x1d"
 
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _NS_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
@@ -222,41 +227,38 @@ def write_xlsx(tables: list[Table], out: str | IO[bytes]) -> None:
         book.close()
 
 
-def _write_table(book: _Book, table: Table) -> None:
-    """Stream one table's sheet (and further sheets past Excel's last row).
+class RowCells:
+    """Renders rows of one table's shape as the ``<c>`` elements of a sheet row.
 
     Every cell of every row passes here, so the common cells are written inline: text that
     needs no escaping (checked once per row over all its texts), whole numbers and finite
     decimals in number columns, times and dates in theirs. Anything else goes through
-    :func:`_cell`, which writes the same XML the long way.
+    :func:`_cell`, which writes the same XML the long way. Each cell's XML depends on its own
+    value, column and row number only, so cells rendered apart and joined are the row's cells:
+    the stored sheet cells of export lines (``exports.FormTables.sheet``) rely on it, rendered
+    once with :data:`ROW` where the row number goes.
+
+    :param kinds: the columns' kinds.
+    :param first: the position of the first of these columns in the table.
     """
-    kinds = [c.kind for c in table.columns]
-    letters = _column_letters(len(kinds))
-    opens = [f'<c r="{letter}' for letter in letters]
-    numeric = [kind in ("integer", "decimal") for kind in kinds]
-    header = "".join(
-        f'<c r="{letter}1" s="{_STYLE_BOLD}" t="inlineStr"><is><t>{_xml(str(h))}</t></is></c>'
-        for letter, h in zip(letters, table.headers, strict=True)
-    )
-    header_row = f'<row r="1">{header}</row>'
-    handle = book.sheet(table.name)
-    handle.write(header_row.encode())
-    special, isfinite = _SPECIAL.search, math.isfinite
-    days: dict[dt.date, str] = {}
-    r, part, pending = 1, 1, []
-    for row in table.rows:
-        if r == MAX_ROWS:  # full: continue on the next sheet, header repeated
-            handle.write(("".join(pending) + _SHEET_END).encode())
-            pending, part, r = [], part + 1, 1
-            handle.close()
-            handle = book.sheet(f"{table.name}~{part}")
-            handle.write(header_row.encode())
-        r += 1
-        rs = str(r)
+
+    def __init__(self, kinds: Sequence[str], first: int = 0) -> None:
+        self.kinds = list(kinds)
+        self.letters = _column_letters(first + len(self.kinds))[first:]
+        self.opens = [f'<c r="{letter}' for letter in self.letters]
+        self.numeric = [kind in ("integer", "decimal") for kind in self.kinds]
+        self.days: dict[dt.date, str] = {}
+
+    def __call__(self, row: Sequence[Any], rs: str) -> str:
+        """The row's cells (empty ones left out), numbered ``rs``."""
+        kinds, letters, opens, numeric, days = (
+            self.kinds, self.letters, self.opens, self.numeric, self.days
+        )  # fmt: skip
         texts = "\n".join([v for v in row if v.__class__ is str])
-        plain = special(texts) is None and "_x" not in texts
+        plain = _SPECIAL.search(texts) is None and "_x" not in texts
         cells = []
         append = cells.append
+        isfinite = math.isfinite
         for c, value in enumerate(row):
             kind = value.__class__
             if kind is str:
@@ -281,9 +283,68 @@ def _write_table(book: _Book, table: Table) -> None:
                 append(f'{opens[c]}{rs}" s="{_STYLE_DATE}"><v>{serial}</v></c>')
             else:
                 append(_cell(letters[c] + rs, value, kinds[c]))
-        pending.append(f'<row r="{rs}">{"".join(cells)}</row>')
-        if len(pending) >= _FLUSH_ROWS:
-            handle.write("".join(pending).encode())
-            pending = []
+        return "".join(cells)
+
+
+def sheet_cells(kinds: Sequence[str], row: Sequence[Any], first: int = 0) -> str:
+    """A row's cells with :data:`ROW` where the row number goes (see :class:`RowCells`).
+
+    :param kinds: the kinds of the row's columns.
+    :param row: the cells.
+    :param first: the position of the row's first column in its table.
+    """
+    return RowCells(kinds, first)(row, ROW)
+
+
+def _write_table(book: _Book, table: Table) -> None:
+    """Stream one table's sheet (and further sheets past Excel's last row).
+
+    A table's :attr:`~exports.Table.xlsx_rows`, when it has them, are read instead of its rows:
+    their :class:`~exports.table.Rendered` rows hold sheet cells stored with :data:`ROW` for
+    the row number (the main table's answer cells, then the tail rendered here; or a
+    submission's repeat rows, separated by :data:`ITEM`).
+    """
+    kinds = [c.kind for c in table.columns]
+    letters = _column_letters(len(kinds))
+    header = "".join(
+        f'<c r="{letter}1" s="{_STYLE_BOLD}" t="inlineStr"><is><t>{_xml(str(h))}</t></is></c>'
+        for letter, h in zip(letters, table.headers, strict=True)
+    )
+    header_row = f'<row r="1">{header}</row>'
+    handle = book.sheet(table.name)
+    handle.write(header_row.encode())
+    cells_of = RowCells(kinds)
+    tail_of: RowCells | None = None
+    rows = table.rows if table.xlsx_rows is None else table.xlsx_rows
+    r, part, pending = 1, 1, []
+    for row in rows:
+        if row.__class__ is Rendered:
+            text, tail = row
+            if tail is None:  # a submission's repeat rows, stored
+                items = text.split(ITEM) if text else ()
+            else:  # the main table's stored answer cells, then the tail
+                if tail_of is None:
+                    tail_of = RowCells(kinds[len(kinds) - len(tail) :], len(kinds) - len(tail))
+                items = (text,)
+        else:
+            items = (None,)
+        for item in items:
+            if r == MAX_ROWS:  # full: continue on the next sheet, header repeated
+                handle.write(("".join(pending) + _SHEET_END).encode())
+                pending, part, r = [], part + 1, 1
+                handle.close()
+                handle = book.sheet(f"{table.name}~{part}")
+                handle.write(header_row.encode())
+            r += 1
+            rs = str(r)
+            if item is None:
+                pending.append(f'<row r="{rs}">{cells_of(row, rs)}</row>')
+            elif tail is None:
+                pending.append(f'<row r="{rs}">{item.replace(ROW, rs)}</row>')
+            else:
+                pending.append(f'<row r="{rs}">{item.replace(ROW, rs)}{tail_of(tail, rs)}</row>')
+            if len(pending) >= _FLUSH_ROWS:
+                handle.write("".join(pending).encode())
+                pending = []
     handle.write(("".join(pending) + _SHEET_END).encode())
     handle.close()

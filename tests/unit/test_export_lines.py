@@ -7,21 +7,24 @@ same rows rendered from their answers; these tests hold the two roads side by si
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exports import Column, FormTables, Record, Table, iter_csv
+from exports import Column, FormTables, Record, Table, iter_csv, write_xlsx
 from exports.csv import cells_text
 from exports.form_tables import PART
-from exports.table import CsvText
+from exports.table import Rendered
+from exports.xlsx import ROW, RowCells, sheet_cells
 from exports.zip import WriteBehind
 from tests.form_schemas import FIRST, SECOND, TAIL, V1, V2, field, schema
 
 TRICKY = {
     "name": 'a "quoted", text\nover two lines',
-    "nick": " -1+1",
+    "nick": " -1+1\x1f\x1d",  # the sheet's own separators, inside an answer
     "who": {"age": -3},
     "topics": "tp05",
     "ok": "@SUM(A1)",
@@ -43,13 +46,14 @@ def plan() -> FormTables:
     return FormTables("f", [V1, V2], tail=columns)
 
 
-def sources(tables_plan: FormTables, with_line):
+def sources(tables_plan: FormTables, with_line, *, sheet: bool = False):
     def plain(_subtree):
         return iter(Record(data, f"uuid:{i}", None, tail(i)) for i, data in enumerate(ANSWERS))
 
     def lined(_subtree):
         for i, data in enumerate(ANSWERS):
-            line = tables_plan.line(data, f"uuid:{i}") if with_line(i) else None
+            stored = tables_plan.sheet if sheet else tables_plan.line
+            line = stored(data, f"uuid:{i}") if with_line(i) else None
             yield Record(None if line is not None else data, f"uuid:{i}", None, tail(i), line)
 
     return plain, lined
@@ -61,8 +65,15 @@ def csv_text(table) -> str:
 
 def csv_of(table, text: bool) -> str:
     if text:
-        table.rows = table.text_rows
+        table.rows = table.csv_rows
     return csv_text(table)
+
+
+def sheets_of(tables) -> dict[str, bytes]:
+    out = io.BytesIO()
+    write_xlsx(tables, out)
+    archive = zipfile.ZipFile(out)
+    return {n: archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/")}
 
 
 def test_tables_from_lines_are_the_tables_from_answers():
@@ -72,6 +83,10 @@ def test_tables_from_lines_are_the_tables_from_answers():
         expected = [csv_text(t) for t in tables_plan.tables(plain)]
         got = [csv_of(t, True) for t in tables_plan.tables(plain, lines=lined)]
         assert got == expected
+        sheeted = sources(tables_plan, with_line, sheet=True)[1]
+        assert sheets_of(tables_plan.tables(plain, sheets=sheeted)) == sheets_of(
+            tables_plan.tables(plain)
+        )
     assert len(expected) == 3  # main, tr, tr-day: every table compared
     assert '"a ""quoted"", text\nover two lines"' in expected[0]
     assert "'@SUM(A1)" in expected[0]
@@ -100,7 +115,7 @@ def test_no_line_when_labels_are_shown_or_an_answer_holds_the_separator():
 def test_lines_are_ignored_when_labels_are_shown():
     tables_plan = FormTables("f", [V1], lang="vi", tail=TAIL)
     tables = tables_plan.tables(lambda _s: iter(()), lines=lambda _s: iter(()))
-    assert all(t.text_rows is None for t in tables)
+    assert all(t.csv_rows is None for t in tables)
 
 
 def test_the_signature_moves_with_the_columns_not_with_the_labels():
@@ -137,8 +152,8 @@ def test_cells_rendered_before_and_their_tail_are_the_row_rendered_at_once(head,
     ]
     times = [i for i, v in enumerate(head) if isinstance(v, dt.date)]
     whole = csv_text(Table("t", columns, [head + rest]))
-    text = CsvText(cells_text(head, times), rest)
-    assert csv_text(Table("t", columns, [], text_rows=[text])) == whole
+    text = Rendered(cells_text(head, times), rest)
+    assert csv_text(Table("t", columns, [], csv_rows=[text])) == whole
 
 
 class _Failing:
@@ -162,3 +177,16 @@ def test_a_member_written_behind_raises_what_its_thread_met_and_ends_it():
     handle.close()  # closing again does nothing
     with pytest.raises(OSError, match="disk full"):
         handle.write(b"y")
+
+
+@given(st.lists(CELL, max_size=6), st.lists(CELL, min_size=1, max_size=6), st.integers(2, 10**6))
+def test_sheet_cells_stored_and_their_tail_are_the_row_rendered_at_once(head, rest, number):
+    kinds = [
+        "datetime" if isinstance(v, dt.datetime) else "date" if isinstance(v, dt.date)
+        else "decimal" if isinstance(v, float) else "integer" if isinstance(v, int) else "text"
+        for v in head + rest
+    ]  # fmt: skip
+    rs = str(number)
+    whole = RowCells(kinds)(head + rest, rs)
+    stored = sheet_cells(kinds[: len(head)], head)
+    assert stored.replace(ROW, rs) + RowCells(kinds[len(head) :], len(head))(rest, rs) == whole
