@@ -1,10 +1,10 @@
 """Export lines: each submission's answer cells, rendered as CSV text when it arrived.
 
-A CSV (or ZIP) download of a large form spent most of its time reading every submission's
-answers back, typing and flattening them into cells and rendering those as CSV — the same work
-for the same immutable answers at every download. The intake renders them once
-(``exports.FormTables.line``) and keeps the text here; an export joins it to the metadata it
-renders (review state and scores change later, so they are never stored).
+A CSV, ZIP or XLSX download of a large form spent most of its time reading every
+submission's answers back, typing and flattening them into cells and rendering those as CSV or
+sheet XML — the same work for the same immutable answers at every download. The intake renders
+them once (``exports.FormTables.line`` and ``.sheet``) and keeps the text here; an export joins
+it to the metadata it renders (review state and scores change later, so they are never stored).
 
 A line is only valid for the column plan it was rendered under: ``plan`` is that plan's
 signature (``FormTables.signature``), and a download reads only lines of the form's current
@@ -23,7 +23,7 @@ from server.models.base import Base
 
 
 class ExportLine(Base):
-    """The CSV text of one submission's answer cells under one column plan."""
+    """The CSV text and sheet XML of one submission's answer cells under one column plan."""
 
     __tablename__ = "export_lines"
     __table_args__ = (sa.CheckConstraint("length(plan) = 16", name="plan_signature"),)
@@ -34,4 +34,7 @@ class ExportLine(Base):
     #: ``FormTables.signature`` of the plan the text was rendered under.
     plan: Mapped[str] = mapped_column(sa.String(16))
     #: ``FormTables.line``: the main table's answer cells, then each repeat table's lines.
-    text: Mapped[str] = mapped_column(sa.Text)
+    #: NULL when an answer holds the line's separator (the export renders that row).
+    text: Mapped[str | None] = mapped_column(sa.Text)
+    #: ``FormTables.sheet``: the same cells as XLSX sheet XML, for XLSX downloads.
+    sheet: Mapped[str] = mapped_column(sa.Text)

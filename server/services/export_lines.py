@@ -1,5 +1,8 @@
 """Keeping each submission's export line: rendered at intake, rendered again after a new plan.
 
+A line is the CSV text and the sheet XML of the submission's answer cells (its row in each
+table of the export), see ``server/models/export_lines.py``.
+
 See ``server/models/export_lines.py`` for why the lines exist. The plan a line is rendered
 under is the form's codes plan over all its versions (``exports.FormTables``), built once per
 set-up generation and process (``setup_cache.derived``): publishing a version bumps the
@@ -55,16 +58,25 @@ def keep_line(
     """
     try:
         plan = plan_for(session, form_pk)
-        line = plan.line(data, instance_id)
+        values = _rendered(plan, submission_id, instance_id, data)
     except Exception:  # a cache: the export renders the answers instead
         logger.exception("could not render the export line of submission %s", submission_id)
         return False
-    if line is None:
+    if values is None:
         return False
-    session.execute(
-        sa.insert(ExportLine).values(submission_id=submission_id, plan=plan.signature, text=line)
-    )
+    session.execute(sa.insert(ExportLine).values(values))
     return True
+
+
+def _rendered(
+    plan: FormTables, submission_id: int, instance_id: str, data: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The row of a submission's line, or None when the plan stores none (labels)."""
+    sheet = plan.sheet(data, instance_id)
+    if sheet is None:
+        return None
+    text = plan.line(data, instance_id)
+    return {"submission_id": submission_id, "plan": plan.signature, "text": text, "sheet": sheet}
 
 
 def render_missing(session: Session, form: Form, *, progress=None) -> int:
@@ -104,9 +116,9 @@ def render_missing(session: Session, form: Form, *, progress=None) -> int:
         after = batch[-1][0]
         rows = []
         for submission_id, instance_id, text in batch:
-            line = plan.line(orjson.loads(text), instance_id)
-            if line is not None:
-                rows.append({"submission_id": submission_id, "plan": signature, "text": line})
+            values = _rendered(plan, submission_id, instance_id, orjson.loads(text))
+            if values is not None:
+                rows.append(values)
         ids = [row[0] for row in batch]
         session.execute(sa.delete(ExportLine).where(ExportLine.submission_id.in_(ids)))
         if rows:

@@ -12,9 +12,10 @@ own JSON decoding took a third of a CSV export), and, for a repeat table's pass,
 repeat's subtree, which the database extracts (``#>>`` / ``json_extract``) so Python never
 decodes the rest. Every table is its own pass, so memory stays flat whatever the size.
 
-A CSV pass (CSV, and the ZIP's tables) reads each submission's export line instead where one of
-the plan's signature is stored (``services/export_lines``): the answer cells already rendered
-as CSV text when the submission arrived, so only the metadata is rendered here.
+A CSV pass (CSV, and the ZIP's tables) and an XLSX pass read each submission's export line
+instead where one of the plan's signature is stored (``services/export_lines``): the answer
+cells already rendered as CSV text and sheet XML when the submission arrived, so only the
+metadata is rendered here.
 """
 
 from __future__ import annotations
@@ -105,24 +106,25 @@ class _Reader:
 
     def records(self, subtree: tuple[str, ...] | None) -> Iterator[Record]:
         """One pass over the submissions (see :data:`exports.RecordSource`)."""
-        return self._records(subtree, None)
+        return self._records(subtree)
 
-    def lined(self, signature: str):
-        """A source whose records carry their export line of plan ``signature`` where stored.
+    def lined(self, signature: str, stored: sa.Column):
+        """A source whose records carry ``stored``, a column of plan ``signature``'s lines.
 
-        The answers are only read for submissions without such a line.
+        The answers are only read for submissions without one.
         """
-        return lambda subtree: self._records(subtree, signature)
+        return lambda subtree: self._records(subtree, signature, stored)
 
-    def _records(self, subtree: tuple[str, ...] | None, signature: str | None) -> Iterator[Record]:
+    def _records(self, subtree: tuple[str, ...] | None, signature: str | None = None,
+                 stored: sa.Column | None = None) -> Iterator[Record]:  # fmt: skip
         if subtree is None:
             answers = sa.cast(Submission.data, sa.Text)
         else:  # the database extracts the subtree: a repeat's pass decodes only the repeat
             answers = Submission.data[subtree].as_string()
         line = sa.null()
-        if signature is not None:
-            line = ExportLine.text
-            answers = sa.case((ExportLine.text.is_(None), answers))
+        if stored is not None:
+            line = stored
+            answers = sa.case((stored.is_(None), answers))
         envelope = sa.null()
         if self.decryptor is not None:  # the envelope, only of rows it can open
             envelope = sa.case((Submission.is_encrypted.is_(True), Submission.xml))
@@ -132,7 +134,7 @@ class _Reader:
             Submission.received_at, Submission.submitted_at, Submission.review_state,
             Submission.is_encrypted, envelope, line,
         )  # fmt: skip
-        if signature is not None:
+        if stored is not None:
             query = query.outerjoin(
                 ExportLine,
                 sa.and_(ExportLine.submission_id == Submission.id, ExportLine.plan == signature),
@@ -252,10 +254,11 @@ def build_export(session: Session, form: Form, filters: SubmissionFilters, *,
     if plan.labelled:  # labels are for people reading; codes stay as the form has them
         labels = load_list_labels(session, form, plan.list_files, plan.language)
     reader = _Reader(session, form, filters, decryptor, scored=scored, dated=plan.labelled)
-    lines = None
-    if decryptor is None and plan.signature is not None:  # CSV passes read stored lines
-        lines = reader.lined(plan.signature)
-    tables = plan.tables(reader.records, labels, lines=lines)
+    lines = sheets = None
+    if decryptor is None and plan.signature is not None:  # CSV and XLSX read stored lines
+        lines = reader.lined(plan.signature, ExportLine.text)
+        sheets = reader.lined(plan.signature, ExportLine.sheet)
+    tables = plan.tables(reader.records, labels, lines=lines, sheets=sheets)
     export = Export(form.form_id, tables, warnings=plan.warnings)
     if storage_dir is not None:
         export.media = _media(session, form, filters, Path(storage_dir))

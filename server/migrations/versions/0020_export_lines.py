@@ -1,4 +1,4 @@
-"""export lines: each submission's answer cells as CSV text, rendered when it arrived
+"""export lines: each submission's answer cells as CSV text and sheet XML, rendered on arrival
 
 A trigger forgets a submission's line when its answers change, so a line can never show
 answers the submission no longer holds, whoever writes them.
@@ -23,7 +23,8 @@ def upgrade():
         "export_lines",
         sa.Column("submission_id", sa.Integer(), nullable=False),
         sa.Column("plan", sa.String(length=16), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=True),
+        sa.Column("sheet", sa.Text(), nullable=False),
         sa.CheckConstraint("length(plan) = 16", name=op.f("ck_export_lines_plan_signature")),
         sa.ForeignKeyConstraint(
             ["submission_id"],

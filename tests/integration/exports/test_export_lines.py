@@ -1,4 +1,4 @@
-"""Export lines: kept at intake, read by CSV and ZIP downloads, never the cause of a difference.
+"""Export lines: kept at intake, read by CSV, ZIP and XLSX downloads, never making a difference.
 
 Every download here is compared with the same download after the lines are gone (the export
 then renders every row from its answers, as it did before lines existed): byte for byte.
@@ -25,16 +25,22 @@ XML = (
 )
 CSV = "/api/v1/forms/export_demo/submissions.csv"
 ZIP = "/api/v1/forms/export_demo/submissions.zip"
+XLSX = "/api/v1/forms/export_demo/submissions.xlsx"
 
 
 def lines(session) -> dict[int, str]:
     return dict(session.execute(sa.select(ExportLine.submission_id, ExportLine.plan)).all())
 
 
-def downloads(client, headers) -> tuple[bytes, dict[str, bytes]]:
+def members(body: bytes) -> dict[str, bytes]:
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    return {name: archive.read(name) for name in archive.namelist()}
+
+
+def downloads(client, headers) -> tuple[bytes, dict[str, bytes], dict[str, bytes]]:
     csv = client.get(CSV, headers=headers).get_data()
-    archive = zipfile.ZipFile(io.BytesIO(client.get(ZIP, headers=headers).get_data()))
-    return csv, {name: archive.read(name) for name in archive.namelist()}
+    tables = members(client.get(ZIP, headers=headers).get_data())
+    return csv, tables, members(client.get(XLSX, headers=headers).get_data())
 
 
 def without_lines(session, client, headers):
@@ -53,6 +59,7 @@ def test_intake_keeps_a_line_and_downloads_read_it(client, publish, submit, sess
     with_lines = downloads(client, admin)
     assert with_lines == without_lines(session, client, admin)
     assert "'=cmd|' /C calc'!A0" in with_lines[1]["export_demo-tr.csv"].decode()
+    assert "<t>=cmd|' /C calc'!A0</t>" in with_lines[2]["xl/worksheets/sheet2.xml"].decode()
 
 
 def test_a_retry_keeps_one_line_and_an_edit_gets_its_own(publish, submit, session):
@@ -116,3 +123,16 @@ def test_a_line_that_cannot_be_rendered_never_refuses_a_submission(
     monkeypatch.undo()
     csv = client.get(CSV, headers=token_for()).get_data(as_text=True)
     assert csv.splitlines()[1].startswith("A,34,tp01 tp05,1,1,yes,1990-05-01,,uuid:1,1,")
+
+
+def test_a_line_without_csv_text_renders_that_row_from_its_answers(
+    client, publish, submit, session, token_for
+):
+    publish("export_demo.md")
+    submit(XML.format(version=1, name="A", n=1))
+    submit(XML.format(version=1, name="B", n=2), at=NOW + dt.timedelta(minutes=1))
+    admin = token_for()
+    expected = downloads(client, admin)
+    session.execute(sa.update(ExportLine).values(text=None))  # as for an answer holding PART
+    session.commit()
+    assert downloads(client, admin) == expected
