@@ -139,7 +139,7 @@ class _Reader:
                 ExportLine,
                 sa.and_(ExportLine.submission_id == Submission.id, ExportLine.plan == signature),
             )
-        if self.scored:  # joined into the same pass: no query per row, still streamed
+        if self.scored and subtree is None:  # joined into the same pass: no query per row
             query = query.add_columns(
                 ExamScore.raw, ExamScore.maximum, ExamScore.percent, ExamScore.passed
             ).outerjoin(ExamScore, ExamScore.submission_id == Submission.id)
@@ -162,6 +162,10 @@ class _Reader:
                     data = loads(text)
                 else:
                     data = _wrapped(subtree, text)
+                day = (submitted or received).astimezone(CLOCK).date() if dated else None
+                if subtree is not None:  # a repeat table's pass: the main row's tail unused
+                    yield Record(data, instance_id, day, (), stored)
+                    continue
                 if user_id is not None:
                     who = users.get(user_id)
                 else:
@@ -170,7 +174,6 @@ class _Reader:
                         submitted, review_state]  # fmt: skip
                 if scored:
                     tail[:0] = _scores(marks, versions.get(version_id))
-                day = (submitted or received).astimezone(CLOCK).date() if dated else None
                 yield Record(data, instance_id, day, tail, stored)
 
     def encrypted(self) -> Iterator[tuple[int, bytes]]:
