@@ -12,11 +12,14 @@ generation, so every process sees the new plan — and its new signature — at 
   new submission. Rendering is the same code the export runs; if it raises, the submission is
   stored without a line (the export renders it from its answers), never refused.
 * :func:`render_missing` renders the lines a form lacks or holds under an older plan, in
-  batches: ``flask --app wsgi forms export-lines`` and the job a publish starts call it.
+  batches: ``flask --app wsgi forms export-lines`` and the job a publish queues
+  (:func:`after_publish`) call it. Until it has run, downloads render those rows from their
+  answers: slower, the same bytes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -25,11 +28,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exports import FormTables
-from server.models import ExportLine, Form, FormVersion, Submission
+from server.models import ExportLine, Form, FormVersion, Job, Submission
+from server.services import jobs
 from server.services.setup_cache import setup_cache
 
 logger = logging.getLogger(__name__)
 
+#: The background job that renders a form's lines (``services/job_kinds``).
+JOB_KIND = "forms.export_lines"
 #: Submissions rendered per statement by :func:`render_missing`.
 BATCH = 1000
 _INSERT = sa.insert(ExportLine)
@@ -78,6 +84,33 @@ def _rendered(
         return None
     text = plan.line(data, instance_id)
     return {"submission_id": submission_id, "plan": plan.signature, "text": text, "sheet": sheet}
+
+
+def after_publish(session: Session, form: Form, *, now: dt.datetime) -> Job | None:
+    """Queue the rendering of a form's lines after a new version (flushes; no commit).
+
+    Lines of the old plan stay correct for nothing: the new version's plan has a new
+    signature whenever the columns changed. Nothing is queued for a form without submissions
+    or when the same job already waits.
+
+    :return: the queued job, or None.
+    """
+    has_rows = session.scalar(sa.select(sa.exists().where(Submission.form_pk == form.id)))
+    if not has_rows:
+        return None
+    queued = session.scalars(
+        sa.select(Job.params).where(Job.kind == JOB_KIND, Job.state == "queued")
+    ).all()
+    if any(params.get("form_id") == form.form_id for params in queued):
+        return None
+    return jobs.enqueue(
+        session,
+        JOB_KIND,
+        owner_id=None,
+        params={"form_id": form.form_id},
+        now=now,
+        message="Đang chờ / Waiting",
+    )
 
 
 def render_missing(session: Session, form: Form, *, progress=None) -> int:

@@ -35,6 +35,7 @@ from server.errors import (
 )
 from server.models import Form, FormMedia, FormVersion, Submission
 from server.models.integrity import conflict_for
+from server.services import export_lines
 
 logger = logging.getLogger(__name__)
 
@@ -244,6 +245,7 @@ def publish_form(
     except IntegrityError as exc:  # another process published the same version meanwhile
         raise conflict_for(exc, **_version_exists(schema, "?", checked.md5, filename)) from exc
     store_media(session, version, media_files, now)
+    export_lines.after_publish(session, form, now=now)
     logger.info("published form %s version %s md5:%s", schema.form_id, schema.version, checked.md5)
     return PublishResult(version, "published", warnings)
 

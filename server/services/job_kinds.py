@@ -11,6 +11,9 @@ context, flushes, and returns an :class:`~server.services.jobs.Outcome`. It comm
 * ``roster.import``: the same file applied (all or nothing).
 * ``roster.export``: the register as of a day, in a format of the registry.
 * ``courses.rescore``: a full re-score of a course's test forms (``course_tests``).
+* ``forms.export``: a form's submissions as a file (CSV, XLSX, ZIP).
+* ``forms.export_lines``: the export lines a form lacks, queued by a publish that changed the
+  form's columns (``export_lines.after_publish``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from exports import Column, Output, Table, formats
-from server.services import course_tests, courses, roster
+from server.services import course_tests, courses, export_lines, roster
 from server.services.attachment_store import AttachmentStore
 from server.services.exports import build_export
 from server.services.forms import get_form
@@ -176,6 +179,10 @@ def export_form(ctx: JobContext) -> Outcome:
     )
     main = plan.tables[0]
     main.rows = _counted(main.rows, total, ctx.progress)
+    if main.csv_rows is not None:  # whichever rows the writer reads count the progress
+        main.csv_rows = _counted(main.csv_rows, total, ctx.progress)
+    if main.xlsx_rows is not None:
+        main.xlsx_rows = _counted(main.xlsx_rows, total, ctx.progress)
 
     def write(out) -> None:
         fmt.write(plan.output(), out)
@@ -186,6 +193,19 @@ def export_form(ctx: JobContext) -> Outcome:
     return Outcome(summary, name=form.form_id + fmt.suffix, media_type=fmt.media_type, writer=write)
 
 
+def render_export_lines(ctx: JobContext) -> Outcome:
+    """Render the export lines a form lacks (after a version that changed its columns)."""
+    form = get_form(ctx.session, ctx.params["form_id"])
+    count = export_lines.render_missing(
+        ctx.session,
+        form,
+        progress=lambda done, total: ctx.progress(
+            done, total, "Đang chuẩn bị dữ liệu xuất / Preparing the export rows"
+        ),
+    )
+    return Outcome({"form_id": form.form_id, "rendered": count})
+
+
 #: Every kind of job, by the name stored in ``jobs.kind``.
 KINDS: dict[str, Callable[[JobContext], Outcome]] = {
     "roster.check": check_register,
@@ -193,4 +213,5 @@ KINDS: dict[str, Callable[[JobContext], Outcome]] = {
     "roster.export": export_register,
     "courses.rescore": rescore_course,
     "forms.export": export_form,
+    "forms.export_lines": render_export_lines,
 }

@@ -48,6 +48,7 @@ TABLES = {
     "setup_generation",
     "first_run_codes",
     "projection_failures",
+    "export_lines",
     "password_links",
 }
 

@@ -13,7 +13,8 @@ import zipfile
 import sqlalchemy as sa
 
 from exports import FormTables
-from server.models import ExportLine, Submission
+from server.models import ExportLine, Job, Submission
+from server.worker import work_once
 from tests.factories import NOW
 
 XML = (
@@ -92,6 +93,8 @@ def test_a_new_version_with_other_columns_leaves_lines_to_render(
     admin = token_for()
     mixed = downloads(client, admin)
     assert mixed[0].decode("utf-8").splitlines()[1].startswith("Cũ,,34,")
+    queued = session.execute(sa.select(Job.kind, Job.params, Job.state)).all()
+    assert queued == [("forms.export_lines", {"form_id": "export_demo"}, "queued")]
     result = runner.invoke(args=["forms", "export-lines", "export_demo"])
     assert result.exit_code == 0 and "export_demo: 1 line(s) rendered" in result.output
     assert len(set(lines(session).values())) == 1
@@ -136,3 +139,27 @@ def test_a_line_without_csv_text_renders_that_row_from_its_answers(
     session.execute(sa.update(ExportLine).values(text=None))  # as for an answer holding PART
     session.commit()
     assert downloads(client, admin) == expected
+
+
+def test_the_job_a_publish_queues_renders_the_lines(
+    app, client, publish, submit, session, token_for
+):
+    publish("export_demo.md")
+    submit(XML.format(version=1, name="Cũ", n=1))
+    session.execute(sa.delete(ExportLine))
+    session.commit()
+    source = (publish.__globals__["DATA"] / "forms" / "export_demo.md").read_text()
+    publish(
+        "export_demo.md",
+        content=source.replace("| export_demo | 1       |", "| export_demo | 2       |").encode(),
+    )
+    publish(
+        "export_demo.md",
+        content=source.replace("| export_demo | 1       |", "| export_demo | 3       |").encode(),
+    )
+    assert session.scalar(sa.select(sa.func.count(Job.id))) == 1  # one waits already: not twice
+    assert work_once(app) is not None
+    job = session.execute(sa.select(Job)).scalar_one()
+    session.refresh(job)
+    assert (job.state, job.result) == ("done", {"form_id": "export_demo", "rendered": 1})
+    assert len(lines(session)) == 1
