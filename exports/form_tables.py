@@ -30,7 +30,7 @@ from typing import Any, NamedTuple, Protocol
 
 from exports.csv import LineRenderer
 from exports.table import Column, Rendered, Table, clock_header, unique_keys
-from exports.xlsx import ITEM, sheet_cells
+from exports.xlsx import ITEM, ROW, RowCells
 
 __all__ = [
     "FormTables",
@@ -251,7 +251,7 @@ class FormTables:
             tables.append(table)
         return tables
 
-    @property
+    @functools.cached_property
     def signature(self) -> str | None:
         """What the stored export lines of this plan depend on, as a short hash.
 
@@ -308,18 +308,20 @@ class FormTables:
         if self.language is not None:
             return None
         (flatten, _times), repeats = self._line_parts
-        main_kinds, repeat_kinds = self._sheet_kinds
-        parts = [sheet_cells(main_kinds, flatten(data, None))]
-        for (repeat, cells, _times), kinds in zip(repeats, repeat_kinds, strict=True):
+        main_cells, repeat_cells = self._sheet_cells
+        parts = [main_cells(flatten(data, None), ROW)]
+        for (repeat, cells, _times), row_cells in zip(repeats, repeat_cells, strict=True):
             items = _repeat_items(repeat, cells, data, instance_id, None)
-            parts.append(ITEM.join(sheet_cells(kinds, row) for row in items))
+            parts.append(ITEM.join(row_cells(row, ROW) for row in items))
         return PART.join(parts)
 
     @functools.cached_property
-    def _sheet_kinds(self) -> tuple[list[str], list[list[str]]]:
-        main = [c.kind for c in _columns(self._leaves, False)]
+    def _sheet_cells(self) -> tuple[RowCells, list[RowCells]]:
+        """The sheet renderers of :meth:`sheet` (they keep nothing of a row: shareable)."""
+        main = RowCells([c.kind for c in _columns(self._leaves, False)])
         repeats = [
-            ["text", "text", *(c.kind for c in _columns(r.leaves, False))] for r in self._repeats
+            RowCells(["text", "text", *(c.kind for c in _columns(r.leaves, False))])
+            for r in self._repeats
         ]
         return main, repeats
 
