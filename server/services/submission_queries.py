@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.orm import Session, aliased
 
 from server.models import Device, Form, FormVersion, Submission, SubmissionAttachment, User
+from server.services.setup_cache import FormFacts
 from server.services.units import load_unit_scope
 
 
@@ -146,7 +147,9 @@ def unit_ids_under(session: Session, code: str, on: dt.date) -> set[int]:
     return load_unit_scope(session, code).ids_on(on)
 
 
-def submission_query(session: Session, form: Form, filters: SubmissionFilters) -> sa.Select:
+def submission_query(
+    session: Session, form: Form | FormFacts, filters: SubmissionFilters
+) -> sa.Select:
     """Build the SELECT of current submissions of a form matching the filters.
 
     :param session: the database session (to expand units).
@@ -286,7 +289,7 @@ def _unfiltered_page(dialect: str, *, deleted: bool, with_data: bool, with_after
 
 def list_submissions(
     session: Session,
-    form: Form,
+    form: Form | FormFacts,
     filters: SubmissionFilters,
     *,
     limit: int,
@@ -296,7 +299,7 @@ def list_submissions(
     """One page of a form's current submissions, newest first, in one statement.
 
     :param session: the database session.
-    :param form: the form.
+    :param form: the form (its cached facts do).
     :param filters: the filters.
     :param limit: page size.
     :param after: the position to continue after ({"received_at": iso, "id": n}), or None.
