@@ -77,10 +77,16 @@ def list_form_submissions(form_id: str):
     after = decode_cursor(args["cursor"], query=key, secret=secret) if "cursor" in args else None
     with_data = args.get("data", False)
     page = list_submissions(
-        db.session, form, filters, limit=args["limit"], after=after, with_data=with_data
+        db.session,
+        form,
+        filters,
+        limit=args["limit"],
+        after=after,
+        with_data=with_data,
+        named=False,
     )
     body = {
-        "items": listed_items(page.rows, form.form_id, with_data=with_data),
+        "items": listed_items(page.rows, with_data=with_data),
         "next_cursor": encode_cursor(page.after, query=key, secret=secret) if page.after else None,
     }
     # The items are SubmissionPage's (a test holds them to its dump); orjson writes them
