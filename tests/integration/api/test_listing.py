@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import orjson
 import pytest
 import sqlalchemy as sa
 
@@ -12,7 +13,7 @@ from server.extensions import db
 from server.models import Submission
 from server.web.api.presenters import submission_data
 from server.web.api.schemas import SubmissionSchema
-from tests.factories import NOW, elsewhere
+from tests.factories import NOW, OR, elsewhere, parts
 
 
 def photo_xml(instance: str, name: str, photo: str) -> str:
@@ -232,3 +233,21 @@ def test_an_unknown_token_is_refused_and_not_kept(app, client, publish, token_fo
         cache = setup_cache(db.session)
         cache.sync(db.session)
         assert cache._current.api_callers == {}
+
+
+def test_a_page_is_byte_for_byte_the_schema_s_dump(client, publish, submit, token_for, make_device):
+    """Booleans stay booleans on SQLite too; a device's submission names the device."""
+    publish("export_demo.md")
+    submit(photo_xml("uuid:a", "Hoa", "ảnh.jpg"), files={"ảnh.jpg": b"\xff\xd8"}, at=NOW)
+    _, tablet = make_device("export_demo")
+    xml = photo_xml("uuid:b", "Bình", "").encode()
+    assert client.post(
+        f"/key/{tablet}/submission", data=parts(xml), headers=OR, content_type="multipart/form-data"
+    ).status_code in (201, 202)
+    admin = token_for()
+    response = client.get("/api/v1/forms/export_demo/submissions", headers=admin)
+    rows = db.session.scalars(sa.select(Submission).order_by(Submission.id.desc())).all()
+    expected = [SubmissionSchema().dump(submission_data(r)) for r in rows]
+    assert expected[0]["submitter"].startswith("device:")
+    assert response.data == orjson.dumps({"items": expected, "next_cursor": None})
+    assert b'"is_encrypted":false' in response.data
