@@ -395,3 +395,24 @@ def post_submission(client, token: str, xml: bytes):
     )
     assert response.status_code == 201, response.data
     return response
+
+
+def elsewhere(app, statement: str) -> None:
+    """Run a statement on a connection of its own, as another process or the CLI would.
+
+    What a cache must notice without the app's own session having seen anything.
+    """
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        import sqlite3
+
+        with sqlite3.connect(url.database) as conn:
+            conn.execute(statement)
+        return
+    import psycopg
+
+    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        conn.execute(statement)

@@ -1,7 +1,8 @@
 """The setup generation: one counter that moves whenever what the hot paths cache changes.
 
-The OpenRosa paths cache, per process, what rarely changes: a device token's device and its
-forms, each form's state and versions, each version's answer key. Every process reads this one
+The hot paths cache, per process, what rarely changes: a device token's device and its forms,
+an API token's user with their role, forms and units, each form's state and versions, each
+version's answer key. Every process reads this one
 row at the start of a request (in the same round trip as its first real query where it can)
 and drops its caches when the number moved. Triggers on the cached tables bump it in the same
 transaction as the change, so the invalidation holds across processes and for every writer (the
@@ -15,8 +16,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base
 
-#: The tables whose changes bump the generation (triggers in migration 0012).
-CACHED_TABLES = ("devices", "device_forms", "forms", "form_versions", "answer_keys")
+#: The tables whose changes bump the generation (triggers in migrations 0012 and 0019).
+CACHED_TABLES = (
+    "devices", "device_forms", "forms", "form_versions", "answer_keys",
+    "api_tokens", "users", "user_forms",
+)  # fmt: skip
 
 
 class SetupGeneration(Base):

@@ -28,6 +28,7 @@ from server.models.accounts import ROLES
 from server.models.base import aware_utc
 from server.models.integrity import conflict_for
 from server.services.permissions import require, subject_of
+from server.services.setup_cache import ApiCaller, setup_cache
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -348,3 +349,14 @@ def user_for_api_token(session: Session, token: str) -> User | None:
         .options(joinedload(User.forms))
     )
     return session.execute(statement).unique().scalar_one_or_none()
+
+
+def api_caller_for_token(session: Session, token: str) -> ApiCaller | None:
+    """Return what the policy needs of the active user behind a bearer token, or None.
+
+    From the set-up cache: a request pays the set-up generation's read, not the token's
+    query (see :func:`user_for_api_token` for an ORM ``User``).
+    """
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return setup_cache(session).api_caller(session, hash_token(token))

@@ -15,18 +15,22 @@ from sqlalchemy.orm import Session
 from server.domain.policy import Action, Subject, decide, form_scope, owner_scope, unit_scope
 from server.errors import FormNotAssigned, FormNotReadable, RoleNotAllowed
 from server.models import AdminUnit, Course, Device, Form, User
-from server.services.setup_cache import DeviceFacts
+from server.services.setup_cache import ApiCaller, DeviceFacts
 from server.services.units import load_unit_scope
 
 _FORM_ACTIONS = {Action.FORM_READ, Action.SUBMISSION_READ, Action.SCORES_READ}
 
 
-def subject_of(who: User | Device | DeviceFacts | None) -> Subject:
+def subject_of(who: User | ApiCaller | Device | DeviceFacts | None) -> Subject:
     """The policy's view of a user or a device token (None = anonymous)."""
     if who is None:
         return Subject(role=None)
     if isinstance(who, DeviceFacts):  # a device token, as the OpenRosa paths cache it
         return Subject(role="device", device_id=who.id, form_pks=who.form_pks)
+    if isinstance(who, ApiCaller):  # an API token's user, as the listing caches it
+        return Subject(
+            role=who.role, user_id=who.id, form_pks=who.form_pks, unit_codes=who.unit_codes
+        )
     if isinstance(who, Device):
         return Subject(role="device", device_id=who.id, form_pks=frozenset(f.id for f in who.forms))
     return Subject(

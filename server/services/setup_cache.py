@@ -1,16 +1,18 @@
-"""What the OpenRosa hot paths need to know of the set-up, cached per process and kept correct.
+"""What the hot paths need to know of the set-up, cached per process and kept correct.
 
-Every submission and every form list asks the same questions: whose token is this and which
-forms may it use, is this form open and which versions does it have, how is this version typed
-and keyed, does anything project it. The answers change only when an administrator changes the
-set-up, which happens a few times a day; asking the database each time cost a third of the
-ingest's CPU. So they are cached here, in two kinds:
+Every submission, every form list and every page of an API listing asks the same questions:
+whose token is this and which forms (and units) may it use, is this form open and which
+versions does it have, how is this version typed and keyed, does anything project it. The
+answers change only when an administrator changes the set-up, which happens a few times a
+day; asking the database each time cost a third of the ingest's CPU (and, for a listing page,
+as much as the page's own query). So they are cached here, in two kinds:
 
 * **forever**, what never changes: a version's schema, indexed for typing (keyed by the
   version's id *and* the md5 of its XML, so a different database cannot be confused with it);
-* **per generation**, what rarely does: devices by token, forms, version facts with the answer
-  key, the form list. ``setup_generation`` (``server/models/setup.py``) is bumped by triggers in
-  the same transaction as any change to those tables; each request reads it once
+* **per generation**, what rarely does: devices by token, API callers by token, forms,
+  version facts with the answer key, the form list. ``setup_generation``
+  (``server/models/setup.py``) is bumped by triggers in the same transaction as any change
+  to those tables; each request reads it once
   (:meth:`SetupCache.sync`) and the caches start again when it moved. Correct across processes
   and writers, for the price of one tiny query per request.
 
@@ -34,13 +36,23 @@ from sqlalchemy.orm import Session
 from server.domain.instances import index_fields
 from server.domain.scoring import KeyItem
 from server.domain.tna import competencies
-from server.models import AnswerKey, Device, Form, FormVersion, SetupGeneration, device_forms
+from server.models import (
+    AnswerKey,
+    ApiToken,
+    Device,
+    Form,
+    FormVersion,
+    SetupGeneration,
+    User,
+    device_forms,
+    user_forms,
+)
 
 #: The answers a course and a trainee are read from (``scoring``): a form with none of these and
 #: no key has nothing to link.
 LINK_FIELDS = frozenset({"course_code", "trainee_id", "staff_id"})
 _SESSION_KEY = "setup_generation"
-#: At most this many derived values are kept per generation.
+#: At most this many derived values (and API callers) are kept per generation.
 MAX_DERIVED = 512
 
 
@@ -54,6 +66,21 @@ class DeviceFacts:
     id: int
     label: str
     form_pks: frozenset[int]
+
+
+@dataclass(frozen=True)
+class ApiCaller:
+    """An API token's holder, as the permission policy sees them: an active user.
+
+    What ``permissions.subject_of`` reads of a User, and nothing else: views that take their
+    caller from the cache (``server.web.api.caller_from_cache``) use it only through the policy.
+    """
+
+    id: int
+    username: str
+    role: str
+    form_pks: frozenset[int]
+    unit_codes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -87,6 +114,7 @@ class VersionFacts:
 class _Generation:
     number: int | None = None
     devices: dict[str, DeviceFacts | None] = field(default_factory=dict)
+    api_callers: dict[str, ApiCaller] = field(default_factory=dict)
     forms: dict[str, FormFacts | None] = field(default_factory=dict)
     versions: dict[int, VersionFacts] = field(default_factory=dict)
     #: Anything else a surface derives from the set-up (the rendered form list).
@@ -136,6 +164,38 @@ class SetupCache:
             )
             facts = DeviceFacts(row.id, row.label, frozenset(forms))
         self._store(generation, generation.devices, token_sha256, facts)
+        return facts
+
+    def api_caller(self, session: Session, token_sha256: str) -> ApiCaller | None:
+        """The active user holding this API token, or None (unknown, revoked or disabled).
+
+        Only known tokens are kept (at most :data:`MAX_DERIVED`): a stream of wrong tokens
+        costs a query each, as before, and cannot fill the memory.
+        """
+        generation = self._at(session)
+        facts = generation.api_callers.get(token_sha256)
+        if facts is not None:
+            return facts
+        row = session.execute(
+            sa.select(User.id, User.username, User.role, User.unit_codes)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(
+                ApiToken.token_sha256 == token_sha256,
+                ApiToken.revoked_at.is_(None),
+                User.is_active.is_(True),
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        forms = session.scalars(
+            sa.select(user_forms.c.form_pk).where(user_forms.c.user_id == row.id)
+        )
+        facts = ApiCaller(
+            row.id, row.username, row.role, frozenset(forms), tuple(row.unit_codes or ())
+        )
+        if len(generation.api_callers) >= MAX_DERIVED:
+            generation.api_callers.clear()
+        self._store(generation, generation.api_callers, token_sha256, facts)
         return facts
 
     def form(self, session: Session, form_id: str) -> FormFacts | None:

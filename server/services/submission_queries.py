@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.orm import Session, aliased
 
 from server.models import Device, Form, FormVersion, Submission, SubmissionAttachment, User
+from server.services.setup_cache import FormFacts
 from server.services.units import load_unit_scope
 
 
@@ -43,19 +44,30 @@ class SubmissionFilters:
 class Page:
     """One page of rows and the position after its last row (None on the last page).
 
-    Rows carry :data:`LISTED` (plus ``data_json``, the stored answers as JSON text, when asked).
+    Rows carry :data:`LISTED` in its order (plus ``data_json``, the stored answers as JSON
+    text, when asked): named rows, or plain tuples where the caller asked for them.
     """
 
-    rows: list[sa.Row]
+    rows: list[sa.Row] | list[tuple]
     after: dict | None = field(default=None)
 
 
-#: What a listing shows of each submission, by the names of the row's attributes.
+#: What a listing shows of each submission, in the order of a row's columns. The first
+#: :data:`SHOWN` are the submission as a listing shows it, in the order the API's items name
+#: them (``submitter`` a user name or ``device:<id>``; ``form_id`` the form's): a row's
+#: prefix is an item, zipped with these names. The rest let a page label the submitter its
+#: own way.
 LISTED = (
-    "id", "version", "instance_id", "instance_name", "review_state", "received_at",
-    "submitted_at", "submitter_user_id", "submitter_device_id", "submitter_name", "device_id",
-    "unit_code", "is_encrypted", "is_deleted", "attachments_expected", "attachments_present",
+    "id", "form_id", "version", "instance_id", "instance_name", "review_state", "received_at",
+    "submitted_at", "submitter", "device_id", "unit_code", "is_encrypted", "is_deleted",
+    "attachments_expected", "attachments_present",
+    "submitter_user_id", "submitter_device_id", "submitter_name",
 )  # fmt: skip
+SHOWN = LISTED.index("attachments_present") + 1
+#: Where a row holds its answers' JSON text (``with_data``).
+DATA_AT = len(LISTED)
+_ID_AT = LISTED.index("id")
+_RECEIVED_AT = LISTED.index("received_at")
 
 
 #: Vietnam time: a submission's day, compared with the validity of units, is its local day.
@@ -146,7 +158,9 @@ def unit_ids_under(session: Session, code: str, on: dt.date) -> set[int]:
     return load_unit_scope(session, code).ids_on(on)
 
 
-def submission_query(session: Session, form: Form, filters: SubmissionFilters) -> sa.Select:
+def submission_query(
+    session: Session, form: Form | FormFacts, filters: SubmissionFilters
+) -> sa.Select:
     """Build the SELECT of current submissions of a form matching the filters.
 
     :param session: the database session (to expand units).
@@ -198,13 +212,28 @@ def _submitter_clause(submitter: str):
 
 
 def _listed_columns(version: type[FormVersion], with_data: bool) -> list:
-    """The columns of a listed row, but the attachment counts."""
+    """The columns of a listed row (:data:`LISTED`), but the attachment counts.
+
+    The submitter is worded here, as the API shows it: rows go out as they come, zipped with
+    their names, without a Python step per row. The form's id is the ``form_id`` parameter.
+    """
+    # Constants as SQL text: the unfiltered page runs as compiled SQL, without SQLAlchemy's
+    # parameters (see _unfiltered_page).
+    device = sa.literal_column("'device:'", sa.String) + sa.cast(
+        Submission.submitter_device_id, sa.String
+    )
+    submitter = sa.case(
+        (Submission.submitter_user_id.is_not(None), User.username),
+        (Submission.submitter_device_id != sa.literal_column("0"), device),
+    )
     columns = [
-        Submission.id, version.version, Submission.instance_id,
-        Submission.instance_name, Submission.review_state, Submission.received_at,
-        Submission.submitted_at, Submission.submitter_user_id, Submission.submitter_device_id,
-        User.username.label("submitter_name"), Submission.device_id, Submission.unit_code,
+        Submission.id, sa.bindparam("form_id", type_=sa.String).label("form_id"),
+        version.version, Submission.instance_id, Submission.instance_name,
+        Submission.review_state, Submission.received_at, Submission.submitted_at,
+        submitter.label("submitter"), Submission.device_id, Submission.unit_code,
         Submission.is_encrypted, Submission.deleted_at.is_not(None).label("is_deleted"),
+        Submission.submitter_user_id, Submission.submitter_device_id,
+        User.username.label("submitter_name"),
     ]  # fmt: skip
     if with_data:
         # The stored JSON as text, handed on without being decoded and encoded again.
@@ -215,7 +244,8 @@ def _listed_columns(version: type[FormVersion], with_data: bool) -> list:
 def _page_statement(query: sa.Select, version, *, with_data: bool, with_after: bool) -> sa.Select:
     """The page statement over a filtered query, with its position and size as parameters.
 
-    Parameters: ``after_received`` and ``after_id`` (when ``with_after``), ``page_limit``.
+    Parameters: ``form_id``, ``after_received`` and ``after_id`` (when ``with_after``),
+    ``page_limit``.
     The page's rows are picked first (a CTE walking the index on (form, received_at, id)), and
     their attachments are counted in one grouped pass over just those rows: counting them with
     two correlated subqueries per row cost more than the rest of the page.
@@ -250,7 +280,7 @@ def _page_statement(query: sa.Select, version, *, with_data: bool, with_after: b
         .subquery()
     )
     columns = list(page_rows.c)
-    columns[14:14] = [
+    columns[SHOWN - 2 : SHOWN - 2] = [
         sa.func.coalesce(counts.c.expected, sa.literal_column("0")).label("attachments_expected"),
         sa.func.coalesce(counts.c.present, sa.literal_column("0")).label("attachments_present"),
     ]
@@ -286,24 +316,27 @@ def _unfiltered_page(dialect: str, *, deleted: bool, with_data: bool, with_after
 
 def list_submissions(
     session: Session,
-    form: Form,
+    form: Form | FormFacts,
     filters: SubmissionFilters,
     *,
     limit: int,
     after: dict | None = None,
     with_data: bool = False,
+    named: bool = True,
 ) -> Page:
     """One page of a form's current submissions, newest first, in one statement.
 
     :param session: the database session.
-    :param form: the form.
+    :param form: the form (its cached facts do).
     :param filters: the filters.
     :param limit: page size.
     :param after: the position to continue after ({"received_at": iso, "id": n}), or None.
     :param with_data: also each row's answers, as the JSON text stored (``data_json``).
-    :return: the page; rows have the attributes of :data:`LISTED`.
+    :param named: rows with the attributes of :data:`LISTED`; False: plain tuples where the
+        database gives them (the API's pages: a named row costs more than its columns).
+    :return: the page; rows hold :data:`LISTED` in its order.
     """
-    params: dict = {"page_limit": limit + 1, "form_pk": form.id}
+    params: dict = {"page_limit": limit + 1, "form_pk": form.id, "form_id": form.form_id}
     if after is not None:
         params["after_received"] = dt.datetime.fromisoformat(after["received_at"])
         params["after_id"] = int(after["id"])
@@ -321,13 +354,16 @@ def list_submissions(
         sql = None
     # Core rows on the session's connection: the ORM's loading layer only wraps plain columns.
     if sql is not None:
-        rows = connection.exec_driver_sql(sql, params).all()
+        result = connection.exec_driver_sql(sql, params)
+        # The driver's own tuples (its cursor is the result's public ``cursor``).
+        rows = result.all() if named else result.cursor.fetchall()
+        result.close()
     else:
         rows = connection.execute(statement, params).all()
     page = Page(rows=rows[:limit])
     if len(rows) > limit:
         last = rows[limit - 1]
-        page.after = {"received_at": last.received_at.isoformat(), "id": last.id}
+        page.after = {"received_at": last[_RECEIVED_AT].isoformat(), "id": last[_ID_AT]}
     return page
 
 

@@ -19,7 +19,7 @@ from server.database import read_standalone_if_marked
 from server.domain.policy import Action
 from server.errors import AuthenticationRequired, InvalidRequest
 from server.extensions import db
-from server.services.accounts import user_for_api_token
+from server.services.accounts import api_caller_for_token, user_for_api_token
 from server.services.permissions import require
 from server.web import parameters
 
@@ -83,6 +83,18 @@ def json_body() -> dict[str, Any]:
     return body
 
 
+def caller_from_cache(view: Callable) -> Callable:
+    """Mark a view that reads its caller only through the permission policy.
+
+    Its ``g.user`` is then the set-up cache's :class:`~server.services.setup_cache.ApiCaller`
+    (role, forms, units), not an ORM ``User``: a page of a listing asks the database for the
+    set-up generation instead of the token, its user and their forms. Only for views that
+    pass ``g.user`` to ``require``/``units_of``/``readable_forms`` and nothing else.
+    """
+    view.caller_from_cache = True
+    return view
+
+
 @bp.before_request
 def authenticate() -> None:
     """Find the user behind the bearer token (the API description is public)."""
@@ -91,7 +103,11 @@ def authenticate() -> None:
     view = current_app.view_functions.get(request.endpoint)
     read_standalone_if_marked(view, request.method, db.session)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    user = user_for_api_token(db.session, token.strip()) if scheme.lower() == "bearer" else None
+    token = token.strip() if scheme.lower() == "bearer" else ""
+    if getattr(view, "caller_from_cache", False):
+        user = api_caller_for_token(db.session, token)
+    else:
+        user = user_for_api_token(db.session, token) if token else None
     if user is None:
         raise AuthenticationRequired(reason="api_token")
     require(user, Action.USE_API)

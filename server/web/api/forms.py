@@ -14,6 +14,7 @@ from server.services import forms as forms_service
 from server.services.permissions import readable_forms, require, units_of
 from server.services.pickers import registry_media
 from server.services.review import set_form_state
+from server.services.setup_cache import FormFacts
 from server.services.submission_queries import scope_clause
 from server.web.api import bp, json_body, operation, parse
 from server.web.api.presenters import form_data, version_data
@@ -30,6 +31,13 @@ from server.web.uploads import upload_limit
 def readable_form(form_id: str):
     """The form, if the current user may read it."""
     form = forms_service.get_form(db.session, form_id)
+    require(g.user, Action.FORM_READ, form=form)
+    return form
+
+
+def readable_form_facts(form_id: str) -> FormFacts:
+    """The form's cached facts, if the current user may read it (see ``get_form_facts``)."""
+    form = forms_service.get_form_facts(db.session, form_id)
     require(g.user, Action.FORM_READ, form=form)
     return form
 

@@ -17,8 +17,8 @@ from server.services import review
 from server.services.attachment_store import AttachmentStore, safe_content_type
 from server.services.permissions import require, units_of
 from server.services.submission_queries import SubmissionFilters, history, list_submissions
-from server.web.api import bp, json_body, operation, parse
-from server.web.api.forms import readable_form
+from server.web.api import bp, caller_from_cache, json_body, operation, parse
+from server.web.api.forms import readable_form_facts
 from server.web.api.presenters import audit_data, listed_items, submission_detail
 from server.web.api.schemas import (
     AuditEventSchema,
@@ -29,6 +29,8 @@ from server.web.api.schemas import (
 )
 
 FILTER_NAMES = tuple(SubmissionFilters.__dataclass_fields__)
+#: One instance for every page: building a schema costs more than loading a query with it.
+_LISTING_QUERY = SubmissionQuery()
 
 
 def filters_from(args: dict) -> SubmissionFilters:
@@ -62,10 +64,11 @@ def _detail(row):
     errors=(403, 404, 422),
 )
 @standalone_reads
+@caller_from_cache
 def list_form_submissions(form_id: str):
     """List a form's current submissions."""
-    form = readable_form(form_id)
-    args = parse(SubmissionQuery(), request.args)
+    form = readable_form_facts(form_id)
+    args = parse(_LISTING_QUERY, request.args)
     filters = filters_from(args)
     # The cursor is bound to the filters; page size and the data flag may change between pages.
     shown = {"cursor", "limit", "data"}
@@ -74,10 +77,16 @@ def list_form_submissions(form_id: str):
     after = decode_cursor(args["cursor"], query=key, secret=secret) if "cursor" in args else None
     with_data = args.get("data", False)
     page = list_submissions(
-        db.session, form, filters, limit=args["limit"], after=after, with_data=with_data
+        db.session,
+        form,
+        filters,
+        limit=args["limit"],
+        after=after,
+        with_data=with_data,
+        named=False,
     )
     body = {
-        "items": listed_items(page.rows, form.form_id, with_data=with_data),
+        "items": listed_items(page.rows, with_data=with_data),
         "next_cursor": encode_cursor(page.after, query=key, secret=secret) if page.after else None,
     }
     # The items are SubmissionPage's (a test holds them to its dump); orjson writes them

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import orjson
+import pytest
 import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import Submission
 from server.web.api.presenters import submission_data
 from server.web.api.schemas import SubmissionSchema
-from tests.factories import NOW
+from tests.factories import NOW, OR, elsewhere, parts
 
 
 def photo_xml(instance: str, name: str, photo: str) -> str:
@@ -112,10 +114,10 @@ def test_a_page_is_one_statement_whatever_its_size(client, publish, submit, toke
     assert reads_of_submissions("limit=1000") == 1
 
 
-def test_a_page_costs_three_statements_and_no_transaction_on_postgresql(
+def test_a_page_costs_the_set_up_generation_and_the_page_and_no_transaction_on_postgresql(
     client, publish, submit, token_for
 ):
-    """The token with its user and forms, the form, the page; PostgreSQL gets no BEGIN."""
+    """The caller and the form come from the set-up cache; PostgreSQL gets no BEGIN."""
     publish("export_demo.md")
     admin = token_for()
     for n in range(3):
@@ -143,27 +145,109 @@ def test_a_page_costs_three_statements_and_no_transaction_on_postgresql(
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
         db.session.rollback()
-    assert len(statements) == 3, statements
-    assert "api_tokens" in statements[0] and "user_forms" in statements[0]
+    assert len(statements) == 2, statements
+    assert "setup_generation" in statements[0] and "FROM submissions" in statements[1]
     # PostgreSQL runs them without BEGIN/ROLLBACK; SQLite keeps its transaction (one snapshot,
     # no round trip).
-    assert autocommit == [db.engine.dialect.name == "postgresql"] * 3
+    assert autocommit == [db.engine.dialect.name == "postgresql"] * 2
 
 
-def test_a_revoked_or_disabled_token_is_refused_by_the_joined_lookup(
-    client, publish, token_for, app
-):
+def test_a_revoked_or_disabled_token_is_refused_at_once(client, publish, token_for, app):
     from server.models import ApiToken, User
 
     publish("export_demo.md")
     admin = token_for()
-    assert client.get("/api/v1/forms/export_demo/submissions", headers=admin).status_code == 200
+    assert _status(client, admin) == 200
     with app.app_context():
         db.session.execute(sa.update(ApiToken).values(revoked_at=NOW))
         db.session.commit()
-    assert client.get("/api/v1/forms/export_demo/submissions", headers=admin).status_code == 401
+    assert _status(client, admin) == 401
     other = token_for("khac")
+    assert _status(client, other) == 200
     with app.app_context():
         db.session.execute(sa.update(User).where(User.username == "khac").values(is_active=False))
         db.session.commit()
-    assert client.get("/api/v1/forms/export_demo/submissions", headers=other).status_code == 401
+    assert _status(client, other) == 401
+
+
+def _status(client, headers) -> int:
+    db.session.remove()  # a served request starts with a fresh session
+    return client.get("/api/v1/forms/export_demo/submissions", headers=headers).status_code
+
+
+@pytest.mark.parametrize(
+    ("statement", "status"),
+    [
+        ("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP", 401),
+        ("DELETE FROM api_tokens", 401),
+        ("UPDATE users SET is_active = false", 401),
+        ("UPDATE users SET role = 'collector'", 403),
+        ("DELETE FROM user_forms", 403),
+    ],
+)
+def test_the_cached_caller_follows_changes_made_by_another_process(
+    app, client, publish, token_for, statement, status
+):
+    """Tokens, users and their forms move the set-up generation, whoever changes them."""
+    publish("export_demo.md")
+    planner = token_for("ke-hoach", role="planner", forms=("export_demo",))
+    assert _status(client, planner) == 200
+    assert _status(client, planner) == 200  # from the cache now
+    elsewhere(app, statement)
+    assert _status(client, planner) == status
+
+
+def test_a_planner_s_units_changed_elsewhere_narrow_the_next_page(
+    app, client, publish, submit, token_for
+):
+    publish("export_demo.md")
+    submit(photo_xml("uuid:a", "Hoa", ""), at=NOW)
+    planner = token_for("ke-hoach", role="planner", forms=("export_demo",))
+    url = "/api/v1/forms/export_demo/submissions"
+    assert len(client.get(url, headers=planner).get_json()["items"]) == 1
+    elsewhere(app, """UPDATE users SET unit_codes = '["99999"]' WHERE username = 'ke-hoach'""")
+    db.session.remove()
+    assert client.get(url, headers=planner).get_json()["items"] == []
+
+
+def test_a_form_assigned_elsewhere_is_readable_at_once(app, client, publish, token_for):
+    publish("export_demo.md")
+    planner = token_for("ke-hoach", role="planner")
+    assert _status(client, planner) == 403
+    elsewhere(
+        app,
+        "INSERT INTO user_forms (user_id, form_pk) SELECT users.id, forms.id FROM users, forms "
+        "WHERE users.username = 'ke-hoach'",
+    )
+    assert _status(client, planner) == 200
+
+
+def test_an_unknown_token_is_refused_and_not_kept(app, client, publish, token_for):
+    from server.services.setup_cache import setup_cache
+
+    publish("export_demo.md")
+    assert _status(client, {"Authorization": "Bearer no-such-token"}) == 401
+    assert _status(client, {"Authorization": "Bearer " + "x" * 500}) == 401
+    assert _status(client, {"Authorization": "Basic abc"}) == 401
+    with app.app_context():
+        cache = setup_cache(db.session)
+        cache.sync(db.session)
+        assert cache._current.api_callers == {}
+
+
+def test_a_page_is_byte_for_byte_the_schema_s_dump(client, publish, submit, token_for, make_device):
+    """Booleans stay booleans on SQLite too; a device's submission names the device."""
+    publish("export_demo.md")
+    submit(photo_xml("uuid:a", "Hoa", "ảnh.jpg"), files={"ảnh.jpg": b"\xff\xd8"}, at=NOW)
+    _, tablet = make_device("export_demo")
+    xml = photo_xml("uuid:b", "Bình", "").encode()
+    assert client.post(
+        f"/key/{tablet}/submission", data=parts(xml), headers=OR, content_type="multipart/form-data"
+    ).status_code in (201, 202)
+    admin = token_for()
+    response = client.get("/api/v1/forms/export_demo/submissions", headers=admin)
+    rows = db.session.scalars(sa.select(Submission).order_by(Submission.id.desc())).all()
+    expected = [SubmissionSchema().dump(submission_data(r)) for r in rows]
+    assert expected[0]["submitter"].startswith("device:")
+    assert response.data == orjson.dumps({"items": expected, "next_cursor": None})
+    assert b'"is_encrypted":false' in response.data

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -12,7 +11,7 @@ from server.extensions import db
 from server.models import ProjectionFailure, SetupGeneration, Submission
 from server.services import projections
 from server.services.projections import Projection
-from tests.factories import NOW, OR, parts
+from tests.factories import NOW, OR, elsewhere, parts
 
 FORM_ONE = b'<data id="simple" version="1"><meta><instanceID>i-%d</instanceID></meta><name>A</name><age>3</age></data>'
 
@@ -52,20 +51,6 @@ class Statements:
         self.seen.append(words[0].upper())
         if words[0].upper() == "INSERT":
             self.inserted.append(words[2].strip('"'))
-
-
-def elsewhere(app, statement: str) -> None:
-    """Run a statement on a connection of its own, as another process or the CLI would."""
-    url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "sqlite":
-        import sqlite3
-
-        with sqlite3.connect(url.database) as conn:
-            conn.execute(statement)
-        return
-    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(libpq, autocommit=True) as conn:
-        conn.execute(statement)
 
 
 def generation() -> int:
