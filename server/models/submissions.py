@@ -33,6 +33,10 @@ class Submission(Base):
         sa.CheckConstraint(
             "(reviewed_at IS NULL) = (reviewed_by_user_id IS NULL)", name="review_pair"
         ),
+        sa.CheckConstraint(
+            "attachments_present >= 0 AND attachments_present <= attachments_expected",
+            name="attachment_counts",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +60,11 @@ class Submission(Base):
     #: Answers typed by the form version's schema; {} for encrypted submissions.
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     instance_name: Mapped[str | None] = mapped_column(sa.String(255))
+    #: How many files the XML references, and how many of them arrived: kept by triggers on
+    #: ``submission_attachments`` (migration 0022) for every writer, so that a listing reads
+    #: them with the row instead of counting a page's attachments.
+    attachments_expected: Mapped[int] = mapped_column(default=0, server_default="0")
+    attachments_present: Mapped[int] = mapped_column(default=0, server_default="0")
     is_encrypted: Mapped[bool] = mapped_column(default=False)
     review_state: Mapped[str] = mapped_column(sa.String(16), default="received")
     #: deviceID query parameter Collect appends (collect:…), truncated to 255.

@@ -13,7 +13,7 @@ import zipfile
 import sqlalchemy as sa
 
 from exports import FormTables
-from server.models import ExportLine, Job, Submission
+from server.models import ExportLine, Job, Submission, SubmissionAttachment
 from server.worker import work_once
 from tests.factories import NOW
 
@@ -163,3 +163,27 @@ def test_the_job_a_publish_queues_renders_the_lines(
     session.refresh(job)
     assert (job.state, job.result) == ("done", {"form_id": "export_demo", "rendered": 1})
     assert len(lines(session)) == 1
+
+
+def test_a_submissions_attachment_counts_follow_its_attachments_whoever_writes(
+    publish, submit, session
+):
+    # Triggers keep the listing's counts (migration 0022): the intake, a split upload's later
+    # part, and a change by hand in SQL all move them.
+    publish("export_demo.md")
+    with_photo = XML.format(version=1, name="A", n=1).replace("<photo/>", "<photo>a.jpg</photo>")
+    row = submit(with_photo)
+
+    def counts():
+        session.expire_all()
+        found = session.get(Submission, row.id)
+        return found.attachments_expected, found.attachments_present
+
+    assert counts() == (1, 0)  # referenced, not yet sent: Collect sends it in a later part
+    submit(with_photo, files={"a.jpg": b"\xff\xd8 photo"})
+    assert counts() == (1, 1)
+    session.execute(
+        sa.delete(SubmissionAttachment).where(SubmissionAttachment.submission_id == row.id)
+    )
+    session.commit()
+    assert counts() == (0, 0)
