@@ -239,67 +239,160 @@ def project_submission(
     person_code = next((picked[f] for f in PERSON_FIELDS if picked.get(f)), None)
     if person_code == "_notlisted":
         person_code = None
-    course = (
-        session.execute(
-            sa.select(Course.id, Course.pass_mark).where(Course.code == str(course_code))
-        ).one_or_none()
-        if course_code
-        else None
-    )
-    person = (
-        session.execute(
-            sa.select(Person.id).where(Person.code == str(person_code))
-        ).scalar_one_or_none()
-        if person_code
-        else None
-    )
+    course, person = _registry(session, course_code, person_code)
     key = _key_of(session, row.form_version_id) if key is None else key
     if person is None and key and course is not None:
         # a trainer may have said who sent a test under a name not on the roster (§3.10)
         person = session.scalar(
             sa.select(IdentityLink.person_id).where(IdentityLink.submission_id == row.id)
         )
-    _upsert(
-        session,
-        SubmissionLink,
-        submission_id=row.id,
-        course_code=str(course_code) if course_code else None,
-        person_code=str(person_code) if person_code else None,
-        course_id=course.id if course else None,
-        person_id=person,
-        unknown_course=bool(course_code) and course is None,
-        unknown_person=bool(person_code) and person is None,
-    )
-    if key:
-        answers = find_answers(data, [k.item for k in key])
-        result = score(answers, key)
-        meta = find_answers(data, list(_ATTEMPT_FIELDS))
-        phase = meta.get("phase")
-        passed = result.passed(course.pass_mark if course else None)
-        _upsert(
-            session,
-            ExamScore,
-            submission_id=row.id,
-            phase=phase,
-            bank_id=_text(meta.get("bank_id")),
-            bank_version=_text(meta.get("bank_version")),
-            started_at=_instant(meta.get("start")),
-            ended_at=_instant(meta.get("end")),
-            raw=result.raw,
-            maximum=result.maximum,
-            percent=result.percent,
-            marks=result.marks,
-            blank=result.blank,
-            passed=passed,
-            computed_at=now,
-        )
-        _upsert_item_marks(session, row, key, answers, result.marks)
+    link = {
+        "submission_id": row.id,
+        "course_code": str(course_code) if course_code else None,
+        "person_code": str(person_code) if person_code else None,
+        "course_id": course.id if course else None,
+        "person_id": person,
+        "unknown_course": bool(course_code) and course is None,
+        "unknown_person": bool(person_code) and person is None,
+    }
+    if not key:
+        _upsert(session, SubmissionLink, **link)
         session.flush()
-        if passed and phase == "post" and course is not None and person is not None:
-            return Completion(course.id, person, (row.submitted_at or row.received_at).date())
         return None
+    answers = find_answers(data, [k.item for k in key])
+    result = score(answers, key)
+    meta = find_answers(data, list(_ATTEMPT_FIELDS))
+    phase = meta.get("phase")
+    passed = result.passed(course.pass_mark if course else None)
+    exam = {
+        "submission_id": row.id,
+        "phase": phase,
+        "bank_id": _text(meta.get("bank_id")),
+        "bank_version": _text(meta.get("bank_version")),
+        "started_at": _instant(meta.get("start")),
+        "ended_at": _instant(meta.get("end")),
+        "raw": result.raw,
+        "maximum": result.maximum,
+        "percent": result.percent,
+        "marks": result.marks,
+        "blank": result.blank,
+        "passed": passed,
+        "computed_at": now,
+    }
+    marks = _item_marks(row, key, answers, result.marks)
+    if session.get_bind().dialect.name == "postgresql":
+        _write_scored_postgresql(session, link, exam, marks)
+    else:
+        _upsert(session, SubmissionLink, **link)
+        _upsert(session, ExamScore, **exam)
+        if marks:
+            session.execute(_upsert_statement(ItemMark.__table__, "sqlite", tuple(marks[0])), marks)
     session.flush()
+    if passed and phase == "post" and course is not None and person is not None:
+        return Completion(course.id, person, (row.submitted_at or row.received_at).date())
     return None
+
+
+def _registry(session: Session, course_code, person_code) -> tuple[sa.Row | None, int | None]:
+    """The course (id, pass mark) and the person a submission names, in one round trip.
+
+    A scored test names both; looking them up in one statement instead of two is one round
+    trip less per submission on the intake's hot path.
+    """
+    if not course_code and not person_code:
+        return None, None
+    found = session.execute(
+        _REGISTRY,
+        {
+            "course": str(course_code) if course_code else None,
+            "person": str(person_code) if person_code else None,
+        },
+    ).one()
+    course = _CourseRow(found.course_id, found.pass_mark) if found.course_id is not None else None
+    return course, found.person_id
+
+
+@dataclass(frozen=True)
+class _CourseRow:
+    id: int
+    pass_mark: float | None
+
+
+_COURSES, _PERSONS = Course.__table__, Person.__table__
+#: A NULL code matches nothing (``code = NULL`` is never true), so one statement serves all.
+_REGISTRY = sa.select(
+    sa.select(_COURSES.c.id)
+    .where(_COURSES.c.code == sa.bindparam("course", type_=sa.String))
+    .scalar_subquery()
+    .label("course_id"),
+    sa.select(_COURSES.c.pass_mark)
+    .where(_COURSES.c.code == sa.bindparam("course", type_=sa.String))
+    .scalar_subquery()
+    .label("pass_mark"),
+    sa.select(_PERSONS.c.id)
+    .where(_PERSONS.c.code == sa.bindparam("person", type_=sa.String))
+    .scalar_subquery()
+    .label("person_id"),
+)
+
+
+def _write_scored_postgresql(session: Session, link: dict, exam: dict, marks: list[dict]) -> None:
+    """PostgreSQL: the link, the score and the item marks in one statement (one round trip).
+
+    Three upserts chained as data-modifying CTEs; each is the same ``INSERT … ON CONFLICT DO
+    UPDATE`` as on SQLite, so the result is the same rows.
+    """
+    first = marks[0] if marks else {"form_version_id": None}
+    session.execute(
+        _SCORED_POSTGRESQL,
+        {
+            **link,
+            **exam,
+            "form_version_id": first["form_version_id"],
+            "items": [m["item"] for m in marks],
+            "item_marks": [m["mark"] for m in marks],
+            "maxima": [m["max_mark"] for m in marks],
+            "responses": [m["response"] for m in marks],
+        },
+    )
+    for model in (SubmissionLink, ExamScore):
+        loaded = session.identity_map.get(session.identity_key(model, link["submission_id"]))
+        if loaded is not None:
+            session.expire(loaded)
+
+
+def _upsert_sql(table: sa.Table) -> str:
+    names = [c.name for c in table.columns]
+    keys = [c.name for c in table.primary_key.columns]
+    updates = ", ".join(f"{n} = excluded.{n}" for n in names if n not in keys)
+    return (
+        f"INSERT INTO {table.name} ({', '.join(names)}) "  # noqa: S608 (names: metadata)
+        f"VALUES ({', '.join(':' + n for n in names)}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
+
+
+def _scored_postgresql() -> sa.TextClause:
+    links, scores = SubmissionLink.__table__, ExamScore.__table__
+    statement = sa.text(
+        f"WITH link AS ({_upsert_sql(links)}), score AS ({_upsert_sql(scores)}) "  # noqa: S608
+        "INSERT INTO test_item_marks "
+        "(submission_id, item, form_version_id, mark, max_mark, response) "
+        "SELECT :submission_id, u.item, CAST(:form_version_id AS integer), u.mark, u.max_mark, "
+        "u.response "
+        "FROM unnest(CAST(:items AS text[]), CAST(:item_marks AS double precision[]), "
+        "CAST(:maxima AS double precision[]), CAST(:responses AS text[])) "
+        "AS u(item, mark, max_mark, response) "
+        "ON CONFLICT (submission_id, item) DO UPDATE SET "
+        "form_version_id = excluded.form_version_id, mark = excluded.mark, "
+        "max_mark = excluded.max_mark, response = excluded.response"
+    )
+    typed = {c.name: c.type for table in (links, scores) for c in table.columns}
+    return statement.bindparams(*(sa.bindparam(name, type_=t) for name, t in typed.items()))
+
+
+#: PostgreSQL: a scored test's three projection upserts as one statement.
+_SCORED_POSTGRESQL = _scored_postgresql()
 
 
 def _upsert(session: Session, model: type[SubmissionLink | ExamScore], **values) -> None:
@@ -332,20 +425,15 @@ def _upsert_statement(table: sa.Table, dialect: str, columns: tuple[str, ...]) -
     )
 
 
-def _upsert_item_marks(
-    session: Session,
-    row: Submission,
-    key: Sequence[KeyItem],
-    answers: dict,
-    marks: dict[str, float],
-) -> None:
+def _item_marks(row, key: Sequence[KeyItem], answers: dict, marks: dict[str, float]) -> list:
     """One row per active item: the mark, the item's maximum and the response as stored.
 
     Item analysis (spec §3.5) needs the attempt × item matrix and the distractor table (§3.6)
     the responses; reading them here once, at scoring time, spares every report from parsing
-    every submission again. Upserted for the same reason as :func:`_upsert`.
+    every submission again. Upserted for the same reason as :func:`_upsert`; on PostgreSQL
+    as one statement over arrays with the link and the score (``_SCORED_POSTGRESQL``).
     """
-    values = [
+    return [
         {
             "submission_id": row.id,
             "item": item.item,
@@ -357,36 +445,6 @@ def _upsert_item_marks(
         for item in key
         if not item.dropped
     ]
-    if not values:
-        return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        # One statement over arrays instead of one per item (40 round trips in a pipeline).
-        session.execute(
-            _ITEM_MARKS_FROM_ARRAYS,
-            {
-                "submission_id": row.id,
-                "form_version_id": row.form_version_id,
-                "items": [v["item"] for v in values],
-                "marks": [v["mark"] for v in values],
-                "maxima": [v["max_mark"] for v in values],
-                "responses": [v["response"] for v in values],
-            },
-        )
-        return
-    session.execute(_upsert_statement(ItemMark.__table__, dialect, tuple(values[0])), values)
-
-
-#: PostgreSQL: a test's item marks as one upsert from parallel arrays.
-_ITEM_MARKS_FROM_ARRAYS = sa.text(
-    "INSERT INTO test_item_marks (submission_id, item, form_version_id, mark, max_mark, response) "
-    "SELECT :submission_id, u.item, :form_version_id, u.mark, u.max_mark, u.response "
-    "FROM unnest(CAST(:items AS text[]), CAST(:marks AS double precision[]), "
-    "CAST(:maxima AS double precision[]), CAST(:responses AS text[])) "
-    "AS u(item, mark, max_mark, response) "
-    "ON CONFLICT (submission_id, item) DO UPDATE SET form_version_id = excluded.form_version_id, "
-    "mark = excluded.mark, max_mark = excluded.max_mark, response = excluded.response"
-)
 
 
 def _response(answer) -> str | None:
