@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import functools
 import io
+import json
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -343,17 +344,14 @@ def _write_scored_postgresql(session: Session, link: dict, exam: dict, marks: li
     UPDATE`` as on SQLite, so the result is the same rows.
     """
     first = marks[0] if marks else {"form_version_id": None}
+    rows = [
+        {"item": m["item"], "mark": m["mark"], "max_mark": m["max_mark"], "response": m["response"]}
+        for m in marks
+    ]
     session.execute(
         _SCORED_POSTGRESQL,
-        {
-            **link,
-            **exam,
-            "form_version_id": first["form_version_id"],
-            "items": [m["item"] for m in marks],
-            "item_marks": [m["mark"] for m in marks],
-            "maxima": [m["max_mark"] for m in marks],
-            "responses": [m["response"] for m in marks],
-        },
+        # the item rows as one JSON text: psycopg dumps a str in C, four arrays in Python
+        {**link, **exam, "form_version_id": first["form_version_id"], "rows": json.dumps(rows)},
     )
     for model in (SubmissionLink, ExamScore):
         loaded = session.identity_map.get(session.identity_key(model, link["submission_id"]))
@@ -380,9 +378,8 @@ def _scored_postgresql() -> sa.TextClause:
         "(submission_id, item, form_version_id, mark, max_mark, response) "
         "SELECT :submission_id, u.item, CAST(:form_version_id AS integer), u.mark, u.max_mark, "
         "u.response "
-        "FROM unnest(CAST(:items AS text[]), CAST(:item_marks AS double precision[]), "
-        "CAST(:maxima AS double precision[]), CAST(:responses AS text[])) "
-        "AS u(item, mark, max_mark, response) "
+        "FROM json_to_recordset(CAST(:rows AS json)) "
+        "AS u(item text, mark double precision, max_mark double precision, response text) "
         "ON CONFLICT (submission_id, item) DO UPDATE SET "
         "form_version_id = excluded.form_version_id, mark = excluded.mark, "
         "max_mark = excluded.max_mark, response = excluded.response"
