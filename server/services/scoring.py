@@ -240,34 +240,49 @@ def project_submission(
     person_code = next((picked[f] for f in PERSON_FIELDS if picked.get(f)), None)
     if person_code == "_notlisted":
         person_code = None
-    course, person = _registry(session, course_code, person_code)
+    codes = {
+        "submission_id": row.id,
+        "course_code": str(course_code) if course_code else None,
+        "person_code": str(person_code) if person_code else None,
+    }
     key = _key_of(session, row.form_version_id) if key is None else key
+    if session.get_bind().dialect.name == "postgresql":
+        return _project_postgresql(session, row, codes, key, data, now)
+    course, person = _registry(session, course_code, person_code)
     if person is None and key and course is not None:
         # a trainer may have said who sent a test under a name not on the roster (§3.10)
         person = session.scalar(
             sa.select(IdentityLink.person_id).where(IdentityLink.submission_id == row.id)
         )
-    link = {
-        "submission_id": row.id,
-        "course_code": str(course_code) if course_code else None,
-        "person_code": str(person_code) if person_code else None,
-        "course_id": course.id if course else None,
-        "person_id": person,
-        "unknown_course": bool(course_code) and course is None,
-        "unknown_person": bool(person_code) and person is None,
-    }
+    _upsert(
+        session,
+        SubmissionLink,
+        **codes,
+        course_id=course.id if course else None,
+        person_id=person,
+        unknown_course=bool(course_code) and course is None,
+        unknown_person=bool(person_code) and person is None,
+    )
     if not key:
-        _upsert(session, SubmissionLink, **link)
         session.flush()
         return None
+    exam, marks = _scored(row, key, data, now)
+    exam["passed"] = passed = _passed(exam["percent"], course.pass_mark if course else None)
+    _upsert(session, ExamScore, **exam)
+    if marks:
+        session.execute(_upsert_statement(ItemMark.__table__, "sqlite", tuple(marks[0])), marks)
+    session.flush()
+    return _completion(row, exam["phase"], passed, course.id if course else None, person)
+
+
+def _scored(row, key: Sequence[KeyItem], data: dict, now: dt.datetime) -> tuple[dict, list]:
+    """The score row (without ``passed``, which needs the course) and the item mark rows."""
     answers = find_answers(data, [k.item for k in key])
     result = score(answers, key)
     meta = find_answers(data, list(_ATTEMPT_FIELDS))
-    phase = meta.get("phase")
-    passed = result.passed(course.pass_mark if course else None)
     exam = {
         "submission_id": row.id,
-        "phase": phase,
+        "phase": meta.get("phase"),
         "bank_id": _text(meta.get("bank_id")),
         "bank_version": _text(meta.get("bank_version")),
         "started_at": _instant(meta.get("start")),
@@ -277,21 +292,57 @@ def project_submission(
         "percent": result.percent,
         "marks": result.marks,
         "blank": result.blank,
-        "passed": passed,
         "computed_at": now,
     }
-    marks = _item_marks(row, key, answers, result.marks)
-    if session.get_bind().dialect.name == "postgresql":
-        _write_scored_postgresql(session, link, exam, marks)
-    else:
-        _upsert(session, SubmissionLink, **link)
-        _upsert(session, ExamScore, **exam)
-        if marks:
-            session.execute(_upsert_statement(ItemMark.__table__, "sqlite", tuple(marks[0])), marks)
-    session.flush()
-    if passed and phase == "post" and course is not None and person is not None:
-        return Completion(course.id, person, (row.submitted_at or row.received_at).date())
+    return exam, _item_marks(row, key, answers, result.marks)
+
+
+def _passed(percent: float, pass_mark: float | None) -> bool | None:
+    """``Score.passed``: the percent reaches the course's pass mark; None without a course."""
+    return None if pass_mark is None else percent >= pass_mark
+
+
+def _completion(row, phase, passed, course_id, person_id) -> Completion | None:
+    if passed and phase == "post" and course_id is not None and person_id is not None:
+        return Completion(course_id, person_id, (row.submitted_at or row.received_at).date())
     return None
+
+
+def _project_postgresql(
+    session: Session, row, codes: dict, key: Sequence[KeyItem], data: dict, now: dt.datetime
+) -> Completion | None:
+    """PostgreSQL: look up, link, score and mark a submission in one statement (one round trip).
+
+    The same rows as the SQLite path above, which reads the course and person first and
+    computes ``passed`` in Python: here the statement finds them itself (``_LINK_SQL``) and
+    compares the percent with the course's pass mark, then returns what the completion needs.
+    """
+    if not key:
+        session.execute(_LINKED_POSTGRESQL, codes)
+        _expire(session, row.id)
+        session.flush()
+        return None
+    exam, marks = _scored(row, key, data, now)
+    rows = [
+        {"item": m["item"], "mark": m["mark"], "max_mark": m["max_mark"], "response": m["response"]}
+        for m in marks
+    ]
+    found = session.execute(
+        _SCORED_POSTGRESQL,
+        # the item rows as one JSON text: psycopg dumps a str in C, four arrays in Python
+        {**codes, **exam, "form_version_id": row.form_version_id, "rows": json.dumps(rows)},
+    ).one()
+    _expire(session, row.id)
+    session.flush()
+    return _completion(row, exam["phase"], found.passed, found.course_id, found.person_id)
+
+
+def _expire(session: Session, submission_id: int) -> None:
+    """Rows just rewritten by a statement: an ORM copy in this session is stale."""
+    for model in (SubmissionLink, ExamScore):
+        loaded = session.identity_map.get(session.identity_key(model, submission_id))
+        if loaded is not None:
+            session.expire(loaded)
 
 
 def _registry(session: Session, course_code, person_code) -> tuple[sa.Row | None, int | None]:
@@ -337,58 +388,63 @@ _REGISTRY = sa.select(
 )
 
 
-def _write_scored_postgresql(session: Session, link: dict, exam: dict, marks: list[dict]) -> None:
-    """PostgreSQL: the link, the score and the item marks in one statement (one round trip).
+#: The course and the person a submission names, as CTEs ``course`` (id, pass mark) and
+#: ``person`` (one row, its id or NULL). A NULL code matches nothing.
+_LOOKUP_SQL = (
+    "course AS (SELECT id, pass_mark FROM courses WHERE code = CAST(:course_code AS text)), "
+    "known AS (SELECT id FROM persons WHERE code = CAST(:person_code AS text)), "
+)
+#: The link row from those CTEs, as :func:`project_submission` builds it on SQLite.
+_LINK_SQL = (
+    "INSERT INTO submission_links (submission_id, course_code, person_code, course_id, "
+    "person_id, unknown_course, unknown_person) "
+    "SELECT :submission_id, CAST(:course_code AS text), CAST(:person_code AS text), "
+    "(SELECT id FROM course), person.id, "
+    "CAST(:course_code AS text) IS NOT NULL AND NOT EXISTS (SELECT 1 FROM course), "
+    "CAST(:person_code AS text) IS NOT NULL AND person.id IS NULL FROM person "
+    "ON CONFLICT (submission_id) DO UPDATE SET course_code = excluded.course_code, "
+    "person_code = excluded.person_code, course_id = excluded.course_id, "
+    "person_id = excluded.person_id, unknown_course = excluded.unknown_course, "
+    "unknown_person = excluded.unknown_person"
+)
 
-    Three upserts chained as data-modifying CTEs; each is the same ``INSERT … ON CONFLICT DO
-    UPDATE`` as on SQLite, so the result is the same rows.
-    """
-    first = marks[0] if marks else {"form_version_id": None}
-    rows = [
-        {"item": m["item"], "mark": m["mark"], "max_mark": m["max_mark"], "response": m["response"]}
-        for m in marks
-    ]
-    session.execute(
-        _SCORED_POSTGRESQL,
-        # the item rows as one JSON text: psycopg dumps a str in C, four arrays in Python
-        {**link, **exam, "form_version_id": first["form_version_id"], "rows": json.dumps(rows)},
-    )
-    for model in (SubmissionLink, ExamScore):
-        loaded = session.identity_map.get(session.identity_key(model, link["submission_id"]))
-        if loaded is not None:
-            session.expire(loaded)
-
-
-def _upsert_sql(table: sa.Table) -> str:
-    names = [c.name for c in table.columns]
-    keys = [c.name for c in table.primary_key.columns]
-    updates = ", ".join(f"{n} = excluded.{n}" for n in names if n not in keys)
-    return (
-        f"INSERT INTO {table.name} ({', '.join(names)}) "  # noqa: S608 (names: metadata)
-        f"VALUES ({', '.join(':' + n for n in names)}) "
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
-    )
+#: PostgreSQL: the link of a submission that is not scored.
+_LINKED_POSTGRESQL = sa.text(
+    f"WITH {_LOOKUP_SQL}person AS (SELECT (SELECT id FROM known) AS id) {_LINK_SQL}"  # noqa: S608
+)
 
 
 def _scored_postgresql() -> sa.TextClause:
-    links, scores = SubmissionLink.__table__, ExamScore.__table__
+    scores = ExamScore.__table__
+    names = [c.name for c in scores.columns if c.name != "passed"]
+    updates = ", ".join(f"{n} = excluded.{n}" for n in [*names[1:], "passed"])
     statement = sa.text(
-        f"WITH link AS ({_upsert_sql(links)}), score AS ({_upsert_sql(scores)}) "  # noqa: S608
-        "INSERT INTO test_item_marks "
+        f"WITH {_LOOKUP_SQL}"  # noqa: S608 (names from the metadata, values bound)
+        # a trainer may have said who sent a test under a name not on the roster (§3.10)
+        "person AS (SELECT COALESCE((SELECT id FROM known), CASE WHEN EXISTS "
+        "(SELECT 1 FROM course) THEN (SELECT person_id FROM identity_links "
+        "WHERE submission_id = :submission_id LIMIT 1) END) AS id), "
+        f"link AS ({_LINK_SQL}), "
+        f"score AS (INSERT INTO test_scores ({', '.join(names)}, passed) "
+        f"VALUES ({', '.join(':' + n for n in names)}, "
+        "(SELECT CAST(:percent AS double precision) >= pass_mark FROM course)) "
+        f"ON CONFLICT (submission_id) DO UPDATE SET {updates} RETURNING passed), "
+        "marks AS (INSERT INTO test_item_marks "
         "(submission_id, item, form_version_id, mark, max_mark, response) "
         "SELECT :submission_id, u.item, CAST(:form_version_id AS integer), u.mark, u.max_mark, "
-        "u.response "
-        "FROM json_to_recordset(CAST(:rows AS json)) "
+        "u.response FROM json_to_recordset(CAST(:rows AS json)) "
         "AS u(item text, mark double precision, max_mark double precision, response text) "
         "ON CONFLICT (submission_id, item) DO UPDATE SET "
         "form_version_id = excluded.form_version_id, mark = excluded.mark, "
-        "max_mark = excluded.max_mark, response = excluded.response"
+        "max_mark = excluded.max_mark, response = excluded.response) "
+        "SELECT (SELECT id FROM course) AS course_id, person.id AS person_id, "
+        "(SELECT passed FROM score) AS passed FROM person"
     )
-    typed = {c.name: c.type for table in (links, scores) for c in table.columns}
+    typed = {c.name: c.type for c in scores.columns if c.name != "passed"}
     return statement.bindparams(*(sa.bindparam(name, type_=t) for name, t in typed.items()))
 
 
-#: PostgreSQL: a scored test's three projection upserts as one statement.
+#: PostgreSQL: a scored test's lookups and its three projection upserts as one statement.
 _SCORED_POSTGRESQL = _scored_postgresql()
 
 
