@@ -7,8 +7,8 @@ Called by ``bench/reports.py --report course|programme`` (issue 13's targets), o
 their key, the standard course evaluation form, the course, its enrolments and a tablet token);
 then gunicorn as ``scripts/serve`` starts it, and every trainee's pre-test and post-test and
 80 % of them a satisfaction form with comments, **posted over OpenRosa** as Collect posts them
-(4 client threads), so every projection (links, scores, item marks) is the server's own. Then
-``GET /api/v1/reports/courses/<code>/evaluation`` (JSON), its ``.xlsx`` and the page's PDF are
+(4 client threads, ``--clients``), so every projection (links, scores, item marks) is the
+server's own. Then ``GET /api/v1/reports/courses/<code>/evaluation`` (JSON), its ``.xlsx`` and the page's PDF are
 timed ``--repeat`` times with the serving worker's peak RSS, and the JSON is checked against
 what was posted (enrolled, matched pairs, items, satisfaction respondents).
 
