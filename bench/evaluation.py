@@ -8,9 +8,10 @@ their key, the standard course evaluation form, the course, its enrolments and a
 then gunicorn as ``scripts/serve`` starts it, and every trainee's pre-test and post-test and
 80 % of them a satisfaction form with comments, **posted over OpenRosa** as Collect posts them
 (4 client threads, ``--clients``), so every projection (links, scores, item marks) is the
-server's own. Then ``GET /api/v1/reports/courses/<code>/evaluation`` (JSON), its ``.xlsx`` and the page's PDF are
-timed ``--repeat`` times with the serving worker's peak RSS, and the JSON is checked against
-what was posted (enrolled, matched pairs, items, satisfaction respondents).
+server's own. Then ``GET /api/v1/reports/courses/<code>/evaluation`` (JSON), its ``.xlsx``
+and the page's PDF are timed ``--repeat`` times with the serving worker's peak RSS, and the
+JSON is checked against what was posted (enrolled, matched pairs, items, satisfaction
+respondents).
 
 **programme**: ``--courses`` courses of ``--class-size`` trainees (≈ 100,000 enrolments) over
 three years, drawn from a register of ``--people`` persons (so persons repeat: person-times
