@@ -7,10 +7,11 @@ Called by ``bench/reports.py --report course|programme`` (issue 13's targets), o
 their key, the standard course evaluation form, the course, its enrolments and a tablet token);
 then gunicorn as ``scripts/serve`` starts it, and every trainee's pre-test and post-test and
 80 % of them a satisfaction form with comments, **posted over OpenRosa** as Collect posts them
-(4 client threads), so every projection (links, scores, item marks) is the server's own. Then
-``GET /api/v1/reports/courses/<code>/evaluation`` (JSON), its ``.xlsx`` and the page's PDF are
-timed ``--repeat`` times with the serving worker's peak RSS, and the JSON is checked against
-what was posted (enrolled, matched pairs, items, satisfaction respondents).
+(4 client threads, ``--clients``), so every projection (links, scores, item marks) is the
+server's own. Then ``GET /api/v1/reports/courses/<code>/evaluation`` (JSON), its ``.xlsx``
+and the page's PDF are timed ``--repeat`` times with the serving worker's peak RSS, and the
+JSON is checked against what was posted (enrolled, matched pairs, items, satisfaction
+respondents).
 
 **programme**: ``--courses`` courses of ``--class-size`` trainees (≈ 100,000 enrolments) over
 three years, drawn from a register of ``--people`` persons (so persons repeat: person-times
@@ -56,6 +57,7 @@ from harness.cli import app_env, flask
 from harness.databases import PostgresCpu, create_database, drop_database
 from harness.gunicorn import Gunicorn
 from harness.proc import MemorySampler, cpu_seconds, reset_peak, tree_cpu
+from harness.profiler import PySpy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -239,8 +241,10 @@ class Posted:
     failures: list[str] = field(default_factory=list)
 
 
-def post_course(server: Gunicorn, token: str, key: dict, trainees: int, seed: int) -> Posted:
-    """Every trainee's pre and post, 80 % an evaluation, over OpenRosa with 4 threads."""
+def post_course(
+    server: Gunicorn, token: str, key: dict, trainees: int, seed: int, clients: int = 4
+) -> Posted:
+    """Every trainee's pre and post, 80 % an evaluation, over OpenRosa with ``clients`` threads."""
     rng = random.Random(seed)
     versions = form_versions(server, token)
     difficulty = {item: rng.gauss(-0.3, 1.0) for item in key}
@@ -259,7 +263,7 @@ def post_course(server: Gunicorn, token: str, key: dict, trainees: int, seed: in
     posted.attempts = 2 * trainees
     posted.satisfaction = len(bodies) - posted.attempts
     started = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
         for status in pool.map(lambda b: post_submission(server, token, b), bodies):
             if status != 201:
                 posted.failures.append(str(status))
@@ -539,8 +543,15 @@ def run(args, backend: str, workload: str) -> tuple[list[Measure], list[str]]:
                 key = key_of(paths["key"])
                 # The intake with the reports' projections on: every test is linked, scored
                 # and its item marks written; passed post-tests complete enrolments.
+                profiler = None
+                if args.py_spy:
+                    output = workdir.parent / f"evaluation-{backend}-c{args.clients}.txt"
+                    profiler = PySpy(args.py_spy, server.pid, output, subprocesses=True)
+                    notes.append(f"py-spy profile of the posting: {output}")
                 srv0, db0 = tree_cpu(server.pid), (db.total() or 0.0) if db else 0.0
-                posted = post_course(server, device, key, args.trainees, args.seed)
+                posted = post_course(server, device, key, args.trainees, args.seed, args.clients)
+                if profiler is not None:
+                    profiler.stop()
                 count = posted.attempts + posted.satisfaction
                 srv_ms = (tree_cpu(server.pid) - srv0) / count * 1000
                 db_ms = (((db.total() or 0.0) - db0) / count * 1000) if db else 0.0
@@ -548,7 +559,8 @@ def run(args, backend: str, workload: str) -> tuple[list[Measure], list[str]]:
                     f"{backend} course: setup {setup:.0f} s; posted {posted.attempts:,} tests × "
                     f"{posted.items} items and {posted.satisfaction:,} evaluations over OpenRosa "
                     f"in {posted.seconds:.0f} s ({len(posted.failures)} failed): "
-                    f"{count / posted.seconds:.0f} subs/s with 4 clients, projections on, "
+                    f"{count / posted.seconds:.0f} subs/s with {args.clients} clients, "
+                    "projections on, "
                     f"server CPU {srv_ms:.2f} + database {db_ms:.2f} = "
                     f"{srv_ms + db_ms:.2f} ms per submission"
                 )
@@ -647,6 +659,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--endpoints", default="json,xlsx,pdf")
     parser.add_argument("--seed", type=int, default=20261203)
     parser.add_argument("--postgres-url", default=os.environ.get("TAPHUAN_TEST_POSTGRES_URL"))
+    parser.add_argument("--clients", type=int, default=4, help="course: posting threads")
+    parser.add_argument("--py-spy", help="path of py-spy: record gunicorn while posting")
     parser.add_argument("--keep", action="store_true", help="keep the database (profiling)")
     args = parser.parse_args(argv)
     args.backends = [b for b in args.backends.split(",") if b]

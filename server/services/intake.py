@@ -14,12 +14,16 @@ projections. :meth:`Intake.receive` owns the unit of work:
 4. **commit**, retried once when two requests raced on the same record (the unique constraint
    refused the loser, which then sees the winner's row as an ordinary resubmission). Only now
    may the surface answer 201;
-5. **after the commit**, in a transaction of their own: the projections of the registry
-   (``projections.PROJECTIONS``) that apply to the version, then the explicit completion of
-   the enrolment a passed post-test earned. Whatever happens here is logged and never changes
-   the answer: the submission is stored, and ``flask --app wsgi scores rebuild`` redoes any
-   projection. If the projections fail together, each is tried again alone so that one broken
-   projection does not hold back the others.
+5. **the projections** of the registry (``projections.PROJECTIONS``) that apply to the
+   version, then the explicit completion of the enrolment a passed post-test earned, run
+   *before that commit, in the same transaction*: one commit per submission, not two (a
+   second transaction was two more round trips, a third of a scored test's statements). If
+   one raises, everything is rolled back, the submission is stored again on its own and
+   committed, and the projections run **after the commit**, in a transaction of their own.
+   Whatever happens to them is logged and never changes the answer: the submission is
+   stored, and ``flask --app wsgi scores rebuild`` redoes any projection. If the projections
+   fail together after the commit, each is tried again alone so that one broken projection
+   does not hold back the others.
 
 The hot path costs, for a new submission from a device token: one read of the set-up
 generation, two INSERTs and the commit, plus the projections that apply (none for a plain
@@ -113,19 +117,58 @@ class Intake:
         :raises ServiceError: every refusal of :meth:`store`; nothing is stored then.
         """
         now = self.clock()
+        receipt = self._commit(xml, files, origin, now, project=True)
+        if receipt is None:  # a projection raised: the submission alone, then project apart
+            receipt = self._commit(xml, files, origin, now, project=False)
+            self._project(receipt, self._facts, now)
+        return IntakeResult(
+            receipt.submission_id, self._parsed.instance_id, receipt.status, receipt.missing
+        )
+
+    def _commit(
+        self,
+        xml: bytes,
+        files: list[IncomingFile],
+        origin: Origin,
+        now: dt.datetime,
+        *,
+        project: bool,
+    ) -> Receipt | None:
+        """Store (and project, if asked) in one transaction and commit it.
+
+        The commit is retried once when two requests raced on the same record.
+
+        :return: the receipt; None when a projection raised (everything rolled back).
+        """
         for attempt in (1, 2):
             try:
                 receipt = self.store(xml, files, origin, now=now)
+                if project and not self._project_inline(receipt, now):
+                    return None
                 self.session.commit()
-                break
+                return receipt
             except IntegrityError as exc:
                 self.session.rollback()
                 if attempt == 2:
                     raise conflict_for(exc) from exc
-        self._project(receipt, self._facts, now)
-        return IntakeResult(
-            receipt.submission_id, self._parsed.instance_id, receipt.status, receipt.missing
-        )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _project_inline(self, receipt: Receipt, now: dt.datetime) -> bool:
+        """Run the projections in the submission's own transaction (one commit, not two).
+
+        :return: False if one raised: the transaction is rolled back then, so the caller
+            stores the submission again on its own and projects after that commit.
+        """
+        projections = applicable(self._facts)
+        if not projections:
+            return True
+        try:
+            self._apply(projections, _stored(receipt), self._facts, now)
+        except Exception:
+            self.session.rollback()
+            logger.info("projecting submission %s apart", self._parsed.instance_id, exc_info=True)
+            return False
+        return True
 
     def store(
         self, xml: bytes, files: list[IncomingFile], origin: Origin, *, now: dt.datetime
@@ -246,11 +289,21 @@ class Intake:
         facts: VersionFacts,
         now: dt.datetime,
     ) -> None:
+        self._apply(projections, stored, facts, now)
+        self.session.commit()
+
+    def _apply(
+        self,
+        projections: list[Projection],
+        stored: StoredSubmission,
+        facts: VersionFacts,
+        now: dt.datetime,
+    ) -> None:
+        """The projections, then the enrolment completions they found (no commit)."""
         completions = [p.run(self.session, stored, facts, now) for p in projections]
         for completion in completions:
             if completion is not None:
                 complete_enrolment(self.session, completion)
-        self.session.commit()
 
 
 def _stored(receipt: Receipt) -> StoredSubmission:

@@ -1,6 +1,6 @@
 """The registry of what the reports derive from each stored submission.
 
-A projection reads a submission that is already committed and writes rows a report reads
+A projection reads a submission that is already stored and writes rows a report reads
 (registry links, test scores and item marks, needs ratings). Each one here is:
 
 * **idempotent**: it rewrites its rows for the record, so running it again (a retry from
@@ -11,7 +11,8 @@ A projection reads a submission that is already committed and writes rows a repo
   submissions, so one that failed after a commit is never a lost submission.
 
 A report that needs a new projection adds one entry to :data:`PROJECTIONS`; the intake runs
-them all, in order, after the submission's own commit (``server/services/intake.py``).
+them all, in order, in the submission's own transaction, and after its commit only when one
+of them raised (``server/services/intake.py``).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import functools
 import io
+import json
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -239,21 +240,15 @@ def project_submission(
     person_code = next((picked[f] for f in PERSON_FIELDS if picked.get(f)), None)
     if person_code == "_notlisted":
         person_code = None
-    course = (
-        session.execute(
-            sa.select(Course.id, Course.pass_mark).where(Course.code == str(course_code))
-        ).one_or_none()
-        if course_code
-        else None
-    )
-    person = (
-        session.execute(
-            sa.select(Person.id).where(Person.code == str(person_code))
-        ).scalar_one_or_none()
-        if person_code
-        else None
-    )
+    codes = {
+        "submission_id": row.id,
+        "course_code": str(course_code) if course_code else None,
+        "person_code": str(person_code) if person_code else None,
+    }
     key = _key_of(session, row.form_version_id) if key is None else key
+    if session.get_bind().dialect.name == "postgresql":
+        return _project_postgresql(session, row, codes, key, data, now)
+    course, person = _registry(session, course_code, person_code)
     if person is None and key and course is not None:
         # a trainer may have said who sent a test under a name not on the roster (§3.10)
         person = session.scalar(
@@ -262,44 +257,195 @@ def project_submission(
     _upsert(
         session,
         SubmissionLink,
-        submission_id=row.id,
-        course_code=str(course_code) if course_code else None,
-        person_code=str(person_code) if person_code else None,
+        **codes,
         course_id=course.id if course else None,
         person_id=person,
         unknown_course=bool(course_code) and course is None,
         unknown_person=bool(person_code) and person is None,
     )
-    if key:
-        answers = find_answers(data, [k.item for k in key])
-        result = score(answers, key)
-        meta = find_answers(data, list(_ATTEMPT_FIELDS))
-        phase = meta.get("phase")
-        passed = result.passed(course.pass_mark if course else None)
-        _upsert(
-            session,
-            ExamScore,
-            submission_id=row.id,
-            phase=phase,
-            bank_id=_text(meta.get("bank_id")),
-            bank_version=_text(meta.get("bank_version")),
-            started_at=_instant(meta.get("start")),
-            ended_at=_instant(meta.get("end")),
-            raw=result.raw,
-            maximum=result.maximum,
-            percent=result.percent,
-            marks=result.marks,
-            blank=result.blank,
-            passed=passed,
-            computed_at=now,
-        )
-        _upsert_item_marks(session, row, key, answers, result.marks)
+    if not key:
         session.flush()
-        if passed and phase == "post" and course is not None and person is not None:
-            return Completion(course.id, person, (row.submitted_at or row.received_at).date())
         return None
+    exam, marks = _scored(row, key, data, now)
+    exam["passed"] = passed = _passed(exam["percent"], course.pass_mark if course else None)
+    _upsert(session, ExamScore, **exam)
+    if marks:
+        session.execute(_upsert_statement(ItemMark.__table__, "sqlite", tuple(marks[0])), marks)
     session.flush()
+    return _completion(row, exam["phase"], passed, course.id if course else None, person)
+
+
+def _scored(row, key: Sequence[KeyItem], data: dict, now: dt.datetime) -> tuple[dict, list]:
+    """The score row (without ``passed``, which needs the course) and the item mark rows."""
+    answers = find_answers(data, [k.item for k in key])
+    result = score(answers, key)
+    meta = find_answers(data, list(_ATTEMPT_FIELDS))
+    exam = {
+        "submission_id": row.id,
+        "phase": meta.get("phase"),
+        "bank_id": _text(meta.get("bank_id")),
+        "bank_version": _text(meta.get("bank_version")),
+        "started_at": _instant(meta.get("start")),
+        "ended_at": _instant(meta.get("end")),
+        "raw": result.raw,
+        "maximum": result.maximum,
+        "percent": result.percent,
+        "marks": result.marks,
+        "blank": result.blank,
+        "computed_at": now,
+    }
+    return exam, _item_marks(row, key, answers, result.marks)
+
+
+def _passed(percent: float, pass_mark: float | None) -> bool | None:
+    """``Score.passed``: the percent reaches the course's pass mark; None without a course."""
+    return None if pass_mark is None else percent >= pass_mark
+
+
+def _completion(row, phase, passed, course_id, person_id) -> Completion | None:
+    if passed and phase == "post" and course_id is not None and person_id is not None:
+        return Completion(course_id, person_id, (row.submitted_at or row.received_at).date())
     return None
+
+
+def _project_postgresql(
+    session: Session, row, codes: dict, key: Sequence[KeyItem], data: dict, now: dt.datetime
+) -> Completion | None:
+    """PostgreSQL: look up, link, score and mark a submission in one statement (one round trip).
+
+    The same rows as the SQLite path above, which reads the course and person first and
+    computes ``passed`` in Python: here the statement finds them itself (``_LINK_SQL``) and
+    compares the percent with the course's pass mark, then returns what the completion needs.
+    """
+    if not key:
+        session.execute(_LINKED_POSTGRESQL, codes)
+        _expire(session, row.id)
+        session.flush()
+        return None
+    exam, marks = _scored(row, key, data, now)
+    rows = [
+        {"item": m["item"], "mark": m["mark"], "max_mark": m["max_mark"], "response": m["response"]}
+        for m in marks
+    ]
+    found = session.execute(
+        _SCORED_POSTGRESQL,
+        # the item rows as one JSON text: psycopg dumps a str in C, four arrays in Python
+        {**codes, **exam, "form_version_id": row.form_version_id, "rows": json.dumps(rows)},
+    ).one()
+    _expire(session, row.id)
+    session.flush()
+    return _completion(row, exam["phase"], found.passed, found.course_id, found.person_id)
+
+
+def _expire(session: Session, submission_id: int) -> None:
+    """Rows just rewritten by a statement: an ORM copy in this session is stale."""
+    for model in (SubmissionLink, ExamScore):
+        loaded = session.identity_map.get(session.identity_key(model, submission_id))
+        if loaded is not None:
+            session.expire(loaded)
+
+
+def _registry(session: Session, course_code, person_code) -> tuple[sa.Row | None, int | None]:
+    """The course (id, pass mark) and the person a submission names, in one round trip.
+
+    A scored test names both; looking them up in one statement instead of two is one round
+    trip less per submission on the intake's hot path.
+    """
+    if not course_code and not person_code:
+        return None, None
+    found = session.execute(
+        _REGISTRY,
+        {
+            "course": str(course_code) if course_code else None,
+            "person": str(person_code) if person_code else None,
+        },
+    ).one()
+    course = _CourseRow(found.course_id, found.pass_mark) if found.course_id is not None else None
+    return course, found.person_id
+
+
+@dataclass(frozen=True)
+class _CourseRow:
+    id: int
+    pass_mark: float | None
+
+
+_COURSES, _PERSONS = Course.__table__, Person.__table__
+#: A NULL code matches nothing (``code = NULL`` is never true), so one statement serves all.
+_REGISTRY = sa.select(
+    sa.select(_COURSES.c.id)
+    .where(_COURSES.c.code == sa.bindparam("course", type_=sa.String))
+    .scalar_subquery()
+    .label("course_id"),
+    sa.select(_COURSES.c.pass_mark)
+    .where(_COURSES.c.code == sa.bindparam("course", type_=sa.String))
+    .scalar_subquery()
+    .label("pass_mark"),
+    sa.select(_PERSONS.c.id)
+    .where(_PERSONS.c.code == sa.bindparam("person", type_=sa.String))
+    .scalar_subquery()
+    .label("person_id"),
+)
+
+
+#: The course and the person a submission names, as CTEs ``course`` (id, pass mark) and
+#: ``person`` (one row, its id or NULL). A NULL code matches nothing.
+_LOOKUP_SQL = (
+    "course AS (SELECT id, pass_mark FROM courses WHERE code = CAST(:course_code AS text)), "
+    "known AS (SELECT id FROM persons WHERE code = CAST(:person_code AS text)), "
+)
+#: The link row from those CTEs, as :func:`project_submission` builds it on SQLite.
+_LINK_SQL = (
+    "INSERT INTO submission_links (submission_id, course_code, person_code, course_id, "
+    "person_id, unknown_course, unknown_person) "
+    "SELECT :submission_id, CAST(:course_code AS text), CAST(:person_code AS text), "
+    "(SELECT id FROM course), person.id, "
+    "CAST(:course_code AS text) IS NOT NULL AND NOT EXISTS (SELECT 1 FROM course), "
+    "CAST(:person_code AS text) IS NOT NULL AND person.id IS NULL FROM person "
+    "ON CONFLICT (submission_id) DO UPDATE SET course_code = excluded.course_code, "
+    "person_code = excluded.person_code, course_id = excluded.course_id, "
+    "person_id = excluded.person_id, unknown_course = excluded.unknown_course, "
+    "unknown_person = excluded.unknown_person"
+)
+
+#: PostgreSQL: the link of a submission that is not scored.
+_LINKED_POSTGRESQL = sa.text(
+    f"WITH {_LOOKUP_SQL}person AS (SELECT (SELECT id FROM known) AS id) {_LINK_SQL}"  # noqa: S608
+)
+
+
+def _scored_postgresql() -> sa.TextClause:
+    scores = ExamScore.__table__
+    names = [c.name for c in scores.columns if c.name != "passed"]
+    updates = ", ".join(f"{n} = excluded.{n}" for n in [*names[1:], "passed"])
+    statement = sa.text(
+        f"WITH {_LOOKUP_SQL}"  # noqa: S608 (names from the metadata, values bound)
+        # a trainer may have said who sent a test under a name not on the roster (§3.10)
+        "person AS (SELECT COALESCE((SELECT id FROM known), CASE WHEN EXISTS "
+        "(SELECT 1 FROM course) THEN (SELECT person_id FROM identity_links "
+        "WHERE submission_id = :submission_id LIMIT 1) END) AS id), "
+        f"link AS ({_LINK_SQL}), "
+        f"score AS (INSERT INTO test_scores ({', '.join(names)}, passed) "
+        f"VALUES ({', '.join(':' + n for n in names)}, "
+        "(SELECT CAST(:percent AS double precision) >= pass_mark FROM course)) "
+        f"ON CONFLICT (submission_id) DO UPDATE SET {updates} RETURNING passed), "
+        "marks AS (INSERT INTO test_item_marks "
+        "(submission_id, item, form_version_id, mark, max_mark, response) "
+        "SELECT :submission_id, u.item, CAST(:form_version_id AS integer), u.mark, u.max_mark, "
+        "u.response FROM json_to_recordset(CAST(:rows AS json)) "
+        "AS u(item text, mark double precision, max_mark double precision, response text) "
+        "ON CONFLICT (submission_id, item) DO UPDATE SET "
+        "form_version_id = excluded.form_version_id, mark = excluded.mark, "
+        "max_mark = excluded.max_mark, response = excluded.response) "
+        "SELECT (SELECT id FROM course) AS course_id, person.id AS person_id, "
+        "(SELECT passed FROM score) AS passed FROM person"
+    )
+    typed = {c.name: c.type for c in scores.columns if c.name != "passed"}
+    return statement.bindparams(*(sa.bindparam(name, type_=t) for name, t in typed.items()))
+
+
+#: PostgreSQL: a scored test's lookups and its three projection upserts as one statement.
+_SCORED_POSTGRESQL = _scored_postgresql()
 
 
 def _upsert(session: Session, model: type[SubmissionLink | ExamScore], **values) -> None:
@@ -332,20 +478,15 @@ def _upsert_statement(table: sa.Table, dialect: str, columns: tuple[str, ...]) -
     )
 
 
-def _upsert_item_marks(
-    session: Session,
-    row: Submission,
-    key: Sequence[KeyItem],
-    answers: dict,
-    marks: dict[str, float],
-) -> None:
+def _item_marks(row, key: Sequence[KeyItem], answers: dict, marks: dict[str, float]) -> list:
     """One row per active item: the mark, the item's maximum and the response as stored.
 
     Item analysis (spec §3.5) needs the attempt × item matrix and the distractor table (§3.6)
     the responses; reading them here once, at scoring time, spares every report from parsing
-    every submission again. Upserted for the same reason as :func:`_upsert`.
+    every submission again. Upserted for the same reason as :func:`_upsert`; on PostgreSQL
+    as one statement over arrays with the link and the score (``_SCORED_POSTGRESQL``).
     """
-    values = [
+    return [
         {
             "submission_id": row.id,
             "item": item.item,
@@ -357,36 +498,6 @@ def _upsert_item_marks(
         for item in key
         if not item.dropped
     ]
-    if not values:
-        return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        # One statement over arrays instead of one per item (40 round trips in a pipeline).
-        session.execute(
-            _ITEM_MARKS_FROM_ARRAYS,
-            {
-                "submission_id": row.id,
-                "form_version_id": row.form_version_id,
-                "items": [v["item"] for v in values],
-                "marks": [v["mark"] for v in values],
-                "maxima": [v["max_mark"] for v in values],
-                "responses": [v["response"] for v in values],
-            },
-        )
-        return
-    session.execute(_upsert_statement(ItemMark.__table__, dialect, tuple(values[0])), values)
-
-
-#: PostgreSQL: a test's item marks as one upsert from parallel arrays.
-_ITEM_MARKS_FROM_ARRAYS = sa.text(
-    "INSERT INTO test_item_marks (submission_id, item, form_version_id, mark, max_mark, response) "
-    "SELECT :submission_id, u.item, :form_version_id, u.mark, u.max_mark, u.response "
-    "FROM unnest(CAST(:items AS text[]), CAST(:marks AS double precision[]), "
-    "CAST(:maxima AS double precision[]), CAST(:responses AS text[])) "
-    "AS u(item, mark, max_mark, response) "
-    "ON CONFLICT (submission_id, item) DO UPDATE SET form_version_id = excluded.form_version_id, "
-    "mark = excluded.mark, max_mark = excluded.max_mark, response = excluded.response"
-)
 
 
 def _response(answer) -> str | None:

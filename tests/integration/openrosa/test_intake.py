@@ -182,3 +182,27 @@ def test_the_form_list_runs_without_a_transaction_on_postgresql(client, token):
         sa.event.remove(db.engine, "before_cursor_execute", seen)
         db.session.rollback()
     assert autocommit and set(autocommit) == {db.engine.dialect.name == "postgresql"}
+
+
+def test_projections_share_the_submissions_commit(client, token, monkeypatch):
+    """One transaction per submission: the projections run before its only commit."""
+    seen = []
+
+    def project(session, row, _facts, _now):
+        seen.append(row.id)
+
+    monkeypatch.setattr(
+        projections,
+        "PROJECTIONS",
+        (Projection("recorder", applies=lambda facts: True, run=project),),
+    )
+    commits = []
+    listener = lambda _conn: commits.append(1)  # noqa: E731
+    sa.event.listen(db.engine, "commit", listener)
+    try:
+        assert post(client, token, 1).status_code == 201
+    finally:
+        sa.event.remove(db.engine, "commit", listener)
+    stored = db.session.execute(sa.select(Submission.id)).scalar_one()
+    assert seen == [stored]
+    assert len(commits) == 1  # the projection ran before it, not after
