@@ -143,9 +143,10 @@ class _Reader:
             query = query.add_columns(
                 ExamScore.raw, ExamScore.maximum, ExamScore.percent, ExamScore.passed
             ).outerjoin(ExamScore, ExamScore.submission_id == Submission.id)
+        query = query.execution_options(stream_results=True, yield_per=BATCH)
         versions, users, scored, dated = self.versions, self.users, self.scored, self.dated
         loads = orjson.loads
-        batches = _batches(self.session.connection(), query, raw=subtree is None and not scored)
+        batches = self.session.connection().execute(query).partitions()
         if self.decryptor is None:  # decrypting runs queries of its own on the connection
             batches = _read_ahead(batches)
         for batch in batches:
@@ -179,25 +180,6 @@ class _Reader:
         """(id, envelope) of the encrypted submissions, in export order."""
         query = self._select(Submission.id, Submission.xml).where(Submission.is_encrypted.is_(True))
         yield from self.session.execute(query.execution_options(yield_per=BATCH)).tuples()
-
-
-def _batches(connection: sa.Connection, query: sa.Select, *, raw: bool) -> Iterator[list]:
-    """The query's rows in batches, from a server-side cursor.
-
-    On PostgreSQL a pass without scores runs as compiled SQL on the driver: its rows are the
-    driver's own tuples, without SQLAlchemy's result processing per value (the times come
-    aware, the answers as text, as the types would have given them). Only the main table's
-    pass, without scores: its parameters are plain values (a repeat's path is an array the
-    types bind, and scores' decimals are the types' business).
-    """
-    streamed = {"stream_results": True, "yield_per": BATCH}
-    if raw and connection.dialect.name == "postgresql":
-        compiled = query.compile(
-            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
-        )
-        sql, params = str(compiled), compiled.params
-        return connection.exec_driver_sql(sql, params, execution_options=streamed).partitions()
-    return connection.execute(query.execution_options(**streamed)).partitions()
 
 
 def _read_ahead(batches: Iterator[list]) -> Iterator[list]:
