@@ -21,15 +21,29 @@ so a writer streams one table at a time and memory stays flat whatever the numbe
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from exports.csv import LineRenderer
-from exports.table import Column, Rendered, Table, clock_header, unique_keys
+from exports.form_rows import (
+    PART,
+    Flattener,
+    Labels,
+    Leaf,
+    Record,
+    RecordSource,
+    Repeat,
+    columns_of,
+    main_rows,
+    main_stored_rows,
+    repeat_items,
+    repeat_rows,
+    repeat_stored_rows,
+    time_positions,
+)
+from exports.table import Column, Table, unique_keys
 from exports.xlsx import ITEM, ROW, RowCells
 
 __all__ = [
@@ -52,45 +66,9 @@ _SELECTS = ("select_one", "select_multiple")
 #: by spaces, as ODK writes them: every writer shows them so, and text is cheaper to write.
 _LISTED_KINDS = {"rank"}
 _LISTED_TYPES = {"geopoint", "geotrace", "geoshape"}
-#: Separates the parts of an export line (main table, then each repeat table): a control
-#: character XML 1.0 does not allow, so no answer holds it.
-PART = "\x1e"
 #: The version of the export lines' layout; bump it when :meth:`FormTables.line` or the CSV
 #: cell rendering changes, so lines stored before are not used.
 LINE_FORMAT = 1
-#: What a missing group reads as (never written to).
-_NOTHING: Mapping[str, Any] = {}
-
-
-class Labels(Protocol):
-    """Names of the codes picked from list files (the server's register, for one export)."""
-
-    def label(self, file: str, code: str, on: dt.date) -> str | None:
-        """The name of ``code`` in list ``file`` on day ``on``, or None."""
-
-
-class Record(NamedTuple):
-    """One submission as the tables need it.
-
-    ``data`` holds the typed answers (at least the subtree a pass asked for; it may be None
-    when ``line`` is given); ``day`` is the submission's day, needed only to name list codes
-    (:attr:`FormTables.labelled`); ``tail`` are the cells of the caller's own columns, appended
-    to the main row; ``line`` is the submission's stored export line
-    (:meth:`FormTables.line`) when a CSV pass asked for lines and one of the plan's
-    signature exists.
-    """
-
-    data: Mapping[str, Any] | None
-    instance_id: str
-    day: dt.date | None
-    tail: Sequence[Any]
-    line: str | None = None
-
-
-#: One pass over the submissions, in export order. The argument is the path (below the form's
-#: root) of the only subtree of ``data`` the pass reads, or None for all of it: a source may
-#: then hand over just that subtree (a repeat table's pass needs only its repeat).
-RecordSource = Callable[[tuple[str, ...] | None], Iterable[Record]]
 
 
 def union_fields(schemas: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -121,31 +99,6 @@ def union_fields(schemas: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             latest[path] = merged
             previous = path
     return [latest[p] for p in order]
-
-
-@dataclass(frozen=True)
-class _Leaf:
-    """One question as columns: where its answer sits and how it is shown."""
-
-    path: tuple[str, ...]
-    header: str
-    kind: str
-    select_multiple: bool
-    choices: tuple[tuple[str, Mapping[str, str]], ...]
-    #: The list file the question picks from (``courses.csv``), or None.
-    choice_file: str | None = None
-    #: A list answer shown as its items joined by spaces (geopoints, rankings).
-    joined: bool = False
-
-
-@dataclass(frozen=True)
-class _Repeat:
-    """A repeat group's table: its name, its chain of enclosing repeats, its questions."""
-
-    name: str
-    chain: tuple[tuple[tuple[str, ...], str], ...]  # (path below the level above, name) each
-    leaves: tuple[_Leaf, ...]
-    subtree: tuple[str, ...]
 
 
 class FormTables:
@@ -181,7 +134,7 @@ class FormTables:
             else set()
         )
         self._leaves = tuple(self._leaves_of(None))
-        columns = [*_columns(self._leaves, self.labelled), *tail]
+        columns = [*columns_of(self._leaves, self.labelled), *tail]
         keys = unique_keys(c.key for c in columns)
         self.main_columns = [
             Column(k, c.header, c.kind) for k, c in zip(keys, columns, strict=True)
@@ -200,7 +153,7 @@ class FormTables:
                 above = repeat["path"]
             name = f"{form_id}-{spec['path'][len(self.root) + 1 :].replace('/', '-')}"
             leaves = tuple(self._leaves_of(spec["path"]))
-            self._repeats.append(_Repeat(name, tuple(steps), leaves, steps[0][0]))
+            self._repeats.append(Repeat(name, tuple(steps), leaves, steps[0][0]))
 
     @property
     def labelled(self) -> bool:
@@ -230,24 +183,24 @@ class FormTables:
             raise ValueError(f"form '{self.form_id}': labels are needed for {self.list_files}")
         if self.signature is None:  # lines hold codes
             lines = sheets = None
-        main = _Flattener(self._leaves, self.language, labels if self.labelled else None)
-        tables = [Table(self.form_id, self.main_columns, _main_rows(source, main))]
+        main = Flattener(self._leaves, self.language, labels if self.labelled else None)
+        tables = [Table(self.form_id, self.main_columns, main_rows(source, main))]
         if lines is not None:
-            tables[0].csv_rows = _main_stored_rows(lines, main)
+            tables[0].csv_rows = main_stored_rows(lines, main)
         if sheets is not None:
-            tables[0].xlsx_rows = _main_stored_rows(sheets, main)
+            tables[0].xlsx_rows = main_stored_rows(sheets, main)
         for part, repeat in enumerate(self._repeats, start=1):
-            cells = _Flattener(repeat.leaves, self.language, labels if self.labelled else None)
+            cells = Flattener(repeat.leaves, self.language, labels if self.labelled else None)
             columns = [
                 Column("PARENT_KEY", "PARENT_KEY"),
                 Column("KEY", "KEY"),
-                *_columns(repeat.leaves, self.labelled),
+                *columns_of(repeat.leaves, self.labelled),
             ]
-            table = Table(repeat.name, columns, _repeat_rows(source, repeat, cells))
+            table = Table(repeat.name, columns, repeat_rows(source, repeat, cells))
             if lines is not None:
-                table.csv_rows = _repeat_stored_rows(lines, repeat, cells, part)
+                table.csv_rows = repeat_stored_rows(lines, repeat, cells, part)
             if sheets is not None:
-                table.xlsx_rows = _repeat_stored_rows(sheets, repeat, cells, part)
+                table.xlsx_rows = repeat_stored_rows(sheets, repeat, cells, part)
             tables.append(table)
         return tables
 
@@ -290,7 +243,7 @@ class FormTables:
         # Renderers are made per call (a few µs): a plan is shared by a process's threads.
         parts = [LineRenderer(times).text(flatten(data, None))]
         for repeat, cells, item_times in repeats:
-            items = _repeat_items(repeat, cells, data, instance_id, None)
+            items = repeat_items(repeat, cells, data, instance_id, None)
             parts.append("".join(map(LineRenderer(item_times), items)))
         line = PART.join(parts)
         return None if line.count(PART) != len(repeats) else line
@@ -311,16 +264,16 @@ class FormTables:
         main_cells, repeat_cells = self._sheet_cells
         parts = [main_cells(flatten(data, None), ROW)]
         for (repeat, cells, _times), row_cells in zip(repeats, repeat_cells, strict=True):
-            items = _repeat_items(repeat, cells, data, instance_id, None)
+            items = repeat_items(repeat, cells, data, instance_id, None)
             parts.append(ITEM.join(row_cells(row, ROW) for row in items))
         return PART.join(parts)
 
     @functools.cached_property
     def _sheet_cells(self) -> tuple[RowCells, list[RowCells]]:
         """The sheet renderers of :meth:`sheet` (they keep nothing of a row: shareable)."""
-        main = RowCells([c.kind for c in _columns(self._leaves, False)])
+        main = RowCells([c.kind for c in columns_of(self._leaves, False)])
         repeats = [
-            RowCells(["text", "text", *(c.kind for c in _columns(r.leaves, False))])
+            RowCells(["text", "text", *(c.kind for c in columns_of(r.leaves, False))])
             for r in self._repeats
         ]
         return main, repeats
@@ -331,15 +284,15 @@ class FormTables:
         repeats = [
             (
                 repeat,
-                _Flattener(repeat.leaves, None, None),
-                [2 + i for i in _time_positions(repeat.leaves)],
+                Flattener(repeat.leaves, None, None),
+                [2 + i for i in time_positions(repeat.leaves)],
             )
             for repeat in self._repeats
         ]
-        main = _Flattener(self._leaves, None, None)
-        return (main.cells, _time_positions(self._leaves)), repeats
+        main = Flattener(self._leaves, None, None)
+        return (main.cells, time_positions(self._leaves)), repeats
 
-    def _leaves_of(self, repeat: str | None) -> Iterator[_Leaf]:
+    def _leaves_of(self, repeat: str | None) -> Iterator[Leaf]:
         """The questions directly in ``repeat`` (None: outside any repeat), in form order."""
         prefix = repeat or self.root
         skipped = (f"{self.root}/meta/instanceID", f"{self.root}/meta/deprecatedID")
@@ -351,7 +304,7 @@ class FormTables:
             relative = spec["path"][len(prefix) + 1 :]
             kind = _COLUMN_KINDS.get(spec["kind"]) or _TYPE_KINDS.get(spec.get("type"), "text")
             choices = tuple((c["name"], c.get("labels") or {}) for c in spec.get("choices") or [])
-            yield _Leaf(
+            yield Leaf(
                 tuple(relative.split("/")),
                 spec["path"][len(self.root) + 1 :],
                 kind,
@@ -367,221 +320,3 @@ def _language_key(schema: Mapping[str, Any], lang: str) -> str | None:
     if tag is None:
         return None
     return next((name for name in schema.get("languages") or [] if tag in name), None)
-
-
-def _columns(leaves: Sequence[_Leaf], labelled: bool) -> list[Column]:
-    columns = []
-    for leaf in leaves:
-        header = clock_header(leaf.header) if leaf.kind == "datetime" else leaf.header
-        columns.append(Column(leaf.header, header, leaf.kind))
-        if labelled and leaf.choice_file:
-            columns.append(Column(f"{leaf.header}_label", f"{leaf.header}_label"))
-        if leaf.select_multiple:
-            columns.extend(
-                Column(f"{leaf.header}/{name}", f"{leaf.header}/{name}", "integer")
-                for name, _ in leaf.choices
-            )
-    keys = unique_keys(c.key for c in columns)
-    return [Column(k, c.header, c.kind) for k, c in zip(keys, columns, strict=True)]
-
-
-class _Flattener:
-    """Turns one submission's (or repeat item's) answers into the cells of its table's row.
-
-    This runs for every row of every export, so the plan is compiled once: each group on the
-    way to a question is looked up once per row, a run of questions of one group that are
-    shown as they are stored (most of them) is read in one call (``map(group.get, keys)``),
-    and only the others go through a function of their own (:func:`_shown`).
-    """
-
-    def __init__(self, leaves: Sequence[_Leaf], language: str | None, labels: Labels | None):
-        groups: dict[tuple[str, ...], int] = {(): 0}
-        self.steps: list[tuple[int, str]] = []  # (group index, key) of every group but the root
-        #: (group index, key, shower) or, for a run of plain answers, (group index, keys, None)
-        self.ops: list[tuple[int, Any, Callable | None]] = []
-        for leaf in leaves:
-            for depth in range(1, len(leaf.path)):
-                group = leaf.path[:depth]
-                if group not in groups:
-                    groups[group] = len(groups)
-                    self.steps.append((groups[group[:-1]], group[-1]))
-            index, key = groups[leaf.path[:-1]], leaf.path[-1]
-            show = _shown(leaf, language, labels)
-            if show is None and self.ops and self.ops[-1][0] == index and self.ops[-1][2] is None:
-                self.ops[-1] = (index, (*self.ops[-1][1], key), None)
-            elif show is None:
-                self.ops.append((index, (key,), None))
-            else:
-                self.ops.append((index, key, show))
-
-    def cells(self, data: Mapping[str, Any], day: dt.date | None) -> list[Any]:
-        """The row's cells, in the columns' order."""
-        groups = [data]
-        for parent, key in self.steps:
-            found = groups[parent].get(key)
-            groups.append(found if isinstance(found, dict) else _NOTHING)
-        row: list[Any] = []
-        extend = row.extend
-        for group, key, show in self.ops:
-            if show is None:
-                extend(map(groups[group].get, key))
-            else:
-                show(groups[group].get(key), row, day)
-        return row
-
-
-def _shown(leaf: _Leaf, language: str | None, labels: Labels | None) -> Callable | None:
-    """How a question's answer becomes its cells; None when the answer is the cell."""
-    named = labels is not None and leaf.choice_file is not None
-    file = leaf.choice_file
-    if leaf.select_multiple:
-        return _multiple(leaf, language, labels if named else None)
-    if leaf.joined:
-
-        def joined(value: Any, row: list, _day: dt.date | None) -> None:
-            row.append(" ".join(map(str, value)) if isinstance(value, list) else value)
-
-        return joined
-    if leaf.kind == "date":
-        day_of = dt.date.fromisoformat
-
-        def date(value: Any, row: list, _day: dt.date | None) -> None:
-            if value.__class__ is str:
-                try:  # noqa: SIM105 (suppress() costs a context manager per cell)
-                    value = day_of(value[:10])
-                except ValueError:
-                    pass  # not a date: the text as it was sent
-            row.append(value)
-
-        return date
-    if leaf.kind == "datetime":
-        time_of = dt.datetime.fromisoformat
-
-        def time(value: Any, row: list, _day: dt.date | None) -> None:
-            if value.__class__ is str:
-                try:  # noqa: SIM105 (suppress() costs a context manager per cell)
-                    value = time_of(value)
-                except ValueError:
-                    pass
-            row.append(value)
-
-        return time
-    words = (
-        {name: shown.get(language, name) for name, shown in leaf.choices}
-        if language and leaf.choices
-        else None
-    )
-    if words is None and not named:
-        return None
-
-    def chosen(value: Any, row: list, day: dt.date | None) -> None:
-        row.append(words.get(value, value) if words and isinstance(value, str) else value)
-        if named:
-            row.append(_picked_labels(labels, file, value, day))
-
-    return chosen
-
-
-def _multiple(leaf: _Leaf, language: str | None, labels: Labels | None) -> Callable:
-    """A select_multiple: its value (codes, or labels joined by "; "), names, one 0/1 per choice."""
-    names = [name for name, _ in leaf.choices]
-    position = {name: i for i, name in enumerate(names)}
-    none = [None] * len(names)
-    zeros = [0] * len(names)
-    words = {name: shown.get(language, name) for name, shown in leaf.choices}
-    joiner = "; " if language else " "
-    file = leaf.choice_file
-
-    def multiple(value: Any, row: list, day: dt.date | None) -> None:
-        picked = value if isinstance(value, list) else ([] if value is None else [value])
-        shown = [words.get(v, v) for v in picked] if language else picked
-        row.append(joiner.join(map(str, shown)) if picked else None)
-        if labels is not None:
-            row.append(_picked_labels(labels, file, picked, day))
-        if value is None:
-            row.extend(none)
-            return
-        flags = zeros.copy()
-        try:
-            for v in picked:
-                at = position.get(v)
-                if at is not None:
-                    flags[at] = 1
-        except TypeError:  # an unhashable item: compare one by one
-            flags = [1 if name in picked else 0 for name in names]
-        row.extend(flags)
-
-    return multiple
-
-
-def _picked_labels(labels: Labels, file: str, value: Any, on: dt.date | None) -> str | None:
-    """The name of a picked code (None if unknown), or the names of several joined by "; "."""
-    if value is None or value == "" or value == []:
-        return None
-    if isinstance(value, list):
-        return "; ".join(labels.label(file, str(v), on) or str(v) for v in value)
-    return labels.label(file, str(value), on)
-
-
-def _time_positions(leaves: Sequence[_Leaf]) -> list[int]:
-    """Positions of the date and time columns among the codes columns of ``leaves``."""
-    return [i for i, c in enumerate(_columns(leaves, False)) if c.kind in ("date", "datetime")]
-
-
-def _main_rows(source: RecordSource, cells: _Flattener) -> Iterator[list[Any]]:
-    flatten = cells.cells
-    for data, _instance_id, day, tail, _line in source(None):
-        row = flatten(data, day)
-        row.extend(tail)
-        yield row
-
-
-def _main_stored_rows(source: RecordSource, cells: _Flattener) -> Iterator[list[Any] | Rendered]:
-    flatten = cells.cells
-    for data, _instance_id, day, tail, line in source(None):
-        if line is None:
-            row = flatten(data, day)
-            row.extend(tail)
-            yield row
-        else:
-            yield Rendered(line.partition(PART)[0], tail)
-
-
-def _repeat_items(repeat: _Repeat, cells: _Flattener, data: Mapping[str, Any], instance_id: str,
-                  day: dt.date | None) -> Iterator[list[Any]]:  # fmt: skip
-    """The rows one submission gives a repeat table (PARENT_KEY, KEY, then the answers)."""
-    flatten = cells.cells
-    last = len(repeat.chain) - 1
-    level = [(instance_id, data)]
-    for depth, (path, name) in enumerate(repeat.chain):
-        below = []
-        for parent_key, container in level:
-            items = container
-            for part in path:
-                items = items.get(part) if isinstance(items, dict) else None
-            if not isinstance(items, list):
-                continue
-            for i, item in enumerate(items, start=1):
-                key = f"{parent_key}/{name}[{i}]"
-                item = item if isinstance(item, dict) else _NOTHING
-                if depth == last:
-                    yield [parent_key, key, *flatten(item, day)]
-                else:
-                    below.append((key, item))
-        level = below
-
-
-def _repeat_rows(source: RecordSource, repeat: _Repeat, cells: _Flattener) -> Iterator[list]:
-    for data, instance_id, day, _tail, _line in source(repeat.subtree):
-        yield from _repeat_items(repeat, cells, data, instance_id, day)
-
-
-def _repeat_stored_rows(source: RecordSource, repeat: _Repeat, cells: _Flattener,
-                      part: int) -> Iterator[list | Rendered]:  # fmt: skip
-    for data, instance_id, day, _tail, line in source(repeat.subtree):
-        if line is None:
-            yield from _repeat_items(repeat, cells, data, instance_id, day)
-        else:
-            text = line.split(PART)[part]
-            if text:
-                yield Rendered(text, None)
