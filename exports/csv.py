@@ -184,16 +184,6 @@ class LineRenderer:
         return self._scratch.pop()
 
 
-def cells_text(cells: Sequence[Any], times: Sequence[int] = ()) -> str:
-    """A run of cells as the CSV text they take inside a line (no line end).
-
-    :param cells: the cells.
-    :param times: positions of the date and time cells among them.
-    :return: the text; "" for no cells at all.
-    """
-    return LineRenderer(times).text(cells)
-
-
 def iter_csv(table: Table, *, chunk_rows: int = 2000) -> Iterator[bytes]:
     """Yield the CSV file in chunks, for streaming responses.
 

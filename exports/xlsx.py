@@ -236,7 +236,7 @@ class RowCells:
     :func:`_cell`, which writes the same XML the long way. Each cell's XML depends on its own
     value, column and row number only, so cells rendered apart and joined are the row's cells:
     the stored sheet cells of export lines (``exports.FormTables.sheet``) rely on it, rendered
-    once with :data:`ROW` where the row number goes.
+    once with :data:`ROW` as the row number.
 
     :param kinds: the columns' kinds.
     :param first: the position of the first of these columns in the table.
@@ -284,16 +284,6 @@ class RowCells:
             else:
                 append(_cell(letters[c] + rs, value, kinds[c]))
         return "".join(cells)
-
-
-def sheet_cells(kinds: Sequence[str], row: Sequence[Any], first: int = 0) -> str:
-    """A row's cells with :data:`ROW` where the row number goes (see :class:`RowCells`).
-
-    :param kinds: the kinds of the row's columns.
-    :param row: the cells.
-    :param first: the position of the row's first column in its table.
-    """
-    return RowCells(kinds, first)(row, ROW)
 
 
 def _write_table(book: _Book, table: Table) -> None:

@@ -15,10 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exports import Column, FormTables, Record, Table, iter_csv, write_xlsx
-from exports.csv import cells_text
+from exports.csv import LineRenderer
 from exports.form_tables import PART
 from exports.table import Rendered
-from exports.xlsx import ROW, RowCells, sheet_cells
+from exports.xlsx import ROW, RowCells
 from exports.zip import WriteBehind
 from tests.form_schemas import FIRST, SECOND, TAIL, V1, V2, field, schema
 
@@ -129,8 +129,9 @@ def test_the_signature_moves_with_the_columns_not_with_the_labels():
 
 
 def test_lone_empty_answer_cell_is_empty_in_the_line():
-    assert cells_text([None]) == "" and cells_text([""]) == "" and cells_text([]) == ""
-    assert cells_text(["a,b", 1]) == '"a,b",1'
+    text = LineRenderer().text
+    assert text([None]) == "" and text([""]) == "" and text([]) == ""
+    assert text(["a,b", 1]) == '"a,b",1'
 
 
 CELL = st.one_of(
@@ -152,7 +153,7 @@ def test_cells_rendered_before_and_their_tail_are_the_row_rendered_at_once(head,
     ]
     times = [i for i, v in enumerate(head) if isinstance(v, dt.date)]
     whole = csv_text(Table("t", columns, [head + rest]))
-    text = Rendered(cells_text(head, times), rest)
+    text = Rendered(LineRenderer(times).text(head), rest)
     assert csv_text(Table("t", columns, [], csv_rows=[text])) == whole
 
 
@@ -188,5 +189,5 @@ def test_sheet_cells_stored_and_their_tail_are_the_row_rendered_at_once(head, re
     ]  # fmt: skip
     rs = str(number)
     whole = RowCells(kinds)(head + rest, rs)
-    stored = sheet_cells(kinds[: len(head)], head)
+    stored = RowCells(kinds[: len(head)])(head, ROW)
     assert stored.replace(ROW, rs) + RowCells(kinds[len(head) :], len(head))(rest, rs) == whole
