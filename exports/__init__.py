@@ -9,7 +9,7 @@ from exports.csv import iter_csv, write_csv
 from exports.form_tables import FormTables, Labels, Record, RecordSource, union_fields
 from exports.formats import FORMATS, Format, Output, for_path, named, offered
 from exports.page import Page
-from exports.table import CLOCK, Column, Table, clock_header, unique_keys
+from exports.table import CLOCK, Column, Rendered, Spliced, Table, clock_header, unique_keys
 from exports.xlsx import write_xlsx
 from exports.zip import write_zip
 
@@ -24,6 +24,8 @@ __all__ = [
     "Page",
     "Record",
     "RecordSource",
+    "Rendered",
+    "Spliced",
     "Table",
     "clock_header",
     "for_path",

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from types import SimpleNamespace
 from typing import IO, Any
 
-from exports.table import CLOCK, Rendered, Table
+from exports.table import CLOCK, Rendered, Spliced, Table
 
 BOM = "\ufeff"
 _FORMULA_START = frozenset("=+-@")
@@ -204,11 +204,17 @@ def iter_csv(table: Table, *, chunk_rows: int = 2000) -> Iterator[bytes]:
     start = 0
     rows = table.rows if table.csv_rows is None else table.csv_rows
     pending = 0
+    spliced: dict[tuple[int, int, int], _SplicedTail] = {}
     for row in rows:
         if row.__class__ is Rendered:
             text, tail = row
             if tail is None:
                 add(text)
+            elif tail.__class__ is Spliced:
+                shape = (len(tail.before), tail.width, len(tail.after))
+                if (renderer := spliced.get(shape)) is None:
+                    renderer = spliced[shape] = _SplicedTail(len(table.columns), times, tail)
+                add(renderer(text, tail))
             else:
                 if tail_of is None:
                     start = len(table.columns) - len(tail)  # cells already rendered
@@ -227,6 +233,40 @@ def iter_csv(table: Table, *, chunk_rows: int = 2000) -> Iterator[bytes]:
             lines.clear()
             pending = 0
     yield "".join(lines).encode("utf-8")
+
+
+#: How many distinct ``Spliced.after`` texts a writer keeps (review states: a handful).
+_KEPT_TAILS = 64
+
+
+class _SplicedTail:
+    """Renders rows whose tail is a :class:`~exports.table.Spliced` of one shape.
+
+    The cells after the stored text (a review state) take few values in an export, so their
+    text is kept per value (they must be hashable): such a row costs a few string joins.
+    """
+
+    def __init__(self, width: int, times: Sequence[int], tail: Spliced) -> None:
+        self.start = width - tail.columns  # the cells rendered before the tail
+        middle = self.start + len(tail.before)
+        end = middle + tail.width
+        self._before = LineRenderer([i - self.start for i in times if self.start <= i < middle])
+        self._after = LineRenderer([i - end for i in times if i >= end])
+        self._after_texts: dict[tuple[Any, ...], str] = {}
+
+    def __call__(self, text: str, tail: Spliced) -> str:
+        parts = [text] if self.start else []
+        if tail.before:
+            parts.append(self._before.text(tail.before))
+        parts.append(tail.text)
+        if tail.after:
+            after = self._after_texts.get(tail.after)
+            if after is None:
+                after = self._after.text(tail.after)
+                if len(self._after_texts) < _KEPT_TAILS:
+                    self._after_texts[tail.after] = after
+            parts.append(after)
+        return ",".join(parts) + "\r\n"
 
 
 def write_csv(table: Table, out: IO[bytes]) -> None:

@@ -48,13 +48,33 @@ class Rendered(NamedTuple):
     """A row whose leading cells a writer rendered before (a submission's stored export line).
 
     ``text`` is in the writer's own form: CSV text, or a sheet's cells (``exports.xlsx``).
-    ``tail`` holds the cells still to render after it; with ``tail`` None, ``text`` is every
+    ``tail`` holds the cells still to render after it (for CSV, possibly a :class:`Spliced`
+    with cells in its middle rendered too); with ``tail`` None, ``text`` is every
     row one submission gives a repeat table (CSV lines ending in CRLF, possibly none; sheet
     rows separated by ``exports.xlsx.ITEM``).
     """
 
     text: str
-    tail: Sequence[Any] | None
+    tail: Sequence[Any] | Spliced | None
+
+
+class Spliced(NamedTuple):
+    """A :class:`Rendered` row's tail whose middle cells a CSV writer rendered before.
+
+    The tail's cells are ``before`` (to render), then ``text`` (the CSV text of ``width``
+    cells, e.g. a submission's metadata that never changes, rendered when it arrived), then
+    ``after`` (to render): the cells that can change around the ones that cannot.
+    """
+
+    before: Sequence[Any]
+    text: str
+    width: int
+    after: tuple[Any, ...]
+
+    @property
+    def columns(self) -> int:
+        """How many columns the tail covers."""
+        return len(self.before) + self.width + len(self.after)
 
 
 @dataclass

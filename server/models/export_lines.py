@@ -4,7 +4,8 @@ A CSV, ZIP or XLSX download of a large form spent most of its time reading every
 submission's answers back, typing and flattening them into cells and rendering those as CSV or
 sheet XML — the same work for the same immutable answers at every download. The intake renders
 them once (``exports.FormTables.line`` and ``.sheet``) and keeps the text here; an export joins
-it to the metadata it renders (review state and scores change later, so they are never stored).
+it to the metadata it renders: the metadata that never changes is kept too (``meta``); review
+state and scores change later, so they are never stored.
 
 A line is only valid for the column plan it was rendered under: ``plan`` is that plan's
 signature (``FormTables.signature``), and a download reads only lines of the form's current
@@ -38,3 +39,8 @@ class ExportLine(Base):
     text: Mapped[str | None] = mapped_column(sa.Text)
     #: ``FormTables.sheet``: the same cells as XLSX sheet XML, for XLSX downloads.
     sheet: Mapped[str] = mapped_column(sa.Text)
+    #: The CSV text of the submission's metadata cells that never change once it is stored
+    #: (instanceID, version, submitter, device, received and submitted times): a download
+    #: renders only the review state and scores. NULL until rendered, and set back to NULL by
+    #: triggers (migration 0025) when anything it shows changes.
+    meta: Mapped[str | None] = mapped_column(sa.Text)

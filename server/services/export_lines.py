@@ -1,7 +1,8 @@
 """Keeping each submission's export line: rendered at intake, rendered again after a new plan.
 
 A line is the CSV text and the sheet XML of the submission's answer cells (its row in each
-table of the export), see ``server/models/export_lines.py``.
+table of the export), and the CSV text of its metadata cells that never change (``meta``), see
+``server/models/export_lines.py``.
 
 See ``server/models/export_lines.py`` for why the lines exist. The plan a line is rendered
 under is the form's codes plan over all its versions (``exports.FormTables``), built once per
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -28,8 +30,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exports import FormTables
-from server.models import ExportLine, Form, FormVersion, Job, Submission
+from exports.csv import LineRenderer
+from server.models import ExportLine, Form, FormVersion, Job, Submission, User
 from server.services import jobs
+from server.services.exports import FIXED_META, submitter
 from server.services.setup_cache import setup_cache
 
 logger = logging.getLogger(__name__)
@@ -40,6 +44,17 @@ JOB_KIND = "forms.export_lines"
 BATCH = 1000
 #: On the table, not the mapped class: the ORM's bulk-insert path cost more than the INSERT.
 _INSERT = sa.insert(ExportLine.__table__)
+#: Where the times sit among the fixed metadata cells (rendered on the export clock).
+_META_TIMES = tuple(i for i, column in enumerate(FIXED_META) if column.kind == "datetime")
+
+
+def meta_text(cells: Sequence[Any]) -> str:
+    """The CSV text of a submission's fixed metadata cells (``FIXED_META``'s order).
+
+    The same text a download renders from the row: cells are rendered one by one
+    (``exports.csv.LineRenderer``), so this text joined to the others by commas is the line.
+    """
+    return LineRenderer(_META_TIMES).text(cells)
 
 
 def plan_for(session: Session, form_pk: int) -> FormTables:
@@ -58,15 +73,23 @@ def _plan(session: Session, form_pk: int) -> FormTables:
 
 
 def keep_line(
-    session: Session, *, form_pk: int, submission_id: int, instance_id: str, data: dict[str, Any]
+    session: Session,
+    *,
+    form_pk: int,
+    submission_id: int,
+    instance_id: str,
+    data: dict[str, Any],
+    meta: Sequence[Any] | None = None,
 ) -> bool:
     """Add the export line of a submission just inserted (flushes nothing, commits nothing).
 
+    :param meta: the submission's fixed metadata cells, in ``FIXED_META``'s order, or None
+        (the download renders them from the row).
     :return: whether a line was added.
     """
     try:
         plan = plan_for(session, form_pk)
-        values = _rendered(plan, submission_id, instance_id, data)
+        values = _rendered(plan, submission_id, instance_id, data, meta)
     except Exception:  # a cache: the export renders the answers instead
         logger.exception("could not render the export line of submission %s", submission_id)
         return False
@@ -77,14 +100,24 @@ def keep_line(
 
 
 def _rendered(
-    plan: FormTables, submission_id: int, instance_id: str, data: dict[str, Any]
+    plan: FormTables,
+    submission_id: int,
+    instance_id: str,
+    data: dict[str, Any],
+    meta: Sequence[Any] | None,
 ) -> dict[str, Any] | None:
     """The row of a submission's line, or None when the plan stores none (labels)."""
     sheet = plan.sheet(data, instance_id)
     if sheet is None:
         return None
     text = plan.line(data, instance_id)
-    return {"submission_id": submission_id, "plan": plan.signature, "text": text, "sheet": sheet}
+    return {
+        "submission_id": submission_id,
+        "plan": plan.signature,
+        "text": text,
+        "sheet": sheet,
+        "meta": None if meta is None else meta_text(meta),
+    }
 
 
 def after_publish(session: Session, form: Form, *, now: dt.datetime) -> Job | None:
@@ -117,7 +150,8 @@ def after_publish(session: Session, form: Form, *, now: dt.datetime) -> Job | No
 def render_missing(session: Session, form: Form, *, progress=None) -> int:
     """Render the lines of a form's submissions that have none of its current plan (no commit).
 
-    Only current, unencrypted submissions are exported, so only theirs are rendered.
+    Only current, unencrypted submissions are exported, so only theirs are rendered. A line
+    whose metadata cells were forgotten (or rendered before they were kept) is rendered again.
 
     :param session: the database session.
     :param form: the form.
@@ -126,8 +160,15 @@ def render_missing(session: Session, form: Form, *, progress=None) -> int:
     """
     plan = plan_for(session, form.id)
     signature = plan.signature
+    versions = {v.id: v.version for v in form.versions}
+    users = dict(session.execute(sa.select(User.id, User.username)).all())
+    read = (
+        Submission.id, Submission.instance_id, sa.cast(Submission.data, sa.Text),
+        Submission.form_version_id, Submission.submitter_user_id, Submission.submitter_device_id,
+        Submission.device_id, Submission.received_at, Submission.submitted_at,
+    )  # fmt: skip
     stale = (
-        sa.select(Submission.id, Submission.instance_id, sa.cast(Submission.data, sa.Text))
+        sa.select(*read)
         .outerjoin(
             ExportLine,
             sa.and_(ExportLine.submission_id == Submission.id, ExportLine.plan == signature),
@@ -136,7 +177,7 @@ def render_missing(session: Session, form: Form, *, progress=None) -> int:
             Submission.form_pk == form.id,
             Submission.is_current.is_(True),
             Submission.is_encrypted.is_(False),
-            ExportLine.submission_id.is_(None),
+            sa.or_(ExportLine.submission_id.is_(None), ExportLine.meta.is_(None)),
         )
     )
     total = session.scalar(sa.select(sa.func.count()).select_from(stale.subquery()))
@@ -150,8 +191,10 @@ def render_missing(session: Session, form: Form, *, progress=None) -> int:
             break
         after = batch[-1][0]
         rows = []
-        for submission_id, instance_id, text in batch:
-            values = _rendered(plan, submission_id, instance_id, orjson.loads(text))
+        for submission_id, instance_id, text, version_id, user_id, device_pk, *rest in batch:
+            who = submitter(users, user_id, device_pk)
+            meta = [instance_id, versions.get(version_id), who, *rest]
+            values = _rendered(plan, submission_id, instance_id, orjson.loads(text), meta)
             if values is not None:
                 rows.append(values)
         ids = [row[0] for row in batch]

@@ -31,7 +31,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from exports import CLOCK, Column, FormTables, Output, Record, Table, clock_header
+from exports import CLOCK, Column, FormTables, Output, Record, Spliced, Table, clock_header
 from exports.zip import MediaSource
 from server.errors import DecryptionFailed
 from server.models import (
@@ -69,6 +69,10 @@ META_COLUMNS = (
     Column("submitted_at", clock_header("submitted_at"), "datetime"),
     Column("review_state", "review_state"),
 )
+#: The metadata columns whose cells never change once a submission is stored: an export line
+#: keeps them rendered (``services/export_lines``); only the review state is rendered per row.
+FIXED_META = META_COLUMNS[:-1]
+FIXED_WIDTH = len(FIXED_META)
 _UNSCORED = (None,) * len(SCORE_COLUMNS)
 
 
@@ -108,15 +112,18 @@ class _Reader:
         """One pass over the submissions (see :data:`exports.RecordSource`)."""
         return self._records(subtree)
 
-    def lined(self, signature: str, stored: sa.Column):
+    def lined(self, signature: str, stored: sa.Column, fixed: sa.Column | None = None):
         """A source whose records carry ``stored``, a column of plan ``signature``'s lines.
 
-        The answers are only read for submissions without one.
+        The answers are only read for submissions without one. With ``fixed`` (the lines'
+        CSV text of the fixed metadata), a record with both has a :class:`exports.Spliced`
+        tail: only its scores and review state are left to render.
         """
-        return lambda subtree: self._records(subtree, signature, stored)
+        return lambda subtree: self._records(subtree, signature, stored, fixed)
 
     def _records(self, subtree: tuple[str, ...] | None, signature: str | None = None,
-                 stored: sa.Column | None = None) -> Iterator[Record]:  # fmt: skip
+                 stored: sa.Column | None = None,
+                 fixed: sa.Column | None = None) -> Iterator[Record]:  # fmt: skip
         if subtree is None:
             answers = sa.cast(Submission.data, sa.Text)
         else:  # the database extracts the subtree: a repeat's pass decodes only the repeat
@@ -128,11 +135,19 @@ class _Reader:
         envelope = sa.null()
         if self.decryptor is not None:  # the envelope, only of rows it can open
             envelope = sa.case((Submission.is_encrypted.is_(True), Submission.xml))
+        meta: Any = sa.null()
+        shown = (Submission.instance_id, Submission.submitter_user_id,
+                 Submission.submitter_device_id, Submission.device_id, Submission.received_at,
+                 Submission.submitted_at)  # fmt: skip
+        if fixed is not None and stored is not None and subtree is None:
+            meta = fixed  # the columns it renders are only read for rows without it
+            unrendered = sa.or_(stored.is_(None), fixed.is_(None))
+            shown = tuple(sa.case((unrendered, column)) for column in shown)
+        instance_id, user_id, device_pk, device_id, received, submitted = shown
         query = self._select(
-            Submission.id, Submission.instance_id, answers, Submission.form_version_id,
-            Submission.submitter_user_id, Submission.submitter_device_id, Submission.device_id,
-            Submission.received_at, Submission.submitted_at, Submission.review_state,
-            Submission.is_encrypted, envelope, line,
+            Submission.id, instance_id, answers, Submission.form_version_id, user_id, device_pk,
+            device_id, received, submitted, Submission.review_state, Submission.is_encrypted,
+            envelope, line, meta,
         )  # fmt: skip
         if stored is not None:
             query = query.outerjoin(
@@ -152,7 +167,7 @@ class _Reader:
         for batch in batches:
             for (
                 row_id, instance_id, text, version_id, user_id, device_pk, device_id,
-                received, submitted, review_state, encrypted, xml, stored, *marks,
+                received, submitted, review_state, encrypted, xml, stored, meta, *marks,
             ) in batch:  # fmt: skip
                 if stored is not None:
                     data = None
@@ -166,10 +181,12 @@ class _Reader:
                 if subtree is not None:  # a repeat table's pass: the main row's tail unused
                     yield Record(data, instance_id, day, (), stored)
                     continue
-                if user_id is not None:
-                    who = users.get(user_id)
-                else:
-                    who = None if device_pk is None else f"device:{device_pk}"
+                if meta is not None and stored is not None:  # the fixed cells are rendered
+                    scores = _scores(marks, versions.get(version_id)) if scored else ()
+                    tail = Spliced(scores, meta, FIXED_WIDTH, (review_state,))
+                    yield Record(data, instance_id, day, tail, stored)
+                    continue
+                who = submitter(users, user_id, device_pk)
                 tail = [instance_id, versions.get(version_id), who, device_id, received,
                         submitted, review_state]  # fmt: skip
                 if scored:
@@ -180,6 +197,13 @@ class _Reader:
         """(id, envelope) of the encrypted submissions, in export order."""
         query = self._select(Submission.id, Submission.xml).where(Submission.is_encrypted.is_(True))
         yield from self.session.execute(query.execution_options(yield_per=BATCH)).tuples()
+
+
+def submitter(users: dict[int, str], user_id: int | None, device_pk: int | None) -> str | None:
+    """The ``submitted_by`` cell: the user's name, or ``device:<id>`` for a device token."""
+    if user_id is not None:
+        return users.get(user_id)
+    return None if device_pk is None else f"device:{device_pk}"
 
 
 def _read_ahead(batches: Iterator[list]) -> Iterator[list]:
@@ -259,7 +283,7 @@ def build_export(session: Session, form: Form, filters: SubmissionFilters, *,
     reader = _Reader(session, form, filters, decryptor, scored=scored, dated=plan.labelled)
     lines = sheets = None
     if decryptor is None and plan.signature is not None:  # CSV and XLSX read stored lines
-        lines = reader.lined(plan.signature, ExportLine.text)
+        lines = reader.lined(plan.signature, ExportLine.text, ExportLine.meta)
         sheets = reader.lined(plan.signature, ExportLine.sheet)
     tables = plan.tables(reader.records, labels, lines=lines, sheets=sheets)
     export = Export(form.form_id, tables, warnings=plan.warnings)

@@ -47,6 +47,7 @@ from server.models.integrity import conflict_for
 from server.services.attachment_store import AttachmentStore
 from server.services.courses import complete_enrolment
 from server.services.export_lines import keep_line
+from server.services.exports import submitter
 from server.services.projections import (
     Projection,
     StoredSubmission,
@@ -73,6 +74,11 @@ class IntakeResult:
     instance_id: str
     status: str
     missing: list[str]
+
+
+#: What an export line is rendered from (``Intake._keep_export_line``).
+_LINE_FIELDS = ("form_pk", "is_encrypted", "data", "submitter_user_id", "submitter_device_id",
+                "device_id", "received_at", "submitted_at")  # fmt: skip
 
 
 def _utcnow() -> dt.datetime:
@@ -211,31 +217,39 @@ class Intake:
             store=self.attachments,
             now=now,
         )
-        self._keep_export_line(receipt)
+        self._keep_export_line(receipt, envelope.version, origin)
         return receipt
 
-    def _keep_export_line(self, receipt: Receipt) -> None:
+    def _keep_export_line(self, receipt: Receipt, version: str, origin: Origin) -> None:
         """The new row's export line, in the same unit of work (``services/export_lines``).
 
         Only a new row gets one (an edit is a new row too); a retry or added files change no
         answers. Rendering never refuses a submission; an unreadable row simply has no line.
+        The line keeps the row's fixed metadata cells too, rendered from the values stored.
         """
         if receipt.status not in ("created", "edited"):
             return
         values = receipt.values
-        if values is not None:
-            form_pk, encrypted, data = values["form_pk"], values["is_encrypted"], values["data"]
-        else:
+        if values is None:
             row = receipt.submission
-            form_pk, encrypted, data = row.form_pk, row.is_encrypted, row.data
-        if not encrypted:
-            keep_line(
-                self.session,
-                form_pk=form_pk,
-                submission_id=receipt.submission_id,
-                instance_id=self._parsed.instance_id,
-                data=data,
-            )
+            values = {name: getattr(row, name) for name in _LINE_FIELDS}
+        if values["is_encrypted"]:
+            return
+        user = origin.actor.user
+        user_id, device_pk = values["submitter_user_id"], values["submitter_device_id"]
+        names = {user.id: user.username} if user is not None else {}
+        meta = None
+        if user_id is None or user_id in names:  # else rendered from the row at download
+            meta = [self._parsed.instance_id, version, submitter(names, user_id, device_pk),
+                    values["device_id"], values["received_at"], values["submitted_at"]]  # fmt: skip
+        keep_line(
+            self.session,
+            form_pk=values["form_pk"],
+            submission_id=receipt.submission_id,
+            instance_id=self._parsed.instance_id,
+            data=values["data"],
+            meta=meta,
+        )
 
     def _project(self, receipt: Receipt, facts: VersionFacts, now: dt.datetime) -> None:
         """Run the projections that apply, then complete the enrolment (never raises).

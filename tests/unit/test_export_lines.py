@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from exports import Column, FormTables, Record, Table, iter_csv, write_xlsx
 from exports.csv import LineRenderer
 from exports.form_tables import PART
-from exports.table import Rendered
+from exports.table import Rendered, Spliced
 from exports.xlsx import ROW, RowCells
 from exports.zip import WriteBehind
 from tests.form_schemas import FIRST, SECOND, TAIL, V1, V2, field, schema
@@ -155,6 +155,30 @@ def test_cells_rendered_before_and_their_tail_are_the_row_rendered_at_once(head,
     whole = csv_text(Table("t", columns, [head + rest]))
     text = Rendered(LineRenderer(times).text(head), rest)
     assert csv_text(Table("t", columns, [], csv_rows=[text])) == whole
+
+
+@given(
+    st.lists(CELL, max_size=4),
+    st.lists(CELL, max_size=3),
+    st.lists(CELL, min_size=1, max_size=4),
+    st.lists(st.one_of(st.none(), st.sampled_from(["received", "=x", "a,b"])), max_size=2),
+)
+def test_a_tail_spliced_around_stored_cells_is_the_row_rendered_at_once(
+    head, before, middle, after
+):
+    cells = head + before + middle + after
+    columns = [
+        Column(f"c{i}", f"c{i}", "datetime" if isinstance(v, dt.date) else "text")
+        for i, v in enumerate(cells)
+    ]
+    whole = csv_text(Table("t", columns, [cells, cells]))
+    times = [i for i, v in enumerate(cells) if isinstance(v, dt.date)]
+    start = len(head) + len(before)
+    stored = LineRenderer([i - start for i in times if start <= i < start + len(middle)])
+    tail = Spliced(before, stored.text(middle), len(middle), tuple(after))
+    head_text = LineRenderer([i for i in times if i < len(head)]).text(head)
+    rows = [Rendered(head_text, tail)] * 2  # the second row reads the kept text of ``after``
+    assert csv_text(Table("t", columns, [], csv_rows=rows)) == whole
 
 
 class _Failing:

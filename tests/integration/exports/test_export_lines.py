@@ -12,8 +12,12 @@ import zipfile
 
 import sqlalchemy as sa
 
-from exports import FormTables
-from server.models import ExportLine, Job, Submission, SubmissionAttachment
+from exports import CLOCK, FormTables
+from server.extensions import db
+from server.models import ExportLine, FormVersion, Job, Submission, SubmissionAttachment, User
+from server.services import accounts
+from server.services.attachment_store import AttachmentStore
+from server.services.submissions import Origin, receive_submission
 from server.worker import work_once
 from tests.factories import NOW
 
@@ -101,6 +105,75 @@ def test_a_new_version_with_other_columns_leaves_lines_to_render(
     assert downloads(client, admin) == mixed == without_lines(session, client, admin)
     result = runner.invoke(args=["forms", "export-lines"])
     assert "export_demo: 2 line(s) rendered" in result.output  # all were gone: both again
+
+
+def metas(session) -> list[str | None]:
+    return (
+        session.execute(sa.select(ExportLine.meta).order_by(ExportLine.submission_id))
+        .scalars()
+        .all()
+    )
+
+
+def test_a_line_keeps_the_fixed_metadata_cells_of_a_user_and_of_a_device(
+    app, client, publish, submit, session, token_for
+):
+    publish("export_demo.md")
+    submit(XML.format(version=1, name="A", n=1))
+    device, _token = accounts.create_device(
+        "Máy xã", form_ids=["export_demo"], session=db.session, now=NOW
+    )
+    receive_submission(
+        XML.format(version=1, name="B", n=2).encode(),
+        [],
+        origin=Origin(actor=accounts.Actor(device=device), device_id=None),
+        session=db.session,
+        store=AttachmentStore(app.config["STORAGE_DIR"]),
+        now=NOW + dt.timedelta(minutes=1, microseconds=999_999),
+    )
+    db.session.commit()
+    first, second = (
+        (NOW + dt.timedelta(minutes=m)).astimezone(CLOCK).isoformat()[:19] for m in (0, 1)
+    )
+    assert metas(session) == [
+        f"uuid:1,1,collector-bot,collect:test,{first}+07:00,",
+        f"uuid:2,1,device:{device.id},,{second}+07:00,",  # the fraction is not shown
+    ]
+    admin = token_for()
+    with_meta = downloads(client, admin)
+    assert with_meta == without_lines(session, client, admin)
+
+
+def test_what_the_metadata_cells_show_changing_forgets_them_and_the_cli_renders_them_again(
+    client, publish, submit, session, token_for, runner
+):
+    publish("export_demo.md")
+    rows = [submit(XML.format(version=1, name=n, n=n), at=NOW + dt.timedelta(minutes=len(n)))
+            for n in ("a", "bb", "ccc", "dddd")]  # fmt: skip
+    changes = [
+        sa.update(Submission).where(Submission.id == rows[0].id)
+        .values(received_at=NOW - dt.timedelta(days=1)),
+        sa.update(Submission).where(Submission.id == rows[1].id).values(device_id="collect:x"),
+    ]  # fmt: skip
+    for change in changes:
+        session.execute(change)
+    session.commit()
+    assert metas(session)[:2] == [None, None] and None not in metas(session)[2:]
+    session.execute(sa.update(User).where(User.username == "collector-bot").values(username="bot"))
+    session.commit()
+    assert metas(session) == [None] * 4
+    admin = token_for()
+    shown = downloads(client, admin)  # answers from the lines, metadata from the rows
+    assert ",bot,collect:x," in shown[0].decode() and "collector-bot" not in shown[0].decode()
+    result = runner.invoke(args=["forms", "export-lines", "export_demo"])
+    assert "export_demo: 4 line(s) rendered" in result.output
+    assert all(",bot," in meta for meta in metas(session))
+    assert downloads(client, admin) == shown == without_lines(session, client, admin)
+    submit(XML.format(version=1, name="e", n="e"))  # the only line left
+    assert metas(session)[0].startswith("uuid:e,1,bot,")
+    session.execute(sa.update(FormVersion).values(version="1b"))
+    session.commit()
+    assert metas(session) == [None]
 
 
 def test_a_changed_answer_forgets_its_line(publish, submit, session):
