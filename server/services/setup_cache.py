@@ -115,7 +115,7 @@ class _Generation:
     number: int | None = None
     devices: dict[str, DeviceFacts | None] = field(default_factory=dict)
     api_callers: dict[str, ApiCaller] = field(default_factory=dict)
-    forms: dict[str, FormFacts | None] = field(default_factory=dict)
+    forms: dict[str, FormFacts] = field(default_factory=dict)
     versions: dict[int, VersionFacts] = field(default_factory=dict)
     #: Anything else a surface derives from the set-up (the rendered form list).
     derived: dict[Any, Any] = field(default_factory=dict)
@@ -148,7 +148,11 @@ class SetupCache:
         return number
 
     def device(self, session: Session, token_sha256: str) -> DeviceFacts | None:
-        """The active device holding this token, or None (unknown or revoked)."""
+        """The active device holding this token, or None (unknown or revoked).
+
+        Only tokens the database holds are kept (as many as there are devices): an unknown
+        token costs a query each time.
+        """
         generation = self._at(session)
         if token_sha256 in generation.devices:
             return generation.devices[token_sha256]
@@ -157,8 +161,10 @@ class SetupCache:
                 Device.token_sha256 == token_sha256
             )
         ).one_or_none()
+        if row is None:  # not kept: a stream of made-up tokens must not fill the memory
+            return None
         facts = None
-        if row is not None and row.revoked_at is None:
+        if row.revoked_at is None:
             forms = session.scalars(
                 sa.select(device_forms.c.form_pk).where(device_forms.c.device_id == row.id)
             )
@@ -199,24 +205,29 @@ class SetupCache:
         return facts
 
     def form(self, session: Session, form_id: str) -> FormFacts | None:
-        """The form with this id and its versions, or None."""
+        """The form with this id and its versions, or None.
+
+        Only forms that exist are kept: ids sent for no form cost a query each time, so a
+        stream of made-up ids cannot fill the memory.
+        """
         generation = self._at(session)
-        if form_id in generation.forms:
-            return generation.forms[form_id]
+        facts = generation.forms.get(form_id)
+        if facts is not None:
+            return facts
         row = session.execute(
             sa.select(Form.id, Form.state).where(Form.form_id == form_id)
         ).one_or_none()
-        facts = None
-        if row is not None:
-            versions = {
-                v.version: (v.id, v.md5)
-                for v in session.execute(
-                    sa.select(FormVersion.id, FormVersion.version, FormVersion.md5).where(
-                        FormVersion.form_pk == row.id
-                    )
+        if row is None:
+            return None
+        versions = {
+            v.version: (v.id, v.md5)
+            for v in session.execute(
+                sa.select(FormVersion.id, FormVersion.version, FormVersion.md5).where(
+                    FormVersion.form_pk == row.id
                 )
-            }
-            facts = FormFacts(row.id, form_id, row.state, versions)
+            )
+        }
+        facts = FormFacts(row.id, form_id, row.state, versions)
         self._store(generation, generation.forms, form_id, facts)
         return facts
 
