@@ -11,7 +11,7 @@ from server.cli.common import commit_or_fail, now
 from server.domain import catalogue
 from server.extensions import db
 from server.services import courses as courses_service
-from server.services import key_review, projections, scoring
+from server.services import enrolments, key_review, projections, scoring
 from server.services.forms import get_form
 from server.services.pickers import refresh_pickers
 
@@ -100,7 +100,7 @@ def enrol_command(code: str, person_codes: tuple[str]) -> None:
 
     def run():
         course = courses_service.get_course(db.session, code)
-        result = courses_service.enrol(db.session, course, person_codes)
+        result = enrolments.enrol(db.session, course, person_codes)
         refresh_and_report()
         return result
 
@@ -117,7 +117,7 @@ def import_enrolments_command(path: str) -> None:
     file = Path(path)
 
     def run():
-        result = courses_service.import_enrolments(db.session, file.name, file.read_bytes())
+        result = enrolments.import_enrolments(db.session, file.name, file.read_bytes())
         refresh_and_report()
         return result
 

@@ -45,7 +45,7 @@ from server.domain.instances import ParsedInstance, XmlLimits, parse_instance, r
 from server.errors import FormClosed, FormNotAssigned, FormNotFound, FormVersionNotFound
 from server.models.integrity import conflict_for
 from server.services.attachment_store import AttachmentStore
-from server.services.courses import complete_enrolment
+from server.services.enrolments import complete_enrolment
 from server.services.export_lines import keep_line
 from server.services.exports import submitter
 from server.services.projections import (

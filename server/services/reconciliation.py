@@ -26,7 +26,7 @@ from server.models import (
     SubmissionLink,
     User,
 )
-from server.services.courses import complete_enrolment
+from server.services.enrolments import complete_enrolment
 from server.services.scoring import project_submission
 
 #: The fallback identity's questions in the standard test forms.

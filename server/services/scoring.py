@@ -35,7 +35,7 @@ from server.models import (
     Submission,
     SubmissionLink,
 )
-from server.services.courses import complete_enrolment
+from server.services.enrolments import complete_enrolment
 
 _QTYPES = {"single": "select_one", "tf": "select_one", "multi": "select_multiple"}
 #: Answer names that pick a course and a person from the server-generated lists.
@@ -211,7 +211,7 @@ class Completion:
     """A post-test passed by a trainee of a known course: what completes their enrolment.
 
     Scoring finds it; completing is the caller's explicit next step
-    (:func:`server.services.courses.complete_enrolment`), never a side effect of projecting.
+    (:func:`server.services.enrolments.complete_enrolment`), never a side effect of projecting.
     """
 
     course_id: int

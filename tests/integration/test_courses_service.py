@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from server.errors import CourseExists, InvalidCourse
 from server.extensions import db
 from server.models import Course, Enrolment
-from server.services import courses
+from server.services import courses, enrolments
 from tests.factories import WORKED_ROSTER_HEADER, WORKED_UNITS, cli_output
 
 ROSTER = WORKED_ROSTER_HEADER + (
@@ -49,12 +49,14 @@ def test_the_same_course_asked_twice_by_its_owner_is_created_once(register):
 
 def test_enrolling_twice_or_racing_enrols_once(register):
     course = courses.create_course(db.session, VALUES)
-    result = courses.enrol(db.session, course, ["GL001", "GL001", " GL002 "])
+    result = enrolments.enrol(db.session, course, ["GL001", "GL001", " GL002 "])
     assert (result.enrolled, result.already) == (["GL001", "GL002"], [])
     assert result.warnings == []  # both are in post on the dates (anywhere)
     # a request that read the enrolments before another inserted them skips the pair quietly
-    assert courses._insert_enrolments(db.session, course, [course.enrolments[0].person_id]) == set()
-    again = courses.enrol(db.session, course, ["GL001"])
+    assert (
+        enrolments._insert_enrolments(db.session, course, [course.enrolments[0].person_id]) == set()
+    )
+    again = enrolments.enrol(db.session, course, ["GL001"])
     assert (again.enrolled, again.already) == ([], ["GL001"])
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count(Enrolment.id))) == 2
@@ -89,19 +91,19 @@ def test_a_course_list_may_leave_out_the_course_code_but_not_name_another(regist
     course = courses.create_course(db.session, VALUES)
     courses.create_course(db.session, courses.CourseInput(**{**VALUES.__dict__, "code": "C2"}))
     with pytest.raises(InvalidCourse) as caught:
-        courses.import_enrolments(
+        enrolments.import_enrolments(
             db.session, "l.csv", "Mã khóa học,Mã cán bộ\nC2,GL001\n".encode(), course=course
         )
     assert caught.value.details["rows"][0]["error_vi"].startswith("khóa học C2 không phải")
     assert "dòng 2: khóa học C2" in caught.value.message_vi
-    result = courses.import_enrolments(db.session, "l.csv", b"Ma can bo\nGL001\n", course=course)
+    result = enrolments.import_enrolments(db.session, "l.csv", b"Ma can bo\nGL001\n", course=course)
     assert len(result.enrolled) == 1
 
 
 def test_the_register_search_looks_in_the_venue_first(register):
     course = courses.create_course(db.session, VALUES)
-    courses.enrol(db.session, course, ["GL001"])
-    venue = courses.register_search(db.session, course, q="")
+    enrolments.enrol(db.session, course, ["GL001"])
+    venue = enrolments.register_search(db.session, course, q="")
     assert [(p["person_code"], p["enrolled"]) for p in venue] == [("GL001", True)]
-    everywhere = courses.register_search(db.session, course, q="nam", whole_register=True)
+    everywhere = enrolments.register_search(db.session, course, q="nam", whole_register=True)
     assert [p["person_code"] for p in everywhere] == ["GL002"]

@@ -6,7 +6,7 @@ background job, ``courses.rescore``), closing,
 and the link to the evaluation report. Every action asks the permission policy
 (``courses.create``, ``courses.manage`` on the course's owner, ``keys.upload`` on the owners
 of the courses using the test form) and calls the same services as the API and the CLI
-(``services/courses``, ``services/scoring``, ``services/course_tests``).
+(``services/courses``, ``services/enrolments``, ``services/scoring``, ``services/course_tests``).
 
 A failed action shows the page again with the catalogue's message where it happened (a field,
 the rows of a file) and changes nothing; a successful one redirects (Post/Redirect/Get).
@@ -24,7 +24,7 @@ from server.domain.policy import Action
 from server.errors import InvalidRequest, ServiceError
 from server.extensions import db
 from server.models import Course
-from server.services import course_tests, jobs, key_review, reconciliation, scoring
+from server.services import course_tests, enrolments, jobs, key_review, reconciliation, scoring
 from server.services import courses as courses_service
 from server.services.forms import get_form, list_forms
 from server.services.permissions import (
@@ -184,7 +184,7 @@ def _course_page(course: Course, *, error: ServiceError | None = None, where: st
     whole = request.args.get("whole") == "1"
     found = None
     if q is not None and allowed(g.user, Action.ROSTER_READ):
-        found = courses_service.register_search(
+        found = enrolments.register_search(
             db.session, course, q=q.strip(), whole_register=whole,
             reader_units=_reader_units(course),
         )  # fmt: skip
@@ -212,8 +212,8 @@ def _course_page(course: Course, *, error: ServiceError | None = None, where: st
         message=_message(error) if error is not None else None,
         rows=(error.details.get("rows") or []) if error is not None else [],
         where=where,
-        attendance=courses_service.ATTENDANCE,
-        completion=courses_service.COMPLETION,
+        attendance=enrolments.ATTENDANCE,
+        completion=enrolments.COMPLETION,
         course_types=catalogue.COURSE_TYPES,
         can_report=allowed(g.user, Action.REPORT_COURSE, owner_ids=owners),
         can_scores=allowed(g.user, Action.SCORES_READ),
@@ -240,7 +240,7 @@ def enrol(code: str):
     try:
         if not chosen:
             raise InvalidRequest(reason="pick_people", fields={"person_code": ["required"]})
-        result = courses_service.enrol(db.session, course, chosen)
+        result = enrolments.enrol(db.session, course, chosen)
         refresh_pickers(db.session, now=_now())
         db.session.commit()
     except ServiceError as error:
@@ -274,7 +274,7 @@ def upload_enrolments(code: str):
     upload = request.files.get("file")
     try:
         _require_file(upload)
-        result = courses_service.import_enrolments(
+        result = enrolments.import_enrolments(
             db.session, upload.filename, upload.read(), course=course
         )
         refresh_pickers(db.session, now=_now())
@@ -295,7 +295,7 @@ def attendance(code: str):
         if kind in ("attendance", "completion") and person_code:
             marks.setdefault(person_code, {})[kind] = value
     try:
-        changed = courses_service.record_attendance(db.session, course, marks)
+        changed = enrolments.record_attendance(db.session, course, marks)
         db.session.commit()
     except ServiceError as error:
         return _failed(course, error, "attendance")

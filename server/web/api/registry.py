@@ -16,8 +16,8 @@ from server.errors import InvalidRequest
 from server.extensions import db
 from server.models import Course
 from server.services import courses as courses_service
+from server.services import enrolments, scoring
 from server.services import roster as roster_service
-from server.services import scoring
 from server.services.forms import get_form
 from server.services.permissions import course_owners_of_form, require, units_of
 from server.services.pickers import refresh_pickers
@@ -226,7 +226,7 @@ def _people(course) -> set[int] | None:
     if units is None:
         return None
     ids = {e.person_id for e in course.enrolments}
-    return courses_service.people_posted_in(db.session, ids, units, course.start_date)
+    return enrolments.people_posted_in(db.session, ids, units, course.start_date)
 
 
 @bp.patch("/courses/<code>")
@@ -260,7 +260,7 @@ def enrol(code: str):
     course = courses_service.get_course(db.session, code)
     require(g.user, Action.COURSE_MANAGE, owner_ids=[course.created_by_user_id])
     values = parse(EnrolInputSchema(), json_body())
-    result = courses_service.enrol(db.session, course, values["person_codes"])
+    result = enrolments.enrol(db.session, course, values["person_codes"])
     refresh_pickers(db.session, now=_now())
     db.session.commit()
     return jsonify(EnrolResultSchema().dump(result))
@@ -279,7 +279,7 @@ def update_enrolment(code: str, person_code: str):
     course = courses_service.get_course(db.session, code)
     require(g.user, Action.COURSE_MANAGE, owner_ids=[course.created_by_user_id])
     values = parse(EnrolmentUpdateSchema(), json_body())
-    courses_service.update_enrolment(db.session, course, person_code, values=values)
+    enrolments.update_enrolment(db.session, course, person_code, values=values)
     db.session.commit()
     return jsonify(CourseDetailSchema().dump(_course_data(course, detail=True)))
 
