@@ -34,6 +34,16 @@ FORGET = (
 )  # fmt: skip
 
 
+#: One queued ``forms.export_lines`` job per form with submissions (``services/jobs.enqueue``'s
+#: row, written in SQL: a migration never imports the application).
+QUEUE = (
+    "INSERT INTO jobs (kind, state, owner_id, params, done, total, message, attempts, "
+    "created_at) SELECT 'forms.export_lines', 'queued', NULL, {params}, 0, 0, "
+    "'Đang chờ / Waiting', 0, CURRENT_TIMESTAMP FROM forms "
+    "WHERE EXISTS (SELECT 1 FROM submissions WHERE submissions.form_pk = forms.id)"
+)
+
+
 def upgrade():
     op.add_column("export_lines", sa.Column("meta", sa.Text(), nullable=True))
     postgresql = op.get_bind().dialect.name == "postgresql"
@@ -58,6 +68,8 @@ def upgrade():
             op.execute(
                 f"CREATE TRIGGER {name} AFTER UPDATE OF {columns} ON {table} BEGIN {forget}; END"
             )
+    json = "json_build_object" if postgresql else "json_object"
+    op.execute(QUEUE.format(params=f"{json}('form_id', forms.form_id)"))
 
 
 def downgrade():

@@ -11,8 +11,10 @@ import io
 import zipfile
 
 import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
 
 from exports import CLOCK, FormTables
+from server import MIGRATIONS_DIR
 from server.extensions import db
 from server.models import ExportLine, FormVersion, Job, Submission, SubmissionAttachment, User
 from server.services import accounts
@@ -174,6 +176,23 @@ def test_what_the_metadata_cells_show_changing_forgets_them_and_the_cli_renders_
     session.execute(sa.update(FormVersion).values(version="1b"))
     session.commit()
     assert metas(session) == [None]
+
+
+def test_the_upgrade_that_added_metadata_cells_queues_their_rendering(
+    app, publish, submit, session
+):
+    publish("export_demo.md")
+    submit(XML.format(version=1, name="A", n=1))
+    session.commit()
+    with app.app_context():  # as a server upgraded with lines stored before 0025
+        downgrade(directory=str(MIGRATIONS_DIR), revision="0022")
+        upgrade(directory=str(MIGRATIONS_DIR))
+    session.expire_all()
+    assert metas(session) == [None]
+    queued = session.execute(sa.select(Job.kind, Job.params, Job.state)).all()
+    assert queued == [("forms.export_lines", {"form_id": "export_demo"}, "queued")]
+    assert work_once(app) is not None
+    assert metas(session)[0].startswith("uuid:1,1,collector-bot,collect:test,")
 
 
 def test_a_changed_answer_forgets_its_line(publish, submit, session):
