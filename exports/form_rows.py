@@ -37,7 +37,8 @@ class Record(NamedTuple):
     ``data`` holds the typed answers (at least the subtree a pass asked for; it may be None
     when ``line`` is given); ``day`` is the submission's day, needed only to name list codes
     (:attr:`FormTables.labelled`); ``tail`` are the cells of the caller's own columns, appended
-    to the main row; ``line`` is the submission's stored export line
+    to the main row (with a CSV ``line``, possibly an :class:`exports.table.Spliced` holding
+    some of them already rendered); ``line`` is the submission's stored export line
     (:meth:`FormTables.line`) when a CSV pass asked for lines and one of the plan's
     signature exists.
     """
