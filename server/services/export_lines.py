@@ -107,8 +107,8 @@ def line_cells(
     """The export line of a submission not inserted yet: its columns but ``submission_id``.
 
     For the intake's PostgreSQL path, where the line rides in the submission's own INSERT
-    (``submissions.store_submission``'s ``line``). The same rendering as :func:`keep_line`,
-    and the same rule: None (no line) when it raises, never an error.
+    (the ``line`` the intake hands to the submissions service). The same rendering as
+    :func:`keep_line`, and the same rule: None (no line) when it raises, never an error.
     """
     values = _rendered_or_none(session, form_pk, None, instance_id, data, meta)
     if values is not None:

@@ -10,7 +10,8 @@ projections. :meth:`Intake.receive` owns the unit of work:
    use it, it is not closed, the version exists;
 3. **store** by the instanceID rules (``submissions.store_submission``): a new instance is one
    INSERT, a retry or an edit loads what it must; a new row's export line (its answer cells as
-   CSV text, ``export_lines``) is one INSERT more;
+   CSV text, ``export_lines``) is one INSERT more, or on PostgreSQL part of the row's INSERT
+   (rendered before it from the row's values: one round trip for both);
 4. **commit**, retried once when two requests raced on the same record (the unique constraint
    refused the loser, which then sees the winner's row as an ordinary resubmission). Only now
    may the surface answer 201;
@@ -26,8 +27,8 @@ projections. :meth:`Intake.receive` owns the unit of work:
    does not hold back the others.
 
 The hot path costs, for a new submission from a device token: one read of the set-up
-generation, two INSERTs and the commit, plus the projections that apply (none for a plain
-survey). Everything else comes from the per-process caches.
+generation, two INSERTs (one statement on PostgreSQL) and the commit, plus the projections that
+apply (none for a plain survey). Everything else comes from the per-process caches.
 """
 
 from __future__ import annotations
