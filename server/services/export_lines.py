@@ -10,8 +10,10 @@ set-up generation and process (``setup_cache.derived``): publishing a version bu
 generation, so every process sees the new plan — and its new signature — at its next request.
 
 * :func:`keep_line` runs in the intake's unit of work, before the commit: one INSERT more per
-  new submission. Rendering is the same code the export runs; if it raises, the submission is
-  stored without a line (the export renders it from its answers), never refused.
+  new submission (on PostgreSQL, :func:`line_cells` instead: the line rides in the
+  submission's own INSERT, one round trip for both). Rendering is the same code the export
+  runs; if it raises, the submission is stored without a line (the export renders it from its
+  answers), never refused.
 * :func:`render_missing` renders the lines a form lacks or holds under an older plan, in
   batches: ``flask --app wsgi forms export-lines`` and the job a publish queues
   (:func:`after_publish`) call it. Until it has run, downloads render those rows from their
@@ -87,16 +89,48 @@ def keep_line(
         (the download renders them from the row).
     :return: whether a line was added.
     """
-    try:
-        plan = plan_for(session, form_pk)
-        values = _rendered(plan, submission_id, instance_id, data, meta)
-    except Exception:  # a cache: the export renders the answers instead
-        logger.exception("could not render the export line of submission %s", submission_id)
-        return False
+    values = _rendered_or_none(session, form_pk, submission_id, instance_id, data, meta)
     if values is None:
         return False
     session.execute(_INSERT, values)  # one statement, compiled once per process
     return True
+
+
+def line_cells(
+    session: Session,
+    *,
+    form_pk: int,
+    instance_id: str,
+    data: dict[str, Any],
+    meta: Sequence[Any] | None = None,
+) -> dict[str, Any] | None:
+    """The export line of a submission not inserted yet: its columns but ``submission_id``.
+
+    For the intake's PostgreSQL path, where the line rides in the submission's own INSERT
+    (the ``line`` the intake hands to the submissions service). The same rendering as
+    :func:`keep_line`, and the same rule: None (no line) when it raises, never an error.
+    """
+    values = _rendered_or_none(session, form_pk, None, instance_id, data, meta)
+    if values is not None:
+        del values["submission_id"]
+    return values
+
+
+def _rendered_or_none(
+    session: Session,
+    form_pk: int,
+    submission_id: int | None,
+    instance_id: str,
+    data: dict[str, Any],
+    meta: Sequence[Any] | None,
+) -> dict[str, Any] | None:
+    """:func:`_rendered` under the form's plan, or None when it raises (logged)."""
+    try:
+        plan = plan_for(session, form_pk)
+        return _rendered(plan, submission_id, instance_id, data, meta)
+    except Exception:  # a cache: the export renders the answers instead
+        logger.exception("could not render the export line of submission %s", instance_id)
+        return None
 
 
 def _rendered(

@@ -10,7 +10,8 @@ projections. :meth:`Intake.receive` owns the unit of work:
    use it, it is not closed, the version exists;
 3. **store** by the instanceID rules (``submissions.store_submission``): a new instance is one
    INSERT, a retry or an edit loads what it must; a new row's export line (its answer cells as
-   CSV text, ``export_lines``) is one INSERT more;
+   CSV text, ``export_lines``) is one INSERT more, or on PostgreSQL part of the row's INSERT
+   (rendered before it from the row's values: one round trip for both);
 4. **commit**, retried once when two requests raced on the same record (the unique constraint
    refused the loser, which then sees the winner's row as an ordinary resubmission). Only now
    may the surface answer 201;
@@ -26,8 +27,8 @@ projections. :meth:`Intake.receive` owns the unit of work:
    does not hold back the others.
 
 The hot path costs, for a new submission from a device token: one read of the set-up
-generation, two INSERTs and the commit, plus the projections that apply (none for a plain
-survey). Everything else comes from the per-process caches.
+generation, two INSERTs (one statement on PostgreSQL) and the commit, plus the projections that
+apply (none for a plain survey). Everything else comes from the per-process caches.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -46,7 +48,7 @@ from server.errors import FormClosed, FormNotAssigned, FormNotFound, FormVersion
 from server.models.integrity import conflict_for
 from server.services.attachment_store import AttachmentStore
 from server.services.enrolments import complete_enrolment
-from server.services.export_lines import keep_line
+from server.services.export_lines import keep_line, line_cells
 from server.services.exports import submitter
 from server.services.projections import (
     Projection,
@@ -216,8 +218,10 @@ class Intake:
             session=self.session,
             store=self.attachments,
             now=now,
+            line=lambda values: self._line(values, envelope.version, origin),
         )
-        self._keep_export_line(receipt, envelope.version, origin)
+        if not receipt.line_done:
+            self._keep_export_line(receipt, envelope.version, origin)
         return receipt
 
     def _keep_export_line(self, receipt: Receipt, version: str, origin: Origin) -> None:
@@ -226,6 +230,8 @@ class Intake:
         Only a new row gets one (an edit is a new row too); a retry or added files change no
         answers. Rendering never refuses a submission; an unreadable row simply has no line.
         The line keeps the row's fixed metadata cells too, rendered from the values stored.
+        On PostgreSQL a new instance's line was inserted with the row already
+        (:meth:`_line`, ``Receipt.line_done``).
         """
         if receipt.status not in ("created", "edited"):
             return
@@ -233,15 +239,9 @@ class Intake:
         if values is None:
             row = receipt.submission
             values = {name: getattr(row, name) for name in _LINE_FIELDS}
-        if values["is_encrypted"]:
+        meta = self._meta(values, version, origin)
+        if meta is False:
             return
-        user = origin.actor.user
-        user_id, device_pk = values["submitter_user_id"], values["submitter_device_id"]
-        names = {user.id: user.username} if user is not None else {}
-        meta = None
-        if user_id is None or user_id in names:  # else rendered from the row at download
-            meta = [self._parsed.instance_id, version, submitter(names, user_id, device_pk),
-                    values["device_id"], values["received_at"], values["submitted_at"]]  # fmt: skip
         keep_line(
             self.session,
             form_pk=values["form_pk"],
@@ -250,6 +250,35 @@ class Intake:
             data=values["data"],
             meta=meta,
         )
+
+    def _line(self, values: dict, version: str, origin: Origin) -> dict | None:
+        """The line of a row about to be inserted, from its values (None: keep none)."""
+        meta = self._meta(values, version, origin)
+        if meta is False:
+            return None
+        return line_cells(
+            self.session,
+            form_pk=values["form_pk"],
+            instance_id=self._parsed.instance_id,
+            data=values["data"],
+            meta=meta,
+        )
+
+    def _meta(self, values: dict, version: str, origin: Origin) -> list | Literal[False] | None:
+        """The line's fixed metadata cells, or False when the row keeps no line (encrypted).
+
+        None: the cells are rendered from the row at download (a submitter this request does
+        not name).
+        """
+        if values["is_encrypted"]:
+            return False
+        user = origin.actor.user
+        user_id, device_pk = values["submitter_user_id"], values["submitter_device_id"]
+        names = {user.id: user.username} if user is not None else {}
+        if user_id is None or user_id in names:
+            return [self._parsed.instance_id, version, submitter(names, user_id, device_pk),
+                    values["device_id"], values["received_at"], values["submitted_at"]]  # fmt: skip
+        return None
 
     def _project(self, receipt: Receipt, facts: VersionFacts, now: dt.datetime) -> None:
         """Run the projections that apply, then complete the enrolment (never raises).

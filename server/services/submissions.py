@@ -17,7 +17,9 @@ Services flush; the intake commits, and answers 201 only after the commit.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,7 +38,7 @@ from server.errors import (
     SubmissionNotFound,
     SubmissionOutdated,
 )
-from server.models import Submission, SubmissionAttachment
+from server.models import ExportLine, Submission, SubmissionAttachment
 from server.services.accounts import Actor
 from server.services.attachment_store import AttachmentStore
 from server.services.permissions import allowed
@@ -73,6 +75,7 @@ class Receipt:
         row: Submission | None = None,
         root_id: int | None = None,
         values: dict[str, Any] | None = None,
+        line_done: bool = False,
     ) -> None:
         self.submission_id = submission_id
         self.status = status
@@ -81,6 +84,10 @@ class Receipt:
         self._row = row
         #: The stored values when the row was inserted without the ORM (else None).
         self.values = values
+        #: True when the export line was asked for with the INSERT (``store_submission``'s
+        #: ``line``): kept in the same statement, or found not to be kept. The caller must
+        #: not render it again.
+        self.line_done = line_done
         self.root_id = row.root_id if row is not None else root_id
 
     @property
@@ -134,6 +141,7 @@ def store_submission(
     session: Session,
     store: AttachmentStore,
     now: dt.datetime,
+    line: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
 ) -> Receipt:
     """Store an authorised submission by the instanceID rules above (flushes, never commits).
 
@@ -151,17 +159,32 @@ def store_submission(
     :param session: the database session.
     :param store: where attachment bytes go (written durably before this returns).
     :param now: the receipt time (aware UTC).
+    :param line: on PostgreSQL, the new row's export line from its values (the columns of
+        ``export_lines`` but ``submission_id``; None: no line): a new instance's line is then
+        inserted by the submission's own statement, one round trip instead of two
+        (``Receipt.line_done``). Not called for an edit, nor on SQLite (no data-modifying
+        CTEs there); the caller keeps those lines itself.
     :return: what happened.
     :raises SubmissionConflict, SubmissionDeleted, SubmissionOutdated, SubmissionExists,
         SubmissionNotFound, EditNotAllowed: the instanceID rules above.
     """
     values = _row_values(parsed, xml, form_pk, version_id, origin, now)
     if not parsed.envelope.deprecated_id:
-        new_id = session.execute(_INSERT_NEW[session.get_bind().dialect.name], values).scalar()
+        dialect = session.get_bind().dialect.name
+        cells = line(values) if line is not None and dialect == "postgresql" else None
+        if cells is None:
+            new_id = session.execute(_INSERT_NEW[dialect], values).scalar()
+        else:
+            params = {**values, **{_LINE_PREFIX + key: value for key, value in cells.items()}}
+            new_id = session.execute(_insert_new_with_line(tuple(values), tuple(cells)), params)
+            new_id = new_id.scalar()
         if new_id is not None:
             missing = _attach_new(new_id, parsed.expected_files, files, store, now, session)
             logger.info("submission %s created by %s", parsed.instance_id, origin.actor.label)
-            return Receipt(new_id, "created", missing, session, root_id=None, values=values)
+            return Receipt(
+                new_id, "created", missing, session, root_id=None, values=values,
+                line_done=line is not None and dialect == "postgresql",
+            )  # fmt: skip
     existing = _by_instance_id(session, form_pk, parsed.instance_id)
     if existing is not None:
         return _resubmission(existing, parsed.envelope, xml, files, session, store, now)
@@ -226,6 +249,31 @@ def _insert_new(insert) -> sa.Insert:
 
 #: The dialect's statement (both know ON CONFLICT), by dialect name.
 _INSERT_NEW = {"postgresql": _insert_new(postgresql.insert), "sqlite": _insert_new(sqlite.insert)}
+#: The export line's parameters beside the submission's (``_insert_new_with_line``).
+_LINE_PREFIX = "line_"
+
+
+@functools.cache
+def _insert_new_with_line(columns: tuple[str, ...], line: tuple[str, ...]) -> sa.Select:
+    """PostgreSQL: the new submission and its export line in one statement, RETURNING its id.
+
+    ``WITH new AS (INSERT … ON CONFLICT DO NOTHING RETURNING id), line AS (INSERT INTO
+    export_lines SELECT new.id, … FROM new) SELECT id FROM new``: when the instanceID is taken,
+    ``new`` is empty and so no line is inserted. The foreign key is checked at the end of the
+    statement, when the submission row exists. Built once per process and set of columns
+    (the export line's columns are whatever ``export_lines._rendered`` returns).
+    """
+    table, lines = Submission.__table__, ExportLine.__table__
+    new = (
+        postgresql.insert(table)
+        .values({name: sa.bindparam(name, type_=table.c[name].type) for name in columns})
+        .on_conflict_do_nothing(index_elements=[table.c.form_pk, table.c.instance_id])
+        .returning(table.c.id)
+        .cte("new")
+    )
+    cells = [sa.bindparam(_LINE_PREFIX + name, type_=lines.c[name].type) for name in line]
+    kept = sa.insert(lines).from_select(["submission_id", *line], sa.select(new.c.id, *cells))
+    return sa.select(new.c.id).add_cte(kept.cte("line"))
 
 
 def _attach_new(
