@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -33,10 +35,9 @@ class LiveServer:
         return make_config(self.database_url, self.storage_dir)
 
 
-@pytest.fixture(scope="session")
-def live_server(databases, tmp_path_factory):
-    """A gunicorn process over a migrated SQLite copy with one administrator; stopped after the session."""
-    folder = tmp_path_factory.mktemp("live-server")
+@contextlib.contextmanager
+def _serving(databases, folder: Path) -> Iterator[LiveServer]:
+    """Gunicorn over a migrated SQLite copy with one administrator, for as long as needed."""
     url = databases.new("sqlite")
     live = LiveServer(
         url="", log=folder / "gunicorn.log", database_url=url, storage_dir=folder / "storage"
@@ -56,6 +57,24 @@ def live_server(databases, tmp_path_factory):
     env = app_env(url, live.storage_dir, secret_key="browser-tests")
     with Gunicorn(env, live.log, workers=1, worker_class="gthread", threads=4) as server:
         yield replace(live, url=server.url)
+
+
+@pytest.fixture(scope="session")
+def live_server(databases, tmp_path_factory):
+    """The server the browser tests share (their data side by side); stopped after the session."""
+    with _serving(databases, tmp_path_factory.mktemp("live-server")) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def own_server(databases, tmp_path_factory):
+    """A server of the module's own, for tests whose permissions another module's data changes.
+
+    A trainer may upload a test's key only while no other trainer's course uses that form:
+    with the shared server, whether that held depended on which module ran first.
+    """
+    with _serving(databases, tmp_path_factory.mktemp("own-server")) as live:
+        yield live
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +103,13 @@ def browser():
 
 
 @pytest.fixture
-def open_page(browser, live_server):
+def page_server(live_server):
+    """The server ``open_page`` opens pages of (a module overrides it with ``own_server``)."""
+    return live_server
+
+
+@pytest.fixture
+def open_page(browser, page_server):
     """``open_page(viewport=(w, h), **context_options)`` -> :class:`BrowserPage`."""
     contexts = []
 
@@ -95,7 +120,7 @@ def open_page(browser, live_server):
             **options,
         )
         contexts.append(context)
-        return BrowserPage(page=context.new_page(), base_url=live_server.url)
+        return BrowserPage(page=context.new_page(), base_url=page_server.url)
 
     yield open_
     for context in contexts:

@@ -48,13 +48,19 @@ KEY = worked_key(STANDARD_KEY_CSV)
 RESULTS = (("KH001", 50, 80), ("KH002", 40, 60), ("KH003", 55, 75))
 
 
+@pytest.fixture
+def page_server(own_server):
+    """Pages of this module's own server (see ``own_server``)."""
+    return own_server
+
+
 @pytest.fixture(scope="module")
-def world(live_server, tmp_path_factory):
+def world(own_server, tmp_path_factory):
     """Units, register, the test forms, two trainers and a device token for the tests."""
     folder = tmp_path_factory.mktemp("courses-world")
     (folder / "units.csv").write_text(WORKED_UNITS, encoding="utf-8")
     (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
-    app = create_app(live_server.app_config())
+    app = create_app(own_server.app_config())
     runner = app.test_cli_runner()
     with app.app_context():
         steps = [
@@ -80,13 +86,13 @@ def world(live_server, tmp_path_factory):
         db.session.remove()
         db.engine.dispose()
     listing = requests.get(
-        f"{live_server.url}/key/{device['token']}/formList", headers=OR, timeout=10
+        f"{own_server.url}/key/{device['token']}/formList", headers=OR, timeout=10
     ).text
     versions = {
         f: re.search(rf"<formID>{f}</formID>.*?<version>([^<]+)</version>", listing, re.S)[1]
         for f in FORMS
     }
-    return live_server, device["token"], versions
+    return own_server, device["token"], versions
 
 
 def _submit(page, button_selector: str):
