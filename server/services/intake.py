@@ -38,7 +38,6 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -239,8 +238,7 @@ class Intake:
         if values is None:
             row = receipt.submission
             values = {name: getattr(row, name) for name in _LINE_FIELDS}
-        meta = self._meta(values, version, origin)
-        if meta is False:
+        if values["is_encrypted"]:  # nothing the server can read: no line
             return
         keep_line(
             self.session,
@@ -248,30 +246,27 @@ class Intake:
             submission_id=receipt.submission_id,
             instance_id=self._parsed.instance_id,
             data=values["data"],
-            meta=meta,
+            meta=self._meta(values, version, origin),
         )
 
     def _line(self, values: dict, version: str, origin: Origin) -> dict | None:
         """The line of a row about to be inserted, from its values (None: keep none)."""
-        meta = self._meta(values, version, origin)
-        if meta is False:
+        if values["is_encrypted"]:
             return None
         return line_cells(
             self.session,
             form_pk=values["form_pk"],
             instance_id=self._parsed.instance_id,
             data=values["data"],
-            meta=meta,
+            meta=self._meta(values, version, origin),
         )
 
-    def _meta(self, values: dict, version: str, origin: Origin) -> list | Literal[False] | None:
-        """The line's fixed metadata cells, or False when the row keeps no line (encrypted).
+    def _meta(self, values: dict, version: str, origin: Origin) -> list | None:
+        """The line's fixed metadata cells, rendered from the values stored.
 
         None: the cells are rendered from the row at download (a submitter this request does
         not name).
         """
-        if values["is_encrypted"]:
-            return False
         user = origin.actor.user
         user_id, device_pk = values["submitter_user_id"], values["submitter_device_id"]
         names = {user.id: user.username} if user is not None else {}
