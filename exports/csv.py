@@ -162,7 +162,8 @@ class LineRenderer:
                     and _MAYBE_FORMULA.search(line) is None
                     and safe_first
                 ):
-                    return line + "\r\n"
+                    # A row of one empty cell: the csv module writes "", not an empty line.
+                    return (line or '""') + "\r\n"
             elif (
                 safe_first
                 and _CELL_FORMULA.search(cells_joined := _SEP.join(texts)) is None
@@ -266,7 +267,8 @@ class _SplicedTail:
                 if len(self._after_texts) < _KEPT_TAILS:
                     self._after_texts[tail.after] = after
             parts.append(after)
-        return ",".join(parts) + "\r\n"
+        # A row of one empty cell is the only empty line: the csv module writes it as "".
+        return (",".join(parts) or '""') + "\r\n"
 
 
 def write_csv(table: Table, out: IO[bytes]) -> None:

@@ -75,3 +75,14 @@ def test_common_rows_and_hostile_ones():
         "Hoa,3,2026-01-02,2026-01-02T00:00:00+07:00,x",
         "'=1+1,-3,,,' =cmd",
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(CELL), max_size=4))
+def test_a_table_of_one_column_writes_an_empty_cell_as_the_csv_module_does(rows):
+    """A lone empty cell is ``""`` (a blank line would read back as a row with no cell)."""
+    columns = [Column("a", "a")]
+    written = b"".join(iter_csv(Table("t", columns, rows))).decode("utf-8")
+    assert written == careful(Table("t", columns, rows))
+    empty = b"".join(iter_csv(Table("t", columns, [(None,), ("",)]))).decode("utf-8")
+    assert empty.splitlines()[1:] == ['""', '""']

@@ -11,7 +11,7 @@ import io
 import zipfile
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from exports import Column, FormTables, Record, Table, iter_csv, write_xlsx
@@ -163,6 +163,10 @@ def test_cells_rendered_before_and_their_tail_are_the_row_rendered_at_once(head,
     st.lists(CELL, min_size=1, max_size=4),
     st.lists(st.one_of(st.none(), st.sampled_from(["received", "=x", "a,b"])), max_size=2),
 )
+# A row of one empty cell is written "" by the csv module, not as an empty line: CI met these.
+@example([], [], [None], [])
+@example([], [], [[]], [])
+@example([], [], [""], [])
 def test_a_tail_spliced_around_stored_cells_is_the_row_rendered_at_once(
     head, before, middle, after
 ):
