@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import json
 import secrets
 import zipfile
 from pathlib import Path
@@ -115,6 +116,30 @@ def parts(xml: bytes, **files: bytes) -> dict:
     for name, content in files.items():
         data[name] = (io.BytesIO(content), name)
     return data
+
+
+def photo_xml(instance: str, name: str, photo: str) -> str:
+    """A submission of ``export_demo.md`` with one photo reference (empty: no photo)."""
+    return (
+        f'<data id="export_demo" version="1"><name>{name}</name><age>34</age>'
+        f"<topics>tp01</topics><ok>yes</ok><dob>1990-05-01</dob><photo>{photo}</photo>"
+        f"<meta><instanceID>{instance}</instanceID></meta></data>"
+    )
+
+
+def listed(client, headers, query: str = "") -> list[dict]:
+    """Every item of the ``export_demo`` listing, walked two to a page (checked as JSON)."""
+    items, cursor = [], None
+    while True:
+        url = f"/api/v1/forms/export_demo/submissions?limit=2{query}"
+        response = client.get(url + (f"&cursor={cursor}" if cursor else ""), headers=headers)
+        assert response.status_code == 200, response.get_json()
+        assert response.headers["Content-Type"] == "application/json"
+        page = json.loads(response.data)
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
 
 
 def simple(instance_id: str, name: str = "Lan", age: int = 30, version: str = "1") -> str:

@@ -89,6 +89,10 @@ class Submission(Base):
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: Soft delete: hidden everywhere, and its instanceID still refuses resubmission.
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The item the API lists for this row, as JSON text: written by a PostgreSQL trigger on
+    #: every insert and update (migration 0026), never by Python; NULL on SQLite, where the
+    #: listing renders the item from the columns. Deferred: only the listing reads it.
+    listed_item: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
 
     form: Mapped[Form] = relationship()
     form_version: Mapped[FormVersion] = relationship()

@@ -9,7 +9,7 @@ from flask import url_for
 
 from server.extensions import db
 from server.models import AuditEvent, Form, FormVersion, Submission, User
-from server.services.submission_queries import DATA_AT, LISTED, SHOWN
+from server.services.submission_queries import ITEM_AT, ITEM_DATA_AT, LISTED, SHOWN
 
 #: An item's fields: the first columns of a listed row.
 ITEM_FIELDS = LISTED[:SHOWN]
@@ -64,25 +64,34 @@ def submission_data(row: Submission) -> dict:
     }  # fmt: skip
 
 
-def listed_items(rows: Iterable, *, with_data: bool = False) -> list[dict]:
-    """Listed rows as :class:`SubmissionSchema` items (plus ``data`` when asked), ready for JSON.
+def listed_items(rows: Iterable, *, with_data: bool = False) -> list:
+    """Rows of an API page as :class:`SubmissionSchema` items (plus ``data`` when asked).
 
-    The listing's hot path: each row's first columns are an item already, in its order
-    (``submission_queries.LISTED``), so an item is the row zipped with their names: no
-    marshmallow dump (it cost more than the query) and no Python step per column. The stored
-    answers go in as the JSON text the database returned (:class:`orjson.Fragment`), never
-    decoded and encoded again.
+    The listing's hot path. A row's item is the JSON text PostgreSQL wrote for it
+    (``submissions.listed_item``, migration 0026), handed on as an :class:`orjson.Fragment`;
+    with ``data`` the stored answers' text goes inside it. A row without that text (any row
+    on SQLite) has its shown columns in the item's order (``submission_queries.ITEM_AT``):
+    zipped with their names, no marshmallow dump (it cost more than the query).
 
-    :param rows: rows of ``submission_queries.list_submissions``.
+    :param rows: rows of ``submission_queries.list_submissions(..., as_items=True)``.
     :param with_data: add each row's ``data``.
-    :return: the items.
+    :return: the items, fragments or dicts, ready for ``orjson.dumps``.
     """
-    if not with_data:  # (a row is longer than an item: its last columns are not shown)
-        return [dict(zip(ITEM_FIELDS, row, strict=False)) for row in rows]
+    fragment = orjson.Fragment
+    if not with_data:
+        return [
+            dict(zip(ITEM_FIELDS, row, strict=False)) if row[ITEM_AT] is None
+            else fragment(row[ITEM_AT])
+            for row in rows
+        ]  # fmt: skip
     items = []
     for row in rows:
-        item = dict(zip(ITEM_FIELDS, row, strict=False))
-        item["data"] = orjson.Fragment(row[DATA_AT])
+        text, data = row[ITEM_AT], row[ITEM_DATA_AT]
+        if text is None:
+            item = dict(zip(ITEM_FIELDS, row, strict=False))
+            item["data"] = fragment(data)
+        else:  # the text ends with the object's brace
+            item = fragment(f'{text[:-1]},"data":{data}}}')
         items.append(item)
     return items
 

@@ -84,6 +84,7 @@ def list_form_submissions(form_id: str):
         after=after,
         with_data=with_data,
         named=False,
+        as_items=True,
     )
     body = {
         "items": listed_items(page.rows, with_data=with_data),

@@ -13,29 +13,7 @@ from server.extensions import db
 from server.models import Submission
 from server.web.api.presenters import submission_data
 from server.web.api.schemas import SubmissionSchema
-from tests.factories import NOW, OR, elsewhere, parts
-
-
-def photo_xml(instance: str, name: str, photo: str) -> str:
-    return (
-        f'<data id="export_demo" version="1"><name>{name}</name><age>34</age>'
-        f"<topics>tp01</topics><ok>yes</ok><dob>1990-05-01</dob><photo>{photo}</photo>"
-        f"<meta><instanceID>{instance}</instanceID></meta></data>"
-    )
-
-
-def listed(client, headers, query: str = "") -> list[dict]:
-    items, cursor = [], None
-    while True:
-        url = f"/api/v1/forms/export_demo/submissions?limit=2{query}"
-        response = client.get(url + (f"&cursor={cursor}" if cursor else ""), headers=headers)
-        assert response.status_code == 200, response.get_json()
-        assert response.headers["Content-Type"] == "application/json"
-        page = json.loads(response.data)
-        items += page["items"]
-        cursor = page["next_cursor"]
-        if not cursor:
-            return items
+from tests.factories import NOW, OR, elsewhere, listed, parts, photo_xml
 
 
 def test_listing_items_are_what_the_schema_dumps(client, publish, submit, token_for):
