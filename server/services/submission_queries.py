@@ -66,10 +66,12 @@ LISTED = (
 SHOWN = LISTED.index("attachments_present") + 1
 #: Where a row holds its answers' JSON text (``with_data``).
 DATA_AT = len(LISTED)
-#: Rows of an API page (``as_items``): the shown columns, then the stored item
-#: (``listed_item``), then the answers' JSON text when asked.
-ITEM_AT = SHOWN
-ITEM_DATA_AT = SHOWN + 1
+#: Rows of an API page (``as_items``): the position (id, received_at), the stored item
+#: (``listed_item``), the answers' JSON text (NULL unless asked), then, where the item may be
+#: missing, the shown columns (NULL where it is not).
+ITEM_AT = 2
+ITEM_DATA_AT = 3
+ITEM_SHOWN_AT = 4
 _ID_AT = LISTED.index("id")
 _RECEIVED_AT = LISTED.index("received_at")
 
@@ -220,10 +222,6 @@ def _listed_columns(version: type[FormVersion], with_data: bool, as_items: bool)
 
     The submitter is worded here, as the API shows it: rows go out as they come, zipped with
     their names, without a Python step per row. The form's id is the ``form_id`` parameter.
-
-    An API page reads the item PostgreSQL wrote for the row (migration 0026) and the shown
-    columns only for a row without one (any row on SQLite): turning fifteen columns into
-    Python values, a dict and JSON again cost a 1,000-row page ~4 ms of its ~9.
     """
     # Constants as SQL text: the unfiltered page runs as compiled SQL, without SQLAlchemy's
     # parameters (see _unfiltered_page).
@@ -244,23 +242,39 @@ def _listed_columns(version: type[FormVersion], with_data: bool, as_items: bool)
         Submission.submitter_user_id, Submission.submitter_device_id,
         User.username.label("submitter_name"),
     ]  # fmt: skip
-    data = sa.cast(Submission.data, sa.Text).label("data_json")
     if as_items:
         missing = Submission.listed_item.is_(None)
-        kept = ("id", "received_at")  # the page's position
-        columns = [
-            c if name in kept else sa.case((missing, c)).label(name)
-            for c, name in zip(columns[:SHOWN], LISTED, strict=False)
-        ]
-        columns.append(Submission.listed_item)
+        shown = zip(columns[:SHOWN], LISTED, strict=False)
+        return [*_item_columns(with_data), *(sa.case((missing, c)).label(n) for c, n in shown)]
     if with_data:
-        # The stored JSON as text, handed on without being decoded and encoded again.
-        columns.append(data)
+        columns.append(_data_json())
     return columns
 
 
+def _data_json():
+    """The stored answers as JSON text, handed on without being decoded and encoded again."""
+    return sa.cast(Submission.data, sa.Text).label("data_json")
+
+
+def _item_columns(with_data: bool) -> list:
+    """An API page's first columns (:data:`ITEM_AT`): what a row with a stored item needs.
+
+    An API page reads the item PostgreSQL wrote for each row (migration 0026): turning
+    fifteen columns into Python values, a dict and JSON again cost a 1,000-row page ~4 ms of
+    its ~9, and the joins and the columns of rows that have an item another ~1 ms.
+    """
+    data = _data_json() if with_data else sa.null().label("data_json")
+    return [Submission.id, Submission.received_at, Submission.listed_item, data]
+
+
 def _page_statement(
-    query: sa.Select, version, *, with_data: bool, with_after: bool, as_items: bool = False
+    query: sa.Select,
+    version,
+    *,
+    with_data: bool,
+    with_after: bool,
+    as_items: bool = False,
+    stored: bool = False,
 ) -> sa.Select:
     """The page statement over a filtered query, with its position and size as parameters.
 
@@ -269,12 +283,18 @@ def _page_statement(
     The attachment counts are the submission's own columns, kept by triggers on its
     attachments (migration 0022): counting them per page, even in one grouped pass over the
     page's rows, cost the database about half of the page.
+
+    ``stored``: an API page's stored items only (:func:`_item_columns`), without the joins
+    that only the shown columns need.
     """
-    query = (
-        query.with_only_columns(*_listed_columns(version, with_data, as_items))
-        .join(version, version.id == Submission.form_version_id)
-        .outerjoin(User, User.id == Submission.submitter_user_id)
-    )
+    if stored:
+        query = query.with_only_columns(*_item_columns(with_data))
+    else:
+        query = (
+            query.with_only_columns(*_listed_columns(version, with_data, as_items))
+            .join(version, version.id == Submission.form_version_id)
+            .outerjoin(User, User.id == Submission.submitter_user_id)
+        )
     if with_after:
         # A row-value comparison, so that the index on (form, received_at, id) starts the page
         # at the position (an OR of two conditions made PostgreSQL scan every earlier page).
@@ -292,7 +312,7 @@ def _page_statement(
 
 @functools.cache
 def _unfiltered_page(
-    dialect: str, *, deleted: bool, with_data: bool, with_after: bool, as_items: bool
+    dialect: str, *, deleted: bool, with_data: bool, with_after: bool, as_items: bool, stored: bool
 ):
     """The page statement of an unfiltered walk, built and compiled once per process.
 
@@ -308,7 +328,12 @@ def _unfiltered_page(
     if not deleted:
         query = query.where(Submission.deleted_at.is_(None))
     statement = _page_statement(
-        query, aliased(FormVersion), with_data=with_data, with_after=with_after, as_items=as_items
+        query,
+        aliased(FormVersion),
+        with_data=with_data,
+        with_after=with_after,
+        as_items=as_items,
+        stored=stored,
     )
     if dialect != "postgresql":
         return statement, None
@@ -338,15 +363,33 @@ def list_submissions(
         database gives them (the API's pages: a named row costs more than its columns).
     :param as_items: rows of an API page (:data:`ITEM_AT`): each row's stored item, and its
         shown columns only where it has none.
-    :return: the page; rows hold :data:`LISTED` in its order (its shown columns when
+    :return: the page; rows hold :data:`LISTED` in its order (:data:`ITEM_AT`'s when
         ``as_items``).
     """
     params: dict = {"page_limit": limit + 1, "form_pk": form.id, "form_id": form.form_id}
     if after is not None:
         params["after_received"] = dt.datetime.fromisoformat(after["received_at"])
         params["after_id"] = int(after["id"])
-    connection = session.connection()
     shape = {"with_data": with_data, "with_after": after is not None, "as_items": as_items}
+    if as_items and session.get_bind().dialect.name == "postgresql":
+        # Every row has its item there, but one written while the trigger was off: then the
+        # page again with the columns of such rows.
+        rows = _page_rows(session, form, filters, params, named, stored=True, **shape)
+        if any(row[ITEM_AT] is None for row in rows):
+            rows = _page_rows(session, form, filters, params, named, stored=False, **shape)
+    else:
+        rows = _page_rows(session, form, filters, params, named, stored=False, **shape)
+    page = Page(rows=rows[:limit])
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        received, row_id = (last[1], last[0]) if as_items else (last[_RECEIVED_AT], last[_ID_AT])
+        page.after = {"received_at": received.isoformat(), "id": row_id}
+    return page
+
+
+def _page_rows(session, form, filters, params, named, **shape) -> list:
+    """The rows of one page statement (:func:`_page_statement`'s shape)."""
+    connection = session.connection()
     if filters == SubmissionFilters(include_deleted=filters.include_deleted):
         statement, sql = _unfiltered_page(
             connection.dialect.name, deleted=filters.include_deleted, **shape
@@ -358,18 +401,13 @@ def list_submissions(
         )
         sql = None
     # Core rows on the session's connection: the ORM's loading layer only wraps plain columns.
-    if sql is not None:
-        result = connection.exec_driver_sql(sql, params)
-        # The driver's own tuples (its cursor is the result's public ``cursor``).
-        rows = result.all() if named else result.cursor.fetchall()
-        result.close()
-    else:
-        rows = connection.execute(statement, params).all()
-    page = Page(rows=rows[:limit])
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        page.after = {"received_at": last[_RECEIVED_AT].isoformat(), "id": last[_ID_AT]}
-    return page
+    if sql is None:
+        return connection.execute(statement, params).all()
+    result = connection.exec_driver_sql(sql, params)
+    # The driver's own tuples (its cursor is the result's public ``cursor``).
+    rows = result.all() if named else result.cursor.fetchall()
+    result.close()
+    return rows
 
 
 def history(session: Session, row: Submission) -> list[Submission]:

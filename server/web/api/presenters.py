@@ -9,7 +9,7 @@ from flask import url_for
 
 from server.extensions import db
 from server.models import AuditEvent, Form, FormVersion, Submission, User
-from server.services.submission_queries import ITEM_AT, ITEM_DATA_AT, LISTED, SHOWN
+from server.services.submission_queries import ITEM_AT, ITEM_DATA_AT, ITEM_SHOWN_AT, LISTED, SHOWN
 
 #: An item's fields: the first columns of a listed row.
 ITEM_FIELDS = LISTED[:SHOWN]
@@ -80,7 +80,7 @@ def listed_items(rows: Iterable, *, with_data: bool = False) -> list:
     fragment = orjson.Fragment
     if not with_data:
         return [
-            dict(zip(ITEM_FIELDS, row, strict=False)) if row[ITEM_AT] is None
+            dict(zip(ITEM_FIELDS, row[ITEM_SHOWN_AT:], strict=True)) if row[ITEM_AT] is None
             else fragment(row[ITEM_AT])
             for row in rows
         ]  # fmt: skip
@@ -88,7 +88,7 @@ def listed_items(rows: Iterable, *, with_data: bool = False) -> list:
     for row in rows:
         text, data = row[ITEM_AT], row[ITEM_DATA_AT]
         if text is None:
-            item = dict(zip(ITEM_FIELDS, row, strict=False))
+            item = dict(zip(ITEM_FIELDS, row[ITEM_SHOWN_AT:], strict=True))
             item["data"] = fragment(data)
         else:  # the text ends with the object's brace
             item = fragment(f'{text[:-1]},"data":{data}}}')
