@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 from flask import Flask
+from psycopg.types.string import ByteaBinaryLoader
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, scoped_session
 
@@ -70,6 +71,7 @@ def configure_engine(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name != "sqlite":
         _ping_when_idle(engine)
+        _binary_results_when_asked(engine)
         return
     busy_ms = app.config["SQLITE_BUSY_TIMEOUT_MS"]
 
@@ -82,6 +84,31 @@ def configure_engine(app: Flask) -> None:
         # FULL: a commit survives power loss too ("201 means durable" for submissions).
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
+
+
+#: Execution option: the statement's results come in PostgreSQL's binary format, with text
+#: as the UTF-8 bytes the server sent (read them from the driver's cursor).
+BINARY_RESULTS = "taphuan_binary_results"
+
+
+def _binary_results_when_asked(engine: sa.Engine) -> None:
+    """Let a statement ask for binary results with text as bytes (:data:`BINARY_RESULTS`).
+
+    For text that goes out as it came in (a listing's stored JSON items): decoding it to
+    ``str`` and encoding it again cost a 1,000-row page ~1 ms. The statement still runs
+    through SQLAlchemy (its events, its logging); only its cursor's format changes. Text in
+    binary results is loaded as bytes on every connection, and only such statements ask for
+    binary results.
+    """
+
+    @sa.event.listens_for(engine, "connect")
+    def _text_as_bytes(dbapi_connection, _record) -> None:
+        dbapi_connection.adapters.register_loader("text", ByteaBinaryLoader)
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _binary(_conn, cursor, _statement, _parameters, context, _many) -> None:
+        if context is not None and context.execution_options.get(BINARY_RESULTS):
+            cursor.format = psycopg.pq.Format.BINARY
 
 
 def read_without_transaction(session: Session | scoped_session) -> None:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.orm import Session, aliased
 
+from server.database import BINARY_RESULTS
 from server.models import Device, Form, FormVersion, Submission, User
 from server.services.setup_cache import FormFacts
 from server.services.units import load_unit_scope
@@ -403,7 +404,9 @@ def _page_rows(session, form, filters, params, named, **shape) -> list:
     # Core rows on the session's connection: the ORM's loading layer only wraps plain columns.
     if sql is None:
         return connection.execute(statement, params).all()
-    result = connection.exec_driver_sql(sql, params)
+    # Stored items as the bytes PostgreSQL sent: they go out as they came in.
+    options = {BINARY_RESULTS: True} if shape["stored"] else {}
+    result = connection.exec_driver_sql(sql, params, execution_options=options)
     # The driver's own tuples (its cursor is the result's public ``cursor``).
     rows = result.all() if named else result.cursor.fetchall()
     result.close()

@@ -68,7 +68,8 @@ def listed_items(rows: Iterable, *, with_data: bool = False) -> list:
     """Rows of an API page as :class:`SubmissionSchema` items (plus ``data`` when asked).
 
     The listing's hot path. A row's item is the JSON text PostgreSQL wrote for it
-    (``submissions.listed_item``, migration 0026), handed on as an :class:`orjson.Fragment`;
+    (``submissions.listed_item``, migration 0026), handed on as an :class:`orjson.Fragment`
+    (bytes as PostgreSQL sent them, or text);
     with ``data`` the stored answers' text goes inside it. A row without that text (any row
     on SQLite) has its shown columns in the item's order (``submission_queries.ITEM_AT``):
     zipped with their names, no marshmallow dump (it cost more than the query).
@@ -90,7 +91,9 @@ def listed_items(rows: Iterable, *, with_data: bool = False) -> list:
         if text is None:
             item = dict(zip(ITEM_FIELDS, row[ITEM_SHOWN_AT:], strict=True))
             item["data"] = fragment(data)
-        else:  # the text ends with the object's brace
+        elif text.__class__ is bytes:  # the text ends with the object's brace
+            item = fragment(b"".join((text[:-1], b',"data":', data, b"}")))
+        else:
             item = fragment(f'{text[:-1]},"data":{data}}}')
         items.append(item)
     return items
