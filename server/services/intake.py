@@ -56,6 +56,7 @@ from server.services.projections import (
     record_failures,
 )
 from server.services.setup_cache import SetupCache, VersionFacts, setup_cache
+from server.services.submission_queries import item_after_id
 from server.services.submissions import (
     IncomingFile,
     Origin,
@@ -218,6 +219,7 @@ class Intake:
             store=self.attachments,
             now=now,
             line=lambda values: self._line(values, envelope.version, origin),
+            item=lambda values: self._item(values, form.form_id, envelope.version, origin),
         )
         if not receipt.line_done:
             self._keep_export_line(receipt, envelope.version, origin)
@@ -260,6 +262,17 @@ class Intake:
             data=values["data"],
             meta=self._meta(values, version, origin),
         )
+
+    @staticmethod
+    def _item(values: dict, form_id: str, version: str, origin: Origin) -> str | None:
+        """The new row's listing item after its id (None: the database writes it all)."""
+        user = origin.actor.user
+        names = {user.id: user.username} if user is not None else {}
+        user_id = values["submitter_user_id"]
+        if user_id is not None and user_id not in names:
+            return None
+        who = submitter(names, user_id, values["submitter_device_id"])
+        return item_after_id(values, form_id=form_id, version=version, submitter=who)
 
     def _meta(self, values: dict, version: str, origin: Origin) -> list | None:
         """The line's fixed metadata cells, rendered from the values stored.

@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass, field
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.orm import Session, aliased
@@ -75,6 +76,33 @@ ITEM_DATA_AT = 3
 ITEM_SHOWN_AT = 4
 _ID_AT = LISTED.index("id")
 _RECEIVED_AT = LISTED.index("received_at")
+
+
+def item_after_id(values: dict, *, form_id: str, version: str, submitter: str | None) -> str:
+    """A new row's API item after its id (``,"form_id":…}``), from the values it is inserted with.
+
+    PostgreSQL's trigger (migration 0026) completes it with the id the insert draws; writing
+    the whole item there cost every submission ~0.3 ms of database CPU. The text is what the
+    listing renders for the row read back: times in UTC, no attachments yet (their rows come
+    after the submission's, and their counting rewrites the item).
+
+    :param values: the row's column values (``submissions._row_values``).
+    :param form_id: the form's id.
+    :param version: the version's name.
+    :param submitter: the submitter as listed (a user name, ``device:<id>``, or None).
+    :return: the item's text after ``{"id":<id>``.
+    """
+    submitted = values["submitted_at"]
+    item = {
+        "form_id": form_id, "version": version, "instance_id": values["instance_id"],
+        "instance_name": values["instance_name"], "review_state": values["review_state"],
+        "received_at": values["received_at"].astimezone(dt.UTC),
+        "submitted_at": None if submitted is None else submitted.astimezone(dt.UTC),
+        "submitter": submitter, "device_id": values["device_id"],
+        "unit_code": values["unit_code"], "is_encrypted": values["is_encrypted"],
+        "is_deleted": False, "attachments_expected": 0, "attachments_present": 0,
+    }  # fmt: skip
+    return "," + orjson.dumps(item)[1:].decode()
 
 
 #: Vietnam time: a submission's day, compared with the validity of units, is its local day.

@@ -142,6 +142,7 @@ def store_submission(
     store: AttachmentStore,
     now: dt.datetime,
     line: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
+    item: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> Receipt:
     """Store an authorised submission by the instanceID rules above (flushes, never commits).
 
@@ -164,6 +165,8 @@ def store_submission(
         inserted by the submission's own statement, one round trip instead of two
         (``Receipt.line_done``). Not called for an edit, nor on SQLite (no data-modifying
         CTEs there); the caller keeps those lines itself.
+    :param item: on PostgreSQL, the new row's listing item after its id, from its values
+        (``submission_queries.item_after_id``; None: the database writes all of it).
     :return: what happened.
     :raises SubmissionConflict, SubmissionDeleted, SubmissionOutdated, SubmissionExists,
         SubmissionNotFound, EditNotAllowed: the instanceID rules above.
@@ -172,11 +175,13 @@ def store_submission(
     if not parsed.envelope.deprecated_id:
         dialect = session.get_bind().dialect.name
         cells = line(values) if line is not None and dialect == "postgresql" else None
+        listed = item(values) if item is not None and dialect == "postgresql" else None
+        inserted = values if listed is None else {**values, "listed_item": listed}
         if cells is None:
-            new_id = session.execute(_INSERT_NEW[dialect], values).scalar()
+            new_id = session.execute(_INSERT_NEW[dialect], inserted).scalar()
         else:
-            params = {**values, **{_LINE_PREFIX + key: value for key, value in cells.items()}}
-            new_id = session.execute(_insert_new_with_line(tuple(values), tuple(cells)), params)
+            params = {**inserted, **{_LINE_PREFIX + key: value for key, value in cells.items()}}
+            new_id = session.execute(_insert_new_with_line(tuple(inserted), tuple(cells)), params)
             new_id = new_id.scalar()
         if new_id is not None:
             missing = _attach_new(new_id, parsed.expected_files, files, store, now, session)

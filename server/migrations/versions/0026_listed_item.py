@@ -13,6 +13,13 @@ submitter's name) is refreshed by triggers on those tables, which touch the rows
 SQLite keeps the column empty: it has no trigger that can change the row being written, and
 the listing renders items in Python for rows without one (any database).
 
+Writing the item costs PostgreSQL ~0.3 ms of CPU per statement (the expression is set up
+again in every transaction), which the intake's ≤ 5 ms per submission cannot spare: the
+intake renders a new submission's item itself, from the values it inserts, and passes all
+of it after the id (``,"form_id":…}``), which the trigger then only completes with the id.
+Any other INSERT leaves the column NULL and gets the whole item written; every UPDATE writes
+it again.
+
 Revision ID: 0026
 Revises: 0025
 Create Date: 2026-12-04
@@ -51,6 +58,11 @@ DECLARE
   version text;
   submitter text;
 BEGIN
+  IF TG_OP = 'INSERT' AND NEW.listed_item IS NOT NULL THEN
+    -- the intake's item, but for the id it cannot know (see the module's docstring)
+    NEW.listed_item := '{"id":' || NEW.id || NEW.listed_item;
+    RETURN NEW;
+  END IF;
   SELECT f.form_id, v.version, u.username INTO form, version, submitter
     FROM form_versions v
     JOIN forms f ON f.id = NEW.form_pk

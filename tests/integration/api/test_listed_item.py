@@ -181,3 +181,26 @@ def test_the_upgrade_writes_the_items_of_rows_stored_before_it(
         downgrade(directory=str(MIGRATIONS_DIR), revision="0025")
         upgrade(directory=str(MIGRATIONS_DIR))
     assert_items_current(client, token_for())
+
+
+def test_the_intake_s_own_item_is_the_one_the_database_would_write(
+    client, publish, submit, token_for, make_device
+):
+    """A new row's item is rendered by the intake (but for its id): a user's and a device's."""
+    publish("export_demo.md")
+    name = 'Trần "An" \\ \t ươ </script>'
+    xml = photo_xml("uuid:a", "x", "").replace(
+        "<meta>", "<end>2026-11-23T16:30:00.123456+07:00</end><meta>"
+    ).replace("</instanceID>", f"</instanceID><instanceName>{name}</instanceName>")
+    row = submit(xml.replace("</script>", "&lt;/script&gt;"), at=NOW.replace(microsecond=7))
+    _, tablet = make_device("export_demo")
+    body = photo_xml("uuid:b", "Bình", "").encode()
+    assert client.post(
+        f"/key/{tablet}/submission", data=parts(body), headers=OR, content_type="multipart/form-data"
+    ).status_code in (201, 202)
+    admin = token_for()
+    assert_items_current(client, admin)
+    first = listed(client, admin)[-1]
+    assert first["id"] == row.id and first["instance_name"] == name
+    assert first["received_at"] == "2026-11-23T09:30:00.000007+00:00"
+    assert first["submitted_at"] == "2026-11-23T09:30:00.123456+00:00"
