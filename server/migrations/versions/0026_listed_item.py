@@ -17,8 +17,8 @@ Writing the item costs PostgreSQL ~0.3 ms of CPU per statement (the expression i
 again in every transaction), which the intake's ≤ 5 ms per submission cannot spare: the
 intake renders a new submission's item itself, from the values it inserts, and passes all
 of it after the id (``,"form_id":…}``), which the trigger then only completes with the id.
-Any other INSERT leaves the column NULL and gets the whole item written; every UPDATE writes
-it again.
+Any other INSERT gets the whole item written (one that brings a complete item, e.g. rows
+copied from another database, too); so does every UPDATE.
 
 Revision ID: 0026
 Revises: 0025
@@ -58,7 +58,7 @@ DECLARE
   version text;
   submitter text;
 BEGIN
-  IF TG_OP = 'INSERT' AND NEW.listed_item IS NOT NULL THEN
+  IF TG_OP = 'INSERT' AND left(NEW.listed_item, 1) = ',' THEN
     -- the intake's item, but for the id it cannot know (see the module's docstring)
     NEW.listed_item := '{"id":' || NEW.id || NEW.listed_item;
     RETURN NEW;

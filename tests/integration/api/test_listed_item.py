@@ -189,14 +189,19 @@ def test_the_intake_s_own_item_is_the_one_the_database_would_write(
     """A new row's item is rendered by the intake (but for its id): a user's and a device's."""
     publish("export_demo.md")
     name = 'Trần "An" \\ \t ươ </script>'
-    xml = photo_xml("uuid:a", "x", "").replace(
-        "<meta>", "<end>2026-11-23T16:30:00.123456+07:00</end><meta>"
-    ).replace("</instanceID>", f"</instanceID><instanceName>{name}</instanceName>")
+    xml = (
+        photo_xml("uuid:a", "x", "")
+        .replace("<meta>", "<end>2026-11-23T16:30:00.123456+07:00</end><meta>")
+        .replace("</instanceID>", f"</instanceID><instanceName>{name}</instanceName>")
+    )
     row = submit(xml.replace("</script>", "&lt;/script&gt;"), at=NOW.replace(microsecond=7))
     _, tablet = make_device("export_demo")
     body = photo_xml("uuid:b", "Bình", "").encode()
     assert client.post(
-        f"/key/{tablet}/submission", data=parts(body), headers=OR, content_type="multipart/form-data"
+        f"/key/{tablet}/submission",
+        data=parts(body),
+        headers=OR,
+        content_type="multipart/form-data",
     ).status_code in (201, 202)
     admin = token_for()
     assert_items_current(client, admin)
@@ -204,3 +209,17 @@ def test_the_intake_s_own_item_is_the_one_the_database_would_write(
     assert first["id"] == row.id and first["instance_name"] == name
     assert first["received_at"] == "2026-11-23T09:30:00.000007+00:00"
     assert first["submitted_at"] == "2026-11-23T09:30:00.123456+00:00"
+
+
+def test_rows_copied_with_their_items_get_them_written_again(client, publish, submit, token_for):
+    """An INSERT that brings a complete item (rows copied from a dump) is not trusted."""
+    publish("export_demo.md")
+    submit(photo_xml("uuid:a", "Hoa", ""), at=NOW)
+    if postgresql():
+        columns = [c.name for c in Submission.__table__.columns if c.name not in ("id",)]
+        names = ", ".join(columns)
+        copied = ", ".join("instance_id || '-copy'" if c == "instance_id" else c for c in columns)
+        copy = f"INSERT INTO submissions ({names}) SELECT {copied} FROM submissions"  # noqa: S608
+        db.session.execute(sa.text(copy))
+        db.session.commit()
+    assert_items_current(client, token_for())
