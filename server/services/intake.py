@@ -264,14 +264,25 @@ class Intake:
         )
 
     @staticmethod
-    def _item(values: dict, form_id: str, version: str, origin: Origin) -> str | None:
-        """The new row's listing item after its id (None: the database writes it all)."""
+    def _submitter(values: dict, origin: Origin) -> tuple[bool, str | None]:
+        """(known, name): the submitter as listed and exported, if this request names them.
+
+        The requesting user's name, ``device:<id>`` for a device token, or None for neither;
+        not known when the row names a user other than the one requesting (then the cells
+        that show it are rendered from the row).
+        """
         user = origin.actor.user
-        names = {user.id: user.username} if user is not None else {}
         user_id = values["submitter_user_id"]
+        names = {user.id: user.username} if user is not None else {}
         if user_id is not None and user_id not in names:
+            return False, None
+        return True, submitter(names, user_id, values["submitter_device_id"])
+
+    def _item(self, values: dict, form_id: str, version: str, origin: Origin) -> str | None:
+        """The new row's listing item after its id (None: the database writes it all)."""
+        known, who = self._submitter(values, origin)
+        if not known:
             return None
-        who = submitter(names, user_id, values["submitter_device_id"])
         return item_after_id(values, form_id=form_id, version=version, submitter=who)
 
     def _meta(self, values: dict, version: str, origin: Origin) -> list | None:
@@ -280,13 +291,11 @@ class Intake:
         None: the cells are rendered from the row at download (a submitter this request does
         not name).
         """
-        user = origin.actor.user
-        user_id, device_pk = values["submitter_user_id"], values["submitter_device_id"]
-        names = {user.id: user.username} if user is not None else {}
-        if user_id is None or user_id in names:
-            return [self._parsed.instance_id, version, submitter(names, user_id, device_pk),
-                    values["device_id"], values["received_at"], values["submitted_at"]]  # fmt: skip
-        return None
+        known, who = self._submitter(values, origin)
+        if not known:
+            return None
+        return [self._parsed.instance_id, version, who, values["device_id"],
+                values["received_at"], values["submitted_at"]]  # fmt: skip
 
     def _project(self, receipt: Receipt, facts: VersionFacts, now: dt.datetime) -> None:
         """Run the projections that apply, then complete the enrolment (never raises).

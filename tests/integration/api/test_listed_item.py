@@ -21,7 +21,7 @@ from server.extensions import db
 from server.models import Form, FormVersion, Submission, User
 from server.web.api.presenters import submission_data
 from server.web.api.schemas import SubmissionSchema
-from tests.factories import NOW, OR, listed, parts, photo_xml
+from tests.factories import NOW, listed, photo_xml, post_submission
 
 #: Strings whose JSON escapes differ between writers, and times orjson writes its own way.
 AWKWARD = [
@@ -113,9 +113,7 @@ def test_a_new_user_name_a_version_name_and_a_form_id_reach_the_items_that_show_
     submit(photo_xml("uuid:a", "Hoa", ""), at=NOW)
     _, tablet = make_device("export_demo")
     xml = photo_xml("uuid:b", "Bình", "").encode()
-    assert client.post(
-        f"/key/{tablet}/submission", data=parts(xml), headers=OR, content_type="multipart/form-data"
-    ).status_code in (201, 202)
+    post_submission(client, tablet, xml)
     admin = token_for()
     db.session.execute(
         sa.update(User).where(User.username == "collector-bot").values(username="thu-thap")
@@ -197,12 +195,7 @@ def test_the_intake_s_own_item_is_the_one_the_database_would_write(
     row = submit(xml.replace("</script>", "&lt;/script&gt;"), at=NOW.replace(microsecond=7))
     _, tablet = make_device("export_demo")
     body = photo_xml("uuid:b", "Bình", "").encode()
-    assert client.post(
-        f"/key/{tablet}/submission",
-        data=parts(body),
-        headers=OR,
-        content_type="multipart/form-data",
-    ).status_code in (201, 202)
+    post_submission(client, tablet, body)
     admin = token_for()
     assert_items_current(client, admin)
     first = listed(client, admin)[-1]
