@@ -69,8 +69,8 @@ SHOWN = LISTED.index("attachments_present") + 1
 #: Where a row holds its answers' JSON text (``with_data``).
 DATA_AT = len(LISTED)
 #: Rows of an API page (``as_items``): the position (id, received_at), the stored item
-#: (``listed_item``), the answers' JSON text (NULL unless asked), then, where the item may be
-#: missing, the shown columns (NULL where it is not).
+#: (``listed_item``, bytes on PostgreSQL), the answers' JSON text (NULL unless asked), then,
+#: where the item may be missing, the shown columns.
 ITEM_AT = 2
 ITEM_DATA_AT = 3
 ITEM_SHOWN_AT = 4
@@ -271,10 +271,8 @@ def _listed_columns(version: type[FormVersion], with_data: bool, as_items: bool)
         Submission.submitter_user_id, Submission.submitter_device_id,
         User.username.label("submitter_name"),
     ]  # fmt: skip
-    if as_items:
-        missing = Submission.listed_item.is_(None)
-        shown = zip(columns[:SHOWN], LISTED, strict=False)
-        return [*_item_columns(with_data), *(sa.case((missing, c)).label(n) for c, n in shown)]
+    if as_items:  # only read where an item is missing: every row on SQLite, rarely elsewhere
+        return [*_item_columns(with_data), *columns[:SHOWN]]
     if with_data:
         columns.append(_data_json())
     return columns
@@ -429,11 +427,11 @@ def _page_rows(session, form, filters, params, named, **shape) -> list:
             submission_query(session, form, filters), aliased(FormVersion), **shape
         )
         sql = None
-    # Core rows on the session's connection: the ORM's loading layer only wraps plain columns.
-    if sql is None:
-        return connection.execute(statement, params).all()
     # Stored items as the bytes PostgreSQL sent: they go out as they came in.
     options = {BINARY_RESULTS: True} if shape["stored"] else {}
+    # Core rows on the session's connection: the ORM's loading layer only wraps plain columns.
+    if sql is None:
+        return connection.execute(statement, params, execution_options=options).all()
     result = connection.exec_driver_sql(sql, params, execution_options=options)
     # The driver's own tuples (its cursor is the result's public ``cursor``).
     rows = result.all() if named else result.cursor.fetchall()

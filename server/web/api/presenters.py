@@ -69,9 +69,9 @@ def listed_items(rows: Iterable, *, with_data: bool = False) -> list:
 
     The listing's hot path. A row's item is the JSON text PostgreSQL wrote for it
     (``submissions.listed_item``, migration 0026), handed on as an :class:`orjson.Fragment`
-    (bytes as PostgreSQL sent them, or text);
-    with ``data`` the stored answers' text goes inside it. A row without that text (any row
-    on SQLite) has its shown columns in the item's order (``submission_queries.ITEM_AT``):
+    of the bytes PostgreSQL sent (text, on a page read again with its columns); with
+    ``data`` the stored answers' text goes inside it. A row without that text (any row on
+    SQLite) has its shown columns in the item's order (``submission_queries.ITEM_AT``):
     zipped with their names, no marshmallow dump (it cost more than the query).
 
     :param rows: rows of ``submission_queries.list_submissions(..., as_items=True)``.
@@ -93,7 +93,7 @@ def listed_items(rows: Iterable, *, with_data: bool = False) -> list:
             item["data"] = fragment(data)
         elif text.__class__ is bytes:  # the text ends with the object's brace
             item = fragment(b"".join((text[:-1], b',"data":', data, b"}")))
-        else:
+        else:  # a page read again with its columns (a row had no item) has text
             item = fragment(f'{text[:-1]},"data":{data}}}')
         items.append(item)
     return items
