@@ -3,7 +3,7 @@
 from server.models.accounts import Device, PasswordLink, User, device_forms, user_forms
 from server.models.audit import ApiToken, AuditEvent
 from server.models.base import Base
-from server.models.evaluation import AnswerKeyChange, CommentCode, IdentityLink, ItemMark
+from server.models.evaluation import AnswerKeyChange, CommentCode, IdentityLink, ItemMarks
 from server.models.export_lines import ExportLine
 from server.models.first_run import FirstRunCode
 from server.models.forms import Form, FormMedia, FormVersion
@@ -37,7 +37,7 @@ __all__ = [
     "FormMedia",
     "FormVersion",
     "IdentityLink",
-    "ItemMark",
+    "ItemMarks",
     "Job",
     "KpiTarget",
     "NeedsChoice",

@@ -30,7 +30,7 @@ from server.models import (
     Form,
     FormVersion,
     IdentityLink,
-    ItemMark,
+    ItemMarks,
     Person,
     Submission,
     SubmissionLink,
@@ -201,7 +201,9 @@ def _key_of(session: Session, version_id: int) -> list[KeyItem]:
     return [
         KeyItem(k.item, k.qtype, tuple(k.correct), k.points, k.status == "dropped")
         for k in session.execute(
-            sa.select(AnswerKey).where(AnswerKey.form_version_id == version_id)
+            sa.select(AnswerKey)
+            .where(AnswerKey.form_version_id == version_id)
+            .order_by(AnswerKey.id)  # the key's own order (as imported)
         ).scalars()
     ]
 
@@ -269,14 +271,14 @@ def project_submission(
     exam, marks = _scored(row, key, data, now)
     exam["passed"] = passed = _passed(exam["percent"], course.pass_mark if course else None)
     _upsert(session, ExamScore, **exam)
-    if marks:
-        session.execute(_upsert_statement(ItemMark.__table__, "sqlite", tuple(marks[0])), marks)
+    if marks is not None:
+        session.execute(_upsert_statement(ItemMarks.__table__, "sqlite", tuple(marks)), marks)
     session.flush()
     return _completion(row, exam["phase"], passed, course.id if course else None, person)
 
 
-def _scored(row, key: Sequence[KeyItem], data: dict, now: dt.datetime) -> tuple[dict, list]:
-    """The score row (without ``passed``, which needs the course) and the item mark rows."""
+def _scored(row, key: Sequence[KeyItem], data: dict, now: dt.datetime) -> tuple[dict, dict | None]:
+    """The score row (without ``passed``, which needs the course) and the item marks row."""
     answers = find_answers(data, [k.item for k in key])
     result = score(answers, key)
     meta = find_answers(data, list(_ATTEMPT_FIELDS))
@@ -323,14 +325,10 @@ def _project_postgresql(
         session.flush()
         return None
     exam, marks = _scored(row, key, data, now)
-    rows = [
-        {"item": m["item"], "mark": m["mark"], "max_mark": m["max_mark"], "response": m["response"]}
-        for m in marks
-    ]
     found = session.execute(
         _SCORED_POSTGRESQL,
-        # the item rows as one JSON text: psycopg dumps a str in C, four arrays in Python
-        {**codes, **exam, "form_version_id": row.form_version_id, "rows": json.dumps(rows)},
+        # the item marks row as one JSON text: psycopg dumps a str in C, four lists in Python
+        {**codes, **exam, "marks_row": None if marks is None else json.dumps(marks)},
     ).one()
     _expire(session, row.id)
     session.flush()
@@ -414,6 +412,9 @@ _LINKED_POSTGRESQL = sa.text(
 )
 
 
+_MARKS_COLUMNS = "submission_id, form_version_id, items, marks, max_marks, responses"
+
+
 def _scored_postgresql() -> sa.TextClause:
     scores = ExamScore.__table__
     names = [c.name for c in scores.columns if c.name != "passed"]
@@ -429,14 +430,12 @@ def _scored_postgresql() -> sa.TextClause:
         f"VALUES ({', '.join(':' + n for n in names)}, "
         "(SELECT CAST(:percent AS double precision) >= pass_mark FROM course)) "
         f"ON CONFLICT (submission_id) DO UPDATE SET {updates} RETURNING passed), "
-        "marks AS (INSERT INTO test_item_marks "
-        "(submission_id, item, form_version_id, mark, max_mark, response) "
-        "SELECT :submission_id, u.item, CAST(:form_version_id AS integer), u.mark, u.max_mark, "
-        "u.response FROM json_to_recordset(CAST(:rows AS json)) "
-        "AS u(item text, mark double precision, max_mark double precision, response text) "
-        "ON CONFLICT (submission_id, item) DO UPDATE SET "
-        "form_version_id = excluded.form_version_id, mark = excluded.mark, "
-        "max_mark = excluded.max_mark, response = excluded.response) "
+        f"marks AS (INSERT INTO test_item_marks ({_MARKS_COLUMNS}) SELECT {_MARKS_COLUMNS} "
+        "FROM json_populate_record(NULL::test_item_marks, CAST(:marks_row AS json)) "
+        "WHERE CAST(:marks_row AS json) IS NOT NULL ON CONFLICT (submission_id) DO UPDATE SET "
+        "form_version_id = excluded.form_version_id, items = excluded.items, "
+        "marks = excluded.marks, max_marks = excluded.max_marks, "
+        "responses = excluded.responses) "
         "SELECT (SELECT id FROM course) AS course_id, person.id AS person_id, "
         "(SELECT passed FROM score) AS passed FROM person"
     )
@@ -478,26 +477,26 @@ def _upsert_statement(table: sa.Table, dialect: str, columns: tuple[str, ...]) -
     )
 
 
-def _item_marks(row, key: Sequence[KeyItem], answers: dict, marks: dict[str, float]) -> list:
-    """One row per active item: the mark, the item's maximum and the response as stored.
+def _item_marks(row, key: Sequence[KeyItem], answers: dict, marks: dict[str, float]) -> dict | None:
+    """The attempt's row of the item matrix: each active item's mark, maximum and response.
 
     Item analysis (spec §3.5) needs the attempt × item matrix and the distractor table (§3.6)
     the responses; reading them here once, at scoring time, spares every report from parsing
-    every submission again. Upserted for the same reason as :func:`_upsert`; on PostgreSQL
-    as one statement over arrays with the link and the score (``_SCORED_POSTGRESQL``).
+    every submission again. One row per attempt, the items in key order (``ItemMarks``);
+    None when the key has no active item. Upserted for the same reason as :func:`_upsert`; on
+    PostgreSQL in one statement with the link and the score (``_SCORED_POSTGRESQL``).
     """
-    return [
-        {
-            "submission_id": row.id,
-            "item": item.item,
-            "form_version_id": row.form_version_id,
-            "mark": marks.get(item.item, 0.0),
-            "max_mark": item.points,
-            "response": _response(answers.get(item.item)),
-        }
-        for item in key
-        if not item.dropped
-    ]
+    active = [item for item in key if not item.dropped]
+    if not active:
+        return None
+    return {
+        "submission_id": row.id,
+        "form_version_id": row.form_version_id,
+        "items": [item.item for item in active],
+        "marks": [marks.get(item.item, 0.0) for item in active],
+        "max_marks": [item.points for item in active],
+        "responses": [_response(answers.get(item.item)) for item in active],
+    }
 
 
 def _response(answer) -> str | None:
@@ -551,7 +550,7 @@ def rebuild(
                 Submission.form_version_id == row.form_version_id
             )
             session.execute(sa.delete(ExamScore).where(ExamScore.submission_id.in_(of_version)))
-            session.execute(sa.delete(ItemMark).where(ItemMark.submission_id.in_(of_version)))
+            session.execute(sa.delete(ItemMarks).where(ItemMarks.submission_id.in_(of_version)))
         completion = project_submission(session, row, now=now, key=keys[row.form_version_id])
         if completion is not None:
             complete_enrolment(session, completion)

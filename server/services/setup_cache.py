@@ -254,7 +254,9 @@ class SetupCache:
         key = tuple(
             KeyItem(k.item, k.qtype, tuple(k.correct), k.points, k.status == "dropped")
             for k in session.execute(
-                sa.select(AnswerKey).where(AnswerKey.form_version_id == version_id)
+                sa.select(AnswerKey)
+                .where(AnswerKey.form_version_id == version_id)
+                .order_by(AnswerKey.id)  # the key's own order, as scoring reads it
             ).scalars()
         )
         names = {path.rsplit("/", 1)[-1] for path in fields}

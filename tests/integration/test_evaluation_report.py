@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from server.models import AnswerKeyChange, ExamScore, ItemMark
+from server.models import AnswerKey, AnswerKeyChange, ExamScore, ItemMarks
 from tests.factories import STANDARD_KEY as KEY
 from tests.factories import WORKED_COURSE as COURSE
 from tests.factories import attempt_xml, form_version, post_submission
@@ -87,7 +87,17 @@ def test_trainee_table_scores_and_certificates(client, course):
 
 
 def test_item_analysis_and_distractors_from_the_item_projection(client, course, session):
-    assert session.scalar(sa.select(sa.func.count()).select_from(ItemMark)) == 20 * 20
+    # one row per attempt (10 trainees × pre and post): the key's 20 items in its order
+    kept = session.execute(sa.select(ItemMarks)).scalars().all()
+    assert len(kept) == 20
+    for marks in kept:
+        keyed = session.scalars(
+            sa.select(AnswerKey.item)
+            .where(AnswerKey.form_version_id == marks.form_version_id)
+            .order_by(AnswerKey.id)
+        ).all()
+        assert marks.items == keyed and len(keyed) == 20
+        assert len(marks.marks) == len(marks.max_marks) == len(marks.responses) == 20
     body = report(client, course)
     items = table(body, "I-pre-course-DSCOBAN")
     assert items["n"] == 10 and len(items["rows"]) == 20
@@ -256,3 +266,42 @@ def test_a_test_sent_under_a_name_not_on_the_roster_is_held_then_linked(
     again = report(client, course)
     assert row(table(again, "T1"), "trainee_id", "GL099")["post_pct"] == 75.0
     assert client.put(url, json={"person_code": "GL099"}, headers=course).status_code == 404
+
+
+def test_item_marks_survive_the_move_to_one_row_per_attempt_and_back(app, client, course):
+    """Migration 0027 folds the per-item rows into one per attempt, and unfolds them going down."""
+    from flask_migrate import downgrade, upgrade
+
+    from server import MIGRATIONS_DIR
+    from server.extensions import db
+
+    def matrix() -> dict:
+        db.session.rollback()
+        found = db.session.execute(sa.select(ItemMarks)).scalars().all()
+        return {
+            m.submission_id: (
+                m.form_version_id,
+                dict(zip(m.items, zip(m.marks, m.max_marks, m.responses, strict=True),
+                         strict=True)),
+            )
+            for m in found
+        }  # fmt: skip
+
+    blank = db.session.execute(sa.select(ItemMarks).limit(1)).scalar_one()
+    blank.responses = [None, *blank.responses[1:]]  # a blank answer: NULL inside the list
+    db.session.commit()
+    before, report_before = matrix(), report(client, course)
+    assert len(before) == 20
+    db.session.remove()
+    with app.app_context():
+        downgrade(directory=str(MIGRATIONS_DIR), revision="0026")
+        per_item = db.session.execute(
+            sa.text("SELECT count(*), count(response) FROM test_item_marks")
+        ).one()
+        db.session.commit()
+        upgrade(directory=str(MIGRATIONS_DIR))
+    blanks = sum(r is None for _, m in before.values() for *_, r in m.values())
+    assert tuple(per_item) == (20 * 20, 20 * 20 - blanks)
+    assert matrix() == before
+    after = report(client, course)
+    assert after["sections"] == report_before["sections"]
