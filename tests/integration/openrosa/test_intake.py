@@ -74,6 +74,49 @@ def test_a_new_submission_costs_the_generation_read_and_two_inserts(client, toke
     assert list(kept) == ["i-1", "i-2"]
 
 
+def test_a_submission_opens_its_transaction_in_its_first_read_on_postgresql(client, token):
+    """``SELECT generation; BEGIN`` is one round trip: psycopg sends no BEGIN of its own."""
+    assert post(client, token, 1).status_code == 201
+    db.session.remove()
+    sent: list[tuple[str, bool]] = []
+
+    def seen(conn, _cursor, statement, *_args):
+        raw = conn.connection.dbapi_connection
+        sent.append((" ".join(statement.split()[-2:]), getattr(raw, "autocommit", False)))
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert post(client, token, 2).status_code == 201
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    db.session.remove()
+    postgresql = db.engine.dialect.name == "postgresql"
+    assert sent[0][0].endswith("; BEGIN") is postgresql
+    # on PostgreSQL every statement went with autocommit on: psycopg never sent a BEGIN
+    assert {on for _, on in sent} == {postgresql}
+    assert db.session.scalar(sa.select(sa.func.count(Submission.id))) == 2
+
+
+def test_a_failure_after_the_insert_rolls_the_whole_submission_back(client, token, monkeypatch):
+    """The transaction the first read opened holds the INSERT: a late error leaves no row."""
+    from server.services.intake import Intake
+
+    assert post(client, token, 1).status_code == 201
+    db.session.remove()
+
+    def store_then_fail(self, xml, files, origin, now, *, project):
+        self.store(xml, files, origin, now=now)
+        self.session.flush()
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(Intake, "_commit", store_then_fail)
+    with pytest.raises(RuntimeError):
+        post(client, token, 2)
+    db.session.remove()
+    kept = db.session.execute(sa.select(Submission.instance_id)).scalars().all()
+    assert kept == ["i-1"]
+
+
 def test_a_resubmission_adds_no_row_and_no_line(client, token):
     assert post(client, token, 1).status_code == 201
     db.session.remove()
@@ -181,10 +224,13 @@ def test_a_plain_survey_runs_no_projection(client, token, monkeypatch):
     assert post(client, token, 1).status_code == 201
 
 
-def test_the_form_list_runs_without_a_transaction_on_postgresql(client, token):
-    """Its reads stand alone (the set-up generation, then the cached document)."""
-    url = f"/key/{token}/formList"
-    assert client.get(url, headers=OR).status_code == 200
+@pytest.mark.parametrize("path", ["formList", "submission"])
+def test_the_form_list_and_the_preflight_run_without_a_transaction_on_postgresql(
+    client, token, path
+):
+    """Their reads stand alone (the set-up generation, then the cached document)."""
+    url = f"/key/{token}/{path}"
+    assert client.get(url, headers=OR).status_code in (200, 204)
     autocommit: list[bool] = []
 
     def seen(conn, *_args):
@@ -193,7 +239,7 @@ def test_the_form_list_runs_without_a_transaction_on_postgresql(client, token):
     db.session.rollback()  # a served request starts with a fresh session
     sa.event.listen(db.engine, "before_cursor_execute", seen)
     try:
-        assert client.get(url, headers=OR).status_code == 200
+        assert client.get(url, headers=OR).status_code in (200, 204)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", seen)
         db.session.rollback()
