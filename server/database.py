@@ -140,57 +140,10 @@ def standalone_reads(view):
     return view
 
 
-def begins_with_first_read(view):
-    """Mark a view whose transaction may open in its first read's round trip (PostgreSQL).
-
-    For a write whose first statement is the set-up generation read (every OpenRosa
-    submission): that read then goes out as ``SELECT …; BEGIN``, one round trip instead of
-    psycopg's ``BEGIN`` and then the read. Under READ COMMITTED each statement takes its own
-    snapshot, so a read just before ``BEGIN`` sees what it would have seen just after it.
-    """
-    view.begins_with_first_read = True
-    return view
-
-
-#: ``session.info`` key: the session's first read may open its transaction
-#: (:func:`begins_with_first_read`; done by ``setup_cache.SetupCache.sync``).
-BEGIN_WITH_FIRST_READ = "taphuan_begin_with_first_read"
-
-
 def read_standalone_if_marked(view, method: str, session) -> None:
-    """Prepare the request's session as its view is marked.
-
-    A GET or HEAD of a :func:`standalone_reads` view reads without a transaction
-    (:func:`read_without_transaction`); a :func:`begins_with_first_read` view's session is
-    told so, for PostgreSQL.
-    """
+    """Call :func:`read_without_transaction` for a GET or HEAD of a marked view."""
     if method in ("GET", "HEAD") and getattr(view, "standalone_reads", False):
         read_without_transaction(session)
-    elif getattr(view, "begins_with_first_read", False):
-        session = session() if isinstance(session, scoped_session) else session
-        if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-            session.info[BEGIN_WITH_FIRST_READ] = True
-
-
-def open_with(session: Session | scoped_session, read: str) -> sa.CursorResult:
-    """Run ``read`` as the session's first statement, opening its transaction in the same trip.
-
-    The connection is taken with psycopg's autocommit on, so psycopg sends no ``BEGIN`` of its
-    own; ``read; BEGIN`` goes out as one simple query and leaves the transaction open, and
-    every later statement runs in it. psycopg's ``commit()`` and ``rollback()`` look at the
-    server's transaction state, not at the autocommit flag, so they end it as usual; the pool
-    turns autocommit off again when the connection comes back.
-
-    :param session: the request's session, on PostgreSQL; one already in a transaction just
-        runs the read in it.
-    :param read: one SELECT without parameters.
-    :return: the read's result.
-    """
-    session = session() if isinstance(session, scoped_session) else session
-    if session.in_transaction():
-        return session.connection().exec_driver_sql(read)
-    connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return connection.exec_driver_sql(f"{read}; BEGIN")
 
 
 #: A pooled PostgreSQL connection idle for longer than this is pinged before use.

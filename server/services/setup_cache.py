@@ -33,7 +33,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.database import BEGIN_WITH_FIRST_READ, open_with
 from server.domain.instances import index_fields
 from server.domain.scoring import KeyItem
 from server.domain.tna import competencies
@@ -147,10 +146,7 @@ class SetupCache:
         seen = session.info.get(_SESSION_KEY)
         if seen is not None:
             return seen
-        if session.info.pop(BEGIN_WITH_FIRST_READ, False):
-            number = open_with(session, _READ_GENERATION).scalar_one()
-        else:
-            number = session.connection().exec_driver_sql(_READ_GENERATION).scalar_one()
+        number = session.connection().exec_driver_sql(_READ_GENERATION).scalar_one()
         session.info[_SESSION_KEY] = number
         with self._lock:
             if self._current.number is None or number > self._current.number:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from flask import Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from server.database import begins_with_first_read, standalone_reads
+from server.database import standalone_reads
 from server.domain.instances import XmlLimits
 from server.errors import BodyTooLarge, MalformedSubmission, MissingSubmissionFile
 from server.extensions import db
@@ -128,7 +128,6 @@ def submission_head(token: str | None = None):
 
 
 @bp.post("/submission", endpoint="submission")
-@begins_with_first_read
 def submission(token: str | None = None):
     """Receive a submission; 201 only once the row is committed and its files are on disk."""
     xml, files = _read_parts()

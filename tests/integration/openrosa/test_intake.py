@@ -74,31 +74,8 @@ def test_a_new_submission_costs_the_generation_read_and_two_inserts(client, toke
     assert list(kept) == ["i-1", "i-2"]
 
 
-def test_a_submission_opens_its_transaction_in_its_first_read_on_postgresql(client, token):
-    """``SELECT generation; BEGIN`` is one round trip: psycopg sends no BEGIN of its own."""
-    assert post(client, token, 1).status_code == 201
-    db.session.remove()
-    sent: list[tuple[str, bool]] = []
-
-    def seen(conn, _cursor, statement, *_args):
-        raw = conn.connection.dbapi_connection
-        sent.append((" ".join(statement.split()[-2:]), getattr(raw, "autocommit", False)))
-
-    sa.event.listen(db.engine, "before_cursor_execute", seen)
-    try:
-        assert post(client, token, 2).status_code == 201
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", seen)
-    db.session.remove()
-    postgresql = db.engine.dialect.name == "postgresql"
-    assert sent[0][0].endswith("; BEGIN") is postgresql
-    # on PostgreSQL every statement went with autocommit on: psycopg never sent a BEGIN
-    assert {on for _, on in sent} == {postgresql}
-    assert db.session.scalar(sa.select(sa.func.count(Submission.id))) == 2
-
-
 def test_a_failure_after_the_insert_rolls_the_whole_submission_back(client, token, monkeypatch):
-    """The transaction the first read opened holds the INSERT: a late error leaves no row."""
+    """The INSERT and whatever fails after it are one transaction: a late error leaves no row."""
     from server.services.intake import Intake
 
     assert post(client, token, 1).status_code == 201
