@@ -412,6 +412,7 @@ _LINKED_POSTGRESQL = sa.text(
 )
 
 
+#: The item marks row's columns, as ``json_populate_record`` reads them from its JSON object.
 _MARKS_COLUMNS = "submission_id, form_version_id, items, marks, max_marks, responses"
 
 
