@@ -24,7 +24,7 @@ READERS = {
     "server/domain/roster.py": "reads an uploaded register (XLSX or CSV)",
     "server/domain/xlsform.py": "reads an uploaded XLSForm (XLSX, XLS, CSV, Markdown)",
     "server/domain/xforms.py": "'html' is the XForm's root element, not a file format",
-    "server/services/scoring.py": "reads an uploaded answer key (XLSX or CSV)",
+    "server/services/answer_keys.py": "reads an uploaded answer key (XLSX or CSV)",
     "server/services/forms.py": "the media type of a form's attached list file",
 }
 

@@ -10,8 +10,8 @@ from flask.cli import AppGroup
 from server.cli.common import commit_or_fail, now
 from server.domain import catalogue
 from server.extensions import db
+from server.services import answer_keys, enrolments, key_review, projections
 from server.services import courses as courses_service
-from server.services import enrolments, key_review, projections, scoring
 from server.services.forms import get_form
 from server.services.pickers import refresh_pickers
 
@@ -164,7 +164,7 @@ def import_key_command(form_id: str, path: str, version: str | None) -> None:
     """Replace a test form version's answer key and re-score its submissions."""
     file = Path(path)
     result = commit_or_fail(
-        lambda: scoring.import_answer_key(
+        lambda: answer_keys.import_answer_key(
             get_form(db.session, form_id),
             file.name,
             file.read_bytes(),

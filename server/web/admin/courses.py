@@ -24,7 +24,14 @@ from server.domain.policy import Action
 from server.errors import InvalidRequest, ServiceError
 from server.extensions import db
 from server.models import Course
-from server.services import course_tests, enrolments, jobs, key_review, reconciliation, scoring
+from server.services import (
+    answer_keys,
+    course_tests,
+    enrolments,
+    jobs,
+    key_review,
+    reconciliation,
+)
 from server.services import courses as courses_service
 from server.services.forms import get_form, list_forms
 from server.services.permissions import (
@@ -315,7 +322,7 @@ def upload_key(code: str):
     upload = request.files.get("file")
     try:
         _require_file(upload)
-        result = scoring.import_answer_key(
+        result = answer_keys.import_answer_key(
             form, upload.filename, upload.read(), session=db.session, now=_now()
         )
         db.session.commit()

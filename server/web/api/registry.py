@@ -15,8 +15,8 @@ from server.domain.policy import Action
 from server.errors import InvalidRequest
 from server.extensions import db
 from server.models import Course
+from server.services import answer_keys, enrolments, scoring
 from server.services import courses as courses_service
-from server.services import enrolments, scoring
 from server.services import roster as roster_service
 from server.services.forms import get_form
 from server.services.permissions import course_owners_of_form, require, units_of
@@ -297,7 +297,7 @@ def upload_key(form_id: str):
     form = get_form(db.session, form_id)
     require(g.user, Action.KEY_UPLOAD, owner_ids=course_owners_of_form(db.session, form))
     upload = _upload()
-    result = scoring.import_answer_key(
+    result = answer_keys.import_answer_key(
         form,
         upload.filename or "key.csv",
         upload.read(),

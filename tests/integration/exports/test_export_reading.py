@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import Form
-from server.services.scoring import import_answer_key
+from server.services.answer_keys import import_answer_key
 from tests.factories import NOW
 
 FORM = """\
