@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from server.domain.scoring import KeyItem, find_answers, score
 from server.models import (
-    AnswerKey,
     Course,
     ExamScore,
     Form,
@@ -30,23 +29,13 @@ from server.models import (
     SubmissionLink,
 )
 from server.services.enrolments import complete_enrolment
+from server.services.setup_cache import answer_key
 
 #: Answer names that pick a course and a person from the server-generated lists.
 COURSE_FIELD = "course_code"
 PERSON_FIELDS = ("trainee_id", "staff_id")
 #: Constant calculates and metadata a test form sends beside its items (forms spec §4).
 _ATTEMPT_FIELDS = ("phase", "bank_id", "bank_version", "start", "end")
-
-
-def _key_of(session: Session, version_id: int) -> list[KeyItem]:
-    return [
-        KeyItem(k.item, k.qtype, tuple(k.correct), k.points, k.status == "dropped")
-        for k in session.execute(
-            sa.select(AnswerKey)
-            .where(AnswerKey.form_version_id == version_id)
-            .order_by(AnswerKey.id)  # the key's own order (as imported)
-        ).scalars()
-    ]
 
 
 @dataclass(frozen=True)
@@ -88,7 +77,7 @@ def project_submission(
         "course_code": str(course_code) if course_code else None,
         "person_code": str(person_code) if person_code else None,
     }
-    key = _key_of(session, row.form_version_id) if key is None else key
+    key = answer_key(session, row.form_version_id) if key is None else key
     if session.get_bind().dialect.name == "postgresql":
         return _project_postgresql(session, row, codes, key, data, now)
     course, person = _registry(session, course_code, person_code)
@@ -383,11 +372,11 @@ def rebuild(
         query = query.where(Submission.form_version_id == version_id)
     if form is not None:
         query = query.where(Submission.form_pk == form.id)
-    keys: dict[int, list[KeyItem]] = {}
+    keys: dict[int, Sequence[KeyItem]] = {}
     count = 0
     for row in session.execute(query.order_by(Submission.id)).scalars():
         if row.form_version_id not in keys:
-            keys[row.form_version_id] = _key_of(session, row.form_version_id)
+            keys[row.form_version_id] = answer_key(session, row.form_version_id)
             of_version = sa.select(Submission.id).where(
                 Submission.form_version_id == row.form_version_id
             )

@@ -251,14 +251,7 @@ class SetupCache:
             fields = index_fields(schema["fields"])
             with self._lock:
                 self._schemas[(version_id, md5)] = fields
-        key = tuple(
-            KeyItem(k.item, k.qtype, tuple(k.correct), k.points, k.status == "dropped")
-            for k in session.execute(
-                sa.select(AnswerKey)
-                .where(AnswerKey.form_version_id == version_id)
-                .order_by(AnswerKey.id)  # the key's own order, as scoring reads it
-            ).scalars()
-        )
+        key = answer_key(session, version_id)
         names = {path.rsplit("/", 1)[-1] for path in fields}
         facts = VersionFacts(
             version_id,
@@ -305,6 +298,22 @@ class SetupCache:
         with self._lock:
             if self._current is generation:
                 table[key] = value
+
+
+def answer_key(session: Session, version_id: int) -> tuple[KeyItem, ...]:
+    """A version's answer key as scoring reads it, in its own order (as imported).
+
+    Cached with the version's facts here; read as it stands by a re-scoring
+    (``scoring.rebuild``), which may run in the transaction that changed it.
+    """
+    return tuple(
+        KeyItem(k.item, k.qtype, tuple(k.correct), k.points, k.status == "dropped")
+        for k in session.execute(
+            sa.select(AnswerKey)
+            .where(AnswerKey.form_version_id == version_id)
+            .order_by(AnswerKey.id)
+        ).scalars()
+    )
 
 
 @sa.event.listens_for(Session, "after_transaction_end")

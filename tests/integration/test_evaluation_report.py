@@ -14,7 +14,10 @@ import json
 import openpyxl
 import pytest
 import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
 
+from server import MIGRATIONS_DIR
+from server.extensions import db
 from server.models import AnswerKey, AnswerKeyChange, ExamScore, ItemMarks
 from tests.factories import STANDARD_KEY as KEY
 from tests.factories import WORKED_COURSE as COURSE
@@ -270,10 +273,6 @@ def test_a_test_sent_under_a_name_not_on_the_roster_is_held_then_linked(
 
 def test_item_marks_survive_the_move_to_one_row_per_attempt_and_back(app, client, course):
     """Migration 0027 folds the per-item rows into one per attempt, and unfolds them going down."""
-    from flask_migrate import downgrade, upgrade
-
-    from server import MIGRATIONS_DIR
-    from server.extensions import db
 
     def matrix() -> dict:
         db.session.rollback()
